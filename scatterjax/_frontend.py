@@ -1,0 +1,52 @@
+"""What every transform object shares: an immutable, callable pytree around a filter bank.
+
+A transform object holds exactly one child, its filter bank (a pytree of arrays), and static
+settings. Flattening it gives the bank's arrays as leaves, so ``jax.jit(lambda S, x: S(x))(S, x)``
+passes the filters as arguments (never as constants) and ``jax.tree_util`` / Equinox / Flax see them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+
+
+class ScatteringTransform:
+    """Base class: immutable after ``__init__``, flattened to ``(bank,)`` plus static settings.
+
+    Subclasses set ``self.bank`` and every entry of ``_static_fields`` in ``__init__`` (through
+    ``_set``) and register themselves with ``@jax.tree_util.register_pytree_node_class``.
+    """
+
+    _static_fields: tuple[str, ...] = ()
+
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(
+            f"{type(self).__name__} is immutable; build a new one instead of setting {name!r}."
+        )
+
+    def tree_flatten(self):
+        return (self.bank,), tuple(getattr(self, name) for name in self._static_fields)
+
+    @classmethod
+    def tree_unflatten(cls, static, children):
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "bank", children[0])
+        for name, value in zip(cls._static_fields, static):
+            object.__setattr__(obj, name, value)
+        return obj
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._repr_fields)
+        return f"{type(self).__name__}({settings})"
+
+    _repr_fields: tuple[str, ...] = ()
+
+
+def tree_leaves_nbytes(tree) -> int:
+    """Total bytes of the array leaves of ``tree`` (e.g. the memory a filter bank occupies)."""
+    return sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree_util.tree_leaves(tree))

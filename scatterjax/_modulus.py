@@ -1,0 +1,26 @@
+"""Complex modulus with a gradient that is finite everywhere."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+@jax.custom_jvp
+def modulus(z: jax.Array) -> jax.Array:
+    """``|z|`` for complex ``z``; real output of the matching precision.
+
+    The derivative of ``|z|`` is ``Re(conj(z) dz) / |z|``, undefined at ``z = 0``. We take it to be
+    zero there (the subgradient of minimal norm), so gradients stay finite for all-zero inputs.
+    """
+    return jnp.abs(z)
+
+
+@modulus.defjvp
+def _modulus_jvp(primals, tangents):
+    (z,), (dz,) = primals, tangents
+    magnitude = jnp.abs(z)
+    is_zero = magnitude == 0
+    safe_magnitude = jnp.where(is_zero, 1, magnitude)
+    tangent = jnp.real(jnp.conj(z) * dz) / safe_magnitude
+    return magnitude, jnp.where(is_zero, 0, tangent)

@@ -1,0 +1,153 @@
+"""1D Morlet filter design, following kymatio 0.3.0's construction exactly (NumPy, float64).
+
+Everything here runs once, on the host, when a transform is built; nothing here is traced.
+Frequencies are in cycles per sample; a spectrum of length ``L`` has bin ``k`` at ``k / L`` folded
+into ``[-1/2, 1/2)``.
+
+The conventions (shared with kymatio 0.3.0 so that the numbers match):
+
+- ``R_PSI = sqrt(0.5)``: neighbouring wavelets cross at half their peak amplitude.
+- ``SIGMA0 = 0.1``: bandwidth of the low-pass at scale 1; the low-pass for scale ``T`` has
+  ``sigma = SIGMA0 / T``.
+- ``ALPHA = 5``: a wavelet is considered negligible beyond ``xi + ALPHA * sigma``; this sets the
+  largest subsampling it tolerates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+
+R_PSI = math.sqrt(0.5)
+SIGMA0 = 0.1
+ALPHA = 5.0
+SUPPORT_CRITERION = 1e-3
+_MAX_PERIODS = 5
+_PERIOD_EPS = 1e-7
+
+
+def _n_periods(sigma: float) -> int:
+    """Number of spectral periods summed by the periodised Gaussian (at least 2, at most 5)."""
+    return min(math.ceil(math.sqrt(-2.0 * sigma**2 * math.log(_PERIOD_EPS)) + 1), _MAX_PERIODS)
+
+
+def _periodized_gaussian(length: int, center: float, sigma: float, n_periods: int) -> np.ndarray:
+    """Mean over ``2 n_periods - 1`` periods of ``exp(-(f - center)^2 / (2 sigma^2))`` at bins ``f``."""
+    frequencies = np.arange((1 - n_periods) * length, n_periods * length, dtype=np.float64)
+    frequencies = frequencies.reshape(2 * n_periods - 1, length) / length
+    return np.exp(-((frequencies - center) ** 2) / (2.0 * sigma**2)).mean(axis=0)
+
+
+def _l1_normalize(filter_hat: np.ndarray) -> np.ndarray:
+    """Divide a Fourier filter by the L1 norm of its time-domain response."""
+    return filter_hat / np.abs(scipy.fft.ifft(filter_hat)).sum()
+
+
+def gaussian_filter(length: int, sigma: float) -> np.ndarray:
+    """Low-pass filter ``phi_hat``: periodised Gaussian at 0, L1-normalised in time.
+
+    Returns: float64 array of shape ``(length,)``.
+    """
+    return _l1_normalize(_periodized_gaussian(length, 0.0, sigma, _n_periods(sigma)))
+
+
+def morlet_filter(length: int, xi: float, sigma: float) -> np.ndarray:
+    """Morlet wavelet ``psi_hat`` centred at ``xi`` with zero mean, L1-normalised in time.
+
+    The Gaussian at ``xi`` minus the multiple of the Gaussian at 0 that cancels the DC bin.
+
+    Returns: float64 array of shape ``(length,)``.
+    """
+    n_periods = _n_periods(sigma)
+    band = _periodized_gaussian(length, xi, sigma, n_periods)
+    low = _periodized_gaussian(length, 0.0, sigma, n_periods)
+    band = band - (band[0] / low[0]) * low
+    return _l1_normalize(band)
+
+
+def period_average(filter_hat: np.ndarray, level: int) -> np.ndarray:
+    """Spectrum of the filter decimated by ``2**level``: the mean over ``2**level`` periods."""
+    factor = 2**level
+    return filter_hat.reshape(factor, filter_hat.shape[-1] // factor).mean(axis=0)
+
+
+def max_dyadic_subsampling(xi: float, sigma: float) -> int:
+    """Largest ``j`` such that the band ``[0, xi + ALPHA sigma]`` survives decimation by ``2**j``."""
+    upper = min(xi + ALPHA * sigma, 0.5)
+    return int(math.floor(-math.log2(upper))) - 1
+
+
+@dataclass(frozen=True)
+class WaveletParams:
+    """Centre frequencies, bandwidths and maximal subsamplings of one order's wavelets.
+
+    Listed in decreasing ``xi``: index ``n = 0`` is the highest-frequency wavelet.
+    """
+
+    xi: tuple[float, ...]
+    sigma: tuple[float, ...]
+    j: tuple[int, ...]
+
+
+def _bandwidth(xi: float, Q: int) -> float:
+    """Width of a wavelet at ``xi`` such that neighbours ``2**(1/Q)`` apart cross at ``R_PSI``."""
+    ratio = 1.0 / 2.0 ** (1.0 / Q)
+    return xi * ((1.0 - ratio) / (1.0 + ratio)) * (1.0 / math.sqrt(2.0 * math.log(1.0 / R_PSI)))
+
+
+def wavelet_params(J: int, Q: int) -> WaveletParams:
+    """The constant-Q (geometric) then constant-bandwidth (linear) schedule of kymatio 0.3.0."""
+    xi_max = max(1.0 / (1.0 + 2.0 ** (3.0 / Q)), 0.35)
+    sigma_max = _bandwidth(xi_max, Q)
+    sigma_min = SIGMA0 / 2.0**J
+    step = 2.0 ** (1.0 / Q)
+
+    xis: list[float] = []
+    sigmas: list[float] = []
+    if sigma_max <= sigma_min:
+        elbow_xi = sigma_max  # kymatio's rule when there is no geometric part
+    else:
+        xis.append(xi_max)
+        sigmas.append(sigma_max)
+        # Repeated division (not a closed-form power) so the last bits match kymatio.
+        while sigmas[-1] > sigma_min * step:
+            xis.append(xis[-1] / step)
+            sigmas.append(sigmas[-1] / step)
+        elbow_xi = xis[-1]
+    for q in range(1, Q):
+        xis.append(elbow_xi - q / Q * elbow_xi)
+        sigmas.append(sigma_min)
+    js = tuple(max_dyadic_subsampling(xi, sigma) for xi, sigma in zip(xis, sigmas))
+    return WaveletParams(xi=tuple(xis), sigma=tuple(sigmas), j=js)
+
+
+def temporal_support(length: int, T: float) -> int:
+    """Half-support (in samples) of the low-pass of scale ``T`` built at ``length`` samples.
+
+    The smallest ``s`` such that the time-domain L1 mass beyond ``s - 1`` (over the first half of
+    the periodic filter) is at most ``SUPPORT_CRITERION``; ``length // 2`` if there is none.
+    """
+    phi = np.abs(scipy.fft.ifft(gaussian_filter(length, SIGMA0 / T)))
+    half = phi[: length // 2]
+    tail_mass = np.cumsum(half[::-1])[::-1]
+    below = np.flatnonzero(tail_mass <= SUPPORT_CRITERION)
+    if below.size == 0:
+        return length // 2
+    return int(below[0]) + 1
+
+
+def padded_length_log2(length: int, support: int) -> int:
+    """log2 of the padded length: room for 3 supports each side, but each pad shorter than ``length``."""
+    return min(math.ceil(math.log2(length + 6 * support)), math.floor(math.log2(3 * length - 2)))
+
+
+def crop_indices(pad_left: int, length: int, max_level: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Start and end of the unpadded signal at resolutions ``0..max_level`` (halving, rounding up)."""
+    starts, ends = [pad_left], [pad_left + length]
+    for _ in range(max_level):
+        starts.append(-(-starts[-1] // 2))
+        ends.append(-(-ends[-1] // 2))
+    return tuple(starts), tuple(ends)

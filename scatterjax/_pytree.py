@@ -1,0 +1,36 @@
+"""Frozen dataclasses registered as JAX pytrees.
+
+Filter banks and transform objects are immutable records: their arrays are pytree leaves (so they
+are traced, sharded and passed into ``jax.jit`` as arguments, never baked in as constants) and their
+shape-deciding numbers are static metadata (hashable, part of the tree structure, so one compiled
+program serves every object with the same configuration).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, TypeVar
+
+import jax
+
+_T = TypeVar("_T")
+
+
+def static_field(**kwargs: Any) -> Any:
+    """A dataclass field that is static pytree metadata (must be hashable)."""
+    metadata = dict(kwargs.pop("metadata", {}) or {})
+    metadata["static"] = True
+    return dataclasses.field(metadata=metadata, **kwargs)
+
+
+def pytree_dataclass(cls: type[_T]) -> type[_T]:
+    """Make ``cls`` a frozen dataclass and register it as a pytree.
+
+    Fields created with :func:`static_field` become metadata; every other field is a child
+    (a leaf or a sub-pytree).
+    """
+    cls = dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
+    fields = dataclasses.fields(cls)
+    meta_fields = [f.name for f in fields if f.metadata.get("static", False)]
+    data_fields = [f.name for f in fields if not f.metadata.get("static", False)]
+    return jax.tree_util.register_dataclass(cls, data_fields=data_fields, meta_fields=meta_fields)
