@@ -1,10 +1,16 @@
 """The 1D filter bank: Fourier filters at every resolution they are used at, plus the static plan.
 
 ``filter_bank_1d`` runs the NumPy filter design once and packs the result into a
-:class:`FilterBank1D` pytree. Its array leaves are the Fourier filters, grouped so that the
-transform applies each group with one batched multiply and one batched FFT; its static fields hold
-every shape-deciding number (padding, crop indices, subsampling exponents, path tables), so a jitted
-transform compiles once per configuration and input shape.
+:class:`FilterBank1D` pytree. Its array leaves are the filters, grouped so that the transform applies
+each group with one gather-multiply-fold and one batched FFT; its static fields hold every
+shape-deciding number (padding, crop indices, subsampling exponents, windows, path tables), so a
+jitted transform compiles once per configuration and input shape.
+
+Every filter product followed by Fourier-domain subsampling is stored as a sparse gather table
+over the half spectrum of a real signal (see ``_windows``), so it costs about as much as the
+inverse FFT that follows it, not a full-resolution product. Averages are computed either by the FFT route (kymatio's) or, when only a
+few output samples remain (large ``T``), directly in time as one matrix product with the decimated
+low-pass kernel, which is the same linear map without the FFTs.
 """
 
 from __future__ import annotations
@@ -15,17 +21,25 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.fft
 
 from . import _morlet1d as design
+from ._fourier import SparseFold
 from ._pytree import pytree_dataclass, static_field
+from ._windows import lowpass_terms, sparse_fold, wavelet_terms
+
+# Average in time (one matrix product) when at most this many output samples remain and the
+# matrix stays small; otherwise through the FFT.
+_DIRECT_MAX_OUTPUTS = 8
+_DIRECT_MAX_ENTRIES = 2**21
 
 
 @dataclass(frozen=True)
 class Order1Group:
-    """First-order wavelets sharing one subsampling exponent.
+    """First-order wavelets sharing the subsampling exponent ``k1``.
 
-    ``n1`` indexes the first-order list (contiguous, since ``j1`` grows along the list);
-    the modulus ``U1`` lives at resolution ``k1`` and its average is decimated by a further ``2**a1``.
+    ``n1`` indexes the first-order list (contiguous, since ``j1`` grows along the list). The
+    modulus ``U1`` lives at resolution ``k1`` and its average is decimated by a further ``2**a1``.
     """
 
     k1: int
@@ -35,10 +49,9 @@ class Order1Group:
 
 @dataclass(frozen=True)
 class Order2Group:
-    """Second-order paths ``(n1, n2)`` sharing ``(k1, k2)``.
+    """Second-order paths ``(n1, n2)`` sharing ``(k1, k2)``, all children of one order-1 group.
 
-    ``local_n1`` indexes ``n1`` within its order-1 group ``order1_group``; ``psi2_rows`` indexes the
-    second-order wavelets stored at level ``k1``; ``paths`` lists the ``(n1, n2)`` pairs.
+    ``local_n1`` indexes each path's ``n1`` within ``order1_group``.
     """
 
     order1_group: int
@@ -46,8 +59,23 @@ class Order2Group:
     k2: int
     a2: int
     local_n1: tuple[int, ...]
-    psi2_rows: tuple[int, ...]
     paths: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Lowpass:
+    """How a real signal at resolution ``level`` is averaged and decimated by ``2**a``.
+
+    ``direct``: one matrix product with the decimated, cropped low-pass kernel (leaf shape
+    ``(N_padded / 2**level, n_out)``). Otherwise the FFT route, with the low-pass product and the
+    periodisation as a :class:`SparseFold`. Only non-negative signals (moduli) are averaged
+    directly: a signed signal (order 0) would lose precision to cancellation in a long sum.
+    """
+
+    level: int
+    a: int
+    non_negative: bool
+    direct: bool
 
 
 @dataclass(frozen=True)
@@ -70,34 +98,35 @@ class Plan1D:
     # Position in kymatio's lexicographic (n1, n2) order of each second-order path, taken in the
     # order the groups produce them.
     order2_permutation: tuple[int, ...]
-    psi2_levels: tuple[int, ...]  # the resolutions at which second-order wavelets are stored
-    phi_levels: tuple[int, ...]  # the resolutions at which the low-pass is stored
+    lowpasses: tuple[Lowpass, ...]
 
-    def output_length(self, level: int) -> int:
-        return self.ind_end[level] - self.ind_start[level]
+    def lowpass_index(self, level: int, a: int, non_negative: bool) -> int:
+        for index, lowpass in enumerate(self.lowpasses):
+            if (lowpass.level, lowpass.a, lowpass.non_negative) == (level, a, non_negative):
+                return index
+        raise KeyError((level, a, non_negative))
 
 
 @pytree_dataclass
 class FilterBank1D:
-    """Fourier filters of a 1D scattering transform, ready for the jitted transform.
+    """Filters of a 1D scattering transform, ready for the jitted transform.
 
-    Leaves (float32, or float64 when ``jax_enable_x64`` was on at construction):
-      phi_half: per resolution ``k = plan.phi_levels[i]``, the low-pass restricted to non-negative bins and symmetrised,
-        shape ``(N_padded // 2**k // 2 + 1,)``. (Symmetrising makes ``irfft`` equal kymatio's
-        ``Re(ifft(.))`` exactly: only the even part of a real filter acts on a real signal's
-        spectrum.)
-      psi1: per first-order group, the wavelets at full resolution, shape ``(n_group, N_padded)``.
-      psi2: per stored resolution ``plan.psi2_levels[i]``, every second-order wavelet at that
-        resolution, shape ``(n_psi2, N_padded // 2**level)``.
+    Leaves (weights float32, or float64 when ``jax_enable_x64`` was on at construction):
+      psi1: per first-order group, a :class:`SparseFold` of its wavelets (``P = n_group``) reading
+        the half spectrum of the padded input.
+      psi2: per second-order group, a :class:`SparseFold` of its paths' wavelets reading the half
+        spectra of the parent group's ``U1`` (flattened over ``n1``).
+      lowpass: per entry of ``plan.lowpasses``, a matrix ``(length, n_out)`` (direct) or a
+        one-filter :class:`SparseFold` (FFT route).
 
     Static:
       plan: :class:`Plan1D`.
       xi1, sigma1, j1, xi2, sigma2, j2: filter parameters (for ``meta()``).
     """
 
-    phi_half: tuple[jax.Array, ...]
-    psi1: tuple[jax.Array, ...]
-    psi2: tuple[jax.Array, ...]
+    psi1: tuple[SparseFold, ...]
+    psi2: tuple[SparseFold, ...]
+    lowpass: tuple[jax.Array | SparseFold, ...]
     plan: Plan1D = static_field()
     xi1: tuple[float, ...] = static_field()
     sigma1: tuple[float, ...] = static_field()
@@ -112,10 +141,29 @@ def _as_leaf(array: np.ndarray) -> jax.Array:
     return jnp.asarray(array, dtype=jnp.result_type(float))
 
 
-def _symmetric_half(filter_hat: np.ndarray) -> np.ndarray:
-    length = filter_hat.shape[-1]
-    mirrored = np.roll(filter_hat[::-1], 1)  # filter_hat[-k]
-    return (0.5 * (filter_hat + mirrored))[: length // 2 + 1]
+def _sparse_fold_leaf(index, weight_real, weight_imag) -> SparseFold:
+    return SparseFold(jnp.asarray(index), _as_leaf(weight_real), _as_leaf(weight_imag))
+
+
+def _lowpass_entry(
+    phi: np.ndarray, level: int, a: int, non_negative: bool, starts: tuple[int, ...],
+    ends: tuple[int, ...],
+) -> tuple[Lowpass, jax.Array | SparseFold]:
+    """Plan and leaf for averaging at resolution ``level``, decimating by ``2**a``, cropping."""
+    phi_level = design.period_average(phi, level)
+    length = phi_level.shape[-1]
+    out_level = level + a
+    n_out = ends[out_level] - starts[out_level]
+    small = n_out <= _DIRECT_MAX_OUTPUTS and length * n_out <= _DIRECT_MAX_ENTRIES
+    if non_negative and small:
+        # Only the even part of a real filter acts on a real signal; its kernel is real and even.
+        even = 0.5 * (phi_level + np.roll(phi_level[::-1], 1))
+        kernel = np.real(scipy.fft.ifft(even))
+        centres = (starts[out_level] + np.arange(n_out)) * 2**a
+        matrix = kernel[(centres[None, :] - np.arange(length)[:, None]) % length]
+        return Lowpass(level, a, non_negative, True), _as_leaf(matrix)
+    fold = sparse_fold([phi_level], [lowpass_terms(phi_level, 2**a)], 2**a)
+    return Lowpass(level, a, non_negative, False), _sparse_fold_leaf(*fold)
 
 
 def filter_bank_1d(
@@ -140,8 +188,8 @@ def filter_bank_1d(
       oversampling: reduction of every subsampling exponent.
     """
     log2_T = math.floor(math.log2(T))
-    support = design.temporal_support(N, T)
-    N_padded = 2 ** design.padded_length_log2(N, support)
+    support_samples = design.temporal_support(N, T)
+    N_padded = 2 ** design.padded_length_log2(N, support_samples)
     pad_left = (N_padded - N) // 2
     pad_right = N_padded - N - pad_left
     ind_start, ind_end = design.crop_indices(pad_left, N, max(log2_T, J))
@@ -159,53 +207,83 @@ def filter_bank_1d(
             return max(min(j2, log2_T) - k1 - oversampling, 0)
         return max(j2 - k1 - oversampling, 0)
 
+    def final_decimation(level: int) -> int:
+        return max(log2_T - level - oversampling, 0) if averaged else 0
+
     k0 = max(log2_T - oversampling, 0)
+    psi1_full = [
+        design.morlet_filter(N_padded, xi, sigma)
+        for xi, sigma in zip(order1_params.xi, order1_params.sigma)
+    ]
 
     # First-order groups: contiguous runs of equal k1 (j1 is non-decreasing along the list).
-    k1_of = [first_order_exponent(j) for j in order1_params.j]
-    order1: list[Order1Group] = []
-    for n1, k1 in enumerate(k1_of):
-        if order1 and order1[-1].k1 == k1:
-            previous = order1[-1]
-            order1[-1] = Order1Group(previous.k1, previous.a1, previous.n1 + (n1,))
+    runs: list[list[int]] = []
+    for n1, j1 in enumerate(order1_params.j):
+        if runs and first_order_exponent(order1_params.j[runs[-1][0]]) == first_order_exponent(j1):
+            runs[-1].append(n1)
         else:
-            a1 = max(log2_T - k1 - oversampling, 0) if averaged else 0
-            order1.append(Order1Group(k1, a1, (n1,)))
+            runs.append([n1])
+    order1: list[Order1Group] = []
+    psi1: list[SparseFold] = []
+    for members in runs:
+        k1 = first_order_exponent(order1_params.j[members[0]])
+        order1.append(Order1Group(k1, final_decimation(k1), tuple(members)))
+        filters = [psi1_full[n] for n in members]
+        terms = [wavelet_terms(f, 2**k1) for f in filters]
+        psi1.append(_sparse_fold_leaf(*sparse_fold(filters, terms, 2**k1)))
 
-    # Second-order groups keyed by (order-1 group, k2), paths in kymatio's lexicographic order.
+    # Second-order groups keyed by (order-1 group, k2); kymatio keeps only paths with j2 > j1.
     order2: list[Order2Group] = []
-    lexicographic_paths: list[tuple[int, int]] = []
-    psi2_levels = sorted({group.k1 for group in order1}) if max_order == 2 else []
+    psi2: list[SparseFold] = []
     if max_order == 2:
+        psi2_full = [
+            design.morlet_filter(N_padded, xi, sigma)
+            for xi, sigma in zip(order2_params.xi, order2_params.sigma)
+        ]
         for g, group in enumerate(order1):
+            psi2_level = [design.period_average(p, group.k1) for p in psi2_full]
+            length1 = N_padded // 2**group.k1
             by_k2: dict[int, list[tuple[int, int, int]]] = {}
             for local, n1 in enumerate(group.n1):
                 for n2, j2 in enumerate(order2_params.j):
                     if j2 > order1_params.j[n1]:
                         k2 = second_order_exponent(j2, group.k1)
                         by_k2.setdefault(k2, []).append((local, n1, n2))
-                        lexicographic_paths.append((n1, n2))
+            half1 = length1 // 2 + 1
             for k2, entries in sorted(by_k2.items()):
-                a2 = max(log2_T - group.k1 - k2 - oversampling, 0) if averaged else 0
                 order2.append(
                     Order2Group(
                         order1_group=g,
                         k1=group.k1,
                         k2=k2,
-                        a2=a2,
-                        local_n1=tuple(e[0] for e in entries),
-                        psi2_rows=tuple(e[2] for e in entries),
-                        paths=tuple((e[1], e[2]) for e in entries),
+                        a2=final_decimation(group.k1 + k2),
+                        local_n1=tuple(local for local, _, _ in entries),
+                        paths=tuple((n1, n2) for _, n1, n2 in entries),
                     )
                 )
-    lexicographic_paths.sort()
-    position = {path: i for i, path in enumerate(lexicographic_paths)}
-    produced = [path for group in order2 for path in group.paths]
-    order2_permutation = tuple(np.argsort([position[p] for p in produced], kind="stable").tolist())
+                filters = [psi2_level[n2] for _, _, n2 in entries]
+                terms = [wavelet_terms(f, 2**k2) for f in filters]
+                index, weight_real, weight_imag = sparse_fold(filters, terms, 2**k2)
+                # Each path reads the half spectrum of its own n1 in the flattened (n1, bin) array.
+                rows = np.array([local for local, _, _ in entries], dtype=np.int32)
+                index = index + (rows * half1)[:, None, None]
+                psi2.append(_sparse_fold_leaf(index, weight_real, weight_imag))
+    lexicographic = sorted(path for group in order2 for path in group.paths)
+    position = {path: i for i, path in enumerate(lexicographic)}
+    produced = [position[path] for group in order2 for path in group.paths]
+    order2_permutation = tuple(int(i) for i in np.argsort(produced, kind="stable"))
 
-    phi_levels = (
-        sorted({0} | {g.k1 for g in order1} | {g.k1 + g.k2 for g in order2}) if averaged else []
-    )
+    lowpasses: list[Lowpass] = []
+    lowpass: list[jax.Array | SparseFold] = []
+    if averaged:
+        phi = design.gaussian_filter(N_padded, design.SIGMA0 / T)
+        needed = {(0, k0, False)} | {(g.k1, g.a1, True) for g in order1}
+        needed |= {(g.k1 + g.k2, g.a2, True) for g in order2}
+        for level, a, non_negative in sorted(needed):
+            entry, leaf = _lowpass_entry(phi, level, a, non_negative, ind_start, ind_end)
+            lowpasses.append(entry)
+            lowpass.append(leaf)
+
     plan = Plan1D(
         N=N,
         N_padded=N_padded,
@@ -221,38 +299,12 @@ def filter_bank_1d(
         order1=tuple(order1),
         order2=tuple(order2),
         order2_permutation=order2_permutation,
-        psi2_levels=tuple(psi2_levels),
-        phi_levels=tuple(phi_levels),
+        lowpasses=tuple(lowpasses),
     )
-
-    psi1_full = [
-        design.morlet_filter(N_padded, xi, sigma)
-        for xi, sigma in zip(order1_params.xi, order1_params.sigma)
-    ]
-    psi1 = tuple(_as_leaf(np.stack([psi1_full[n] for n in group.n1])) for group in order1)
-
-    psi2: tuple[jax.Array, ...] = ()
-    if max_order == 2:
-        psi2_full = [
-            design.morlet_filter(N_padded, xi, sigma)
-            for xi, sigma in zip(order2_params.xi, order2_params.sigma)
-        ]
-        psi2 = tuple(
-            _as_leaf(np.stack([design.period_average(p, level) for p in psi2_full]))
-            for level in psi2_levels
-        )
-
-    phi_half: tuple[jax.Array, ...] = ()
-    if averaged:
-        phi = design.gaussian_filter(N_padded, design.SIGMA0 / T)
-        phi_half = tuple(
-            _as_leaf(_symmetric_half(design.period_average(phi, level))) for level in phi_levels
-        )
-
     return FilterBank1D(
-        phi_half=phi_half,
-        psi1=psi1,
-        psi2=psi2,
+        psi1=tuple(psi1),
+        psi2=tuple(psi2),
+        lowpass=tuple(lowpass),
         plan=plan,
         xi1=order1_params.xi,
         sigma1=order1_params.sigma,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ._pytree import pytree_dataclass
+
 
 def periodize(spectrum: jax.Array, factor: int, axis: int = -1) -> jax.Array:
     """Fold a full spectrum of length ``L`` into ``L / factor`` bins (mean over the periods).
@@ -45,3 +47,36 @@ def periodize_half(half_spectrum: jax.Array, length: int, factor: int) -> jax.Ar
     full = hermitian_extend(half_spectrum, length)
     folded = periodize(full, factor)
     return folded[..., : length // factor // 2 + 1]
+
+
+
+@pytree_dataclass
+class SparseFold:
+    """A filter product followed by Fourier-domain subsampling, as a gather table (see ``_windows``).
+
+    Leaves of shape ``(P, n_terms, M)``: ``index`` (int32) into a half spectrum (flattened over
+    source rows when applied with :func:`fold_rows`), and real weights for the real and imaginary
+    parts of each gathered bin.
+    """
+
+    index: jax.Array
+    weight_real: jax.Array
+    weight_imag: jax.Array
+
+
+def _weighted_sum(values: jax.Array, fold: SparseFold) -> jax.Array:
+    dtype = values.real.dtype
+    real = (values.real * fold.weight_real.astype(dtype)).sum(axis=-2)
+    imag = (values.imag * fold.weight_imag.astype(dtype)).sum(axis=-2)
+    return jax.lax.complex(real, imag)
+
+
+def fold_rows(half_spectra: jax.Array, fold: SparseFold) -> jax.Array:
+    """Apply ``fold`` to half spectra ``(B, R, H)`` (rows chosen by its indices); returns ``(B, P, M)``."""
+    flat = half_spectra.reshape(half_spectra.shape[0], -1)
+    return _weighted_sum(jnp.take(flat, fold.index, axis=-1), fold)
+
+
+def fold_each(half_spectra: jax.Array, fold: SparseFold) -> jax.Array:
+    """Apply a one-filter ``fold`` (P = 1) to every row of ``(B, R, H)``; returns ``(B, R, M)``."""
+    return _weighted_sum(jnp.take(half_spectra, fold.index[0], axis=-1), fold)

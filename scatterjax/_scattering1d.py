@@ -2,8 +2,9 @@
 
 The traversal follows kymatio 0.3.0's math (KYMATIO.md §2.1.6) but is organised by groups rather
 than path by path: every first-order wavelet sharing a subsampling exponent goes through one batched
-multiply-fold-IFFT, and every second-order path sharing ``(k1, k2)`` likewise. Real signals (the
-padded input, every modulus, every low-pass output) use real FFTs.
+gather-multiply-fold and one batched inverse FFT, and every second-order path sharing ``(k1, k2)``
+likewise. Real signals (the padded input, every modulus) use real FFTs; averaging with few output
+samples is a matrix product in time (see ``_bank1d``).
 """
 
 from __future__ import annotations
@@ -11,27 +12,39 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._bank1d import FilterBank1D, Plan1D
-from ._fourier import hermitian_extend, periodize, periodize_half
+from ._bank1d import FilterBank1D, Lowpass, Plan1D
+from ._fourier import fold_each, fold_rows
 from ._modulus import modulus
 
+# Direct averages sum over time in a tree of fan-in 16: a long running sum of positive terms
+# accumulates rounding error linearly, a shallow tree only logarithmically.
+_FAN_IN = 16
 
-def _lowpass(
-    u_half: jax.Array, phi_half: jax.Array, length: int, a: int, level: int, plan: Plan1D
-) -> jax.Array:
-    """Average a real signal (given by its rfft, length ``length``), decimate by ``2**a``, crop."""
-    folded = periodize_half(u_half * phi_half, length, 2**a)
-    averaged = jnp.fft.irfft(folded, n=length // 2**a, axis=-1)
-    return averaged[..., plan.ind_start[level] : plan.ind_end[level]]
+
+def _tree_sum(terms: jax.Array) -> jax.Array:
+    """Sum ``(..., L, K)`` over ``L`` (a power of two) in rounds of ``_FAN_IN``; returns ``(..., K)``."""
+    while terms.shape[-2] > 1:
+        fan_in = min(_FAN_IN, terms.shape[-2])
+        shape = terms.shape[:-2] + (terms.shape[-2] // fan_in, fan_in, terms.shape[-1])
+        terms = terms.reshape(shape).sum(axis=-2)
+    return terms[..., 0, :]
+
+
+def _average(u: jax.Array, u_half: jax.Array | None, lowpass: Lowpass, leaf, plan: Plan1D):
+    """Average real ``u`` (B, P, L) at resolution ``lowpass.level``; decimate; crop to the signal."""
+    length = u.shape[-1]
+    if lowpass.direct:
+        return _tree_sum(u[..., :, None] * leaf.astype(u.dtype))
+    if u_half is None:
+        u_half = jnp.fft.rfft(u, axis=-1)
+    out_length = length // 2**lowpass.a
+    averaged = jnp.fft.irfft(fold_each(u_half, leaf), n=out_length, axis=-1)
+    out_level = lowpass.level + lowpass.a
+    return averaged[..., plan.ind_start[out_level] : plan.ind_end[out_level]]
 
 
 def _crop(u: jax.Array, level: int, plan: Plan1D) -> jax.Array:
     return u[..., plan.ind_start[level] : plan.ind_end[level]]
-
-
-def _wavelet_modulus(spectrum: jax.Array, filters: jax.Array, factor: int) -> jax.Array:
-    """``|ifft(D_factor(spectrum * filters))|``; spectrum (B, [P,] L), filters ([P,] L)."""
-    return modulus(jnp.fft.ifft(periodize(spectrum * filters, factor), axis=-1))
 
 
 def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array], ...]:
@@ -47,48 +60,39 @@ def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array
       ``plan.order2_permutation`` to reach kymatio's lexicographic order.
     """
     plan = bank.plan
-    dtype = x.dtype
+
+    def average(u, u_half, level, a, non_negative=True):
+        index = plan.lowpass_index(level, a, non_negative)
+        return _average(u, u_half, plan.lowpasses[index], bank.lowpass[index], plan)
+
     padded = jnp.pad(x, ((0, 0), (plan.pad_left, plan.pad_right)), mode="reflect")
     x_half = jnp.fft.rfft(padded, axis=-1)
-    x_full = hermitian_extend(x_half, plan.N_padded)
-
-    def phi(level: int) -> jax.Array:
-        return bank.phi_half[plan.phi_levels.index(level)].astype(dtype)
-
     if plan.averaged:
-        order0 = [_lowpass(x_half, phi(0), plan.N_padded, plan.k0, plan.k0, plan)[:, None]]
+        order0 = [average(padded[:, None], x_half[:, None], 0, plan.k0, False)]
     else:
         order0 = [x[:, None]]
 
+    children = [[] for _ in plan.order1]
+    for group2 in plan.order2:
+        children[group2.order1_group].append(group2)
+
     order1: list[jax.Array] = []
     order2: list[jax.Array] = []
-    order2_by_group = [[] for _ in plan.order1]
-    for index, group in enumerate(plan.order2):
-        order2_by_group[group.order1_group].append(index)
-
     for g, group in enumerate(plan.order1):
-        length1 = plan.N_padded // 2**group.k1
-        u1 = _wavelet_modulus(x_full[:, None, :], bank.psi1[g].astype(dtype), 2**group.k1)
-        if plan.averaged or order2_by_group[g]:
-            u1_half = jnp.fft.rfft(u1, axis=-1)
+        u1 = modulus(jnp.fft.ifft(fold_rows(x_half[:, None], bank.psi1[g]), axis=-1))
+        u1_half = jnp.fft.rfft(u1, axis=-1) if children[g] else None
         if plan.averaged:
-            order1.append(_lowpass(u1_half, phi(group.k1), length1, group.a1, group.k1 + group.a1, plan))
+            order1.append(average(u1, u1_half, group.k1, group.a1))
         else:
             order1.append(_crop(u1, group.k1, plan))
-        if not order2_by_group[g]:
+        if not children[g]:
             continue
-        u1_full = hermitian_extend(u1_half, length1)
-        psi2 = bank.psi2[plan.psi2_levels.index(group.k1)].astype(dtype)
-        for index in order2_by_group[g]:
-            group2 = plan.order2[index]
-            spectrum = u1_full[:, jnp.asarray(group2.local_n1)]
-            filters = psi2[jnp.asarray(group2.psi2_rows)]
-            u2 = _wavelet_modulus(spectrum, filters, 2**group2.k2)
+        for group2 in children[g]:
+            fold = bank.psi2[plan.order2.index(group2)]
+            u2 = modulus(jnp.fft.ifft(fold_rows(u1_half, fold), axis=-1))
             level = group2.k1 + group2.k2
             if plan.averaged:
-                u2_half = jnp.fft.rfft(u2, axis=-1)
-                length2 = length1 // 2**group2.k2
-                order2.append(_lowpass(u2_half, phi(level), length2, group2.a2, level + group2.a2, plan))
+                order2.append(average(u2, None, level, group2.a2))
             else:
                 order2.append(_crop(u2, level, plan))
     return order0, order1, order2
@@ -99,7 +103,7 @@ def scattering1d(x: jax.Array, bank: FilterBank1D) -> jax.Array | list[jax.Array
 
     Args:
       x: real float32/float64 array of shape ``(*batch, N)``.
-      bank: a :class:`FilterBank1D` from :func:`scatterjax.filter_bank_1d` (or ``Scattering1D.bank``).
+      bank: a :class:`FilterBank1D`, e.g. ``Scattering1D(...).bank``.
 
     Returns:
       averaged transform: array of shape ``(*batch, C, N_out)``, channels in kymatio's order
@@ -107,10 +111,9 @@ def scattering1d(x: jax.Array, bank: FilterBank1D) -> jax.Array | list[jax.Array
       unaveraged transform: a list of ``C`` arrays of shape ``(*batch, N_i)`` in the same order.
 
     Example:
-      >>> import jax, scatterjax
+      >>> import jax, jax.numpy as jnp, scatterjax
       >>> S = scatterjax.Scattering1D(J=6, shape=1024, Q=8)
-      >>> Sx = jax.jit(scatterjax.scattering1d)(jax.numpy.ones((2, 1024)), S.bank)
-      >>> Sx.shape
+      >>> jax.jit(scatterjax.scattering1d)(jnp.ones((2, 1024)), S.bank).shape
       (2, 126, 16)
     """
     plan = bank.plan

@@ -1,0 +1,49 @@
+"""Shared test helpers: the kymatio oracle (with its SciPy shim) and error measures."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+def _kymatio_shim() -> None:
+    # kymatio 0.3.0 imports scipy.special.sph_harm, which SciPy 1.15+ removed.
+    import scipy.special
+
+    if not hasattr(scipy.special, "sph_harm"):
+        scipy.special.sph_harm = lambda m, n, az, pol: scipy.special.sph_harm_y(n, m, pol, az)
+
+
+def kymatio():
+    """The kymatio package (numerical oracle), imported with the SciPy shim."""
+    _kymatio_shim()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import kymatio as _kymatio
+        import kymatio.numpy  # noqa: F401
+    return _kymatio
+
+
+def rel_l2(ours, reference) -> float:
+    ours = np.asarray(ours, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    assert ours.shape == reference.shape, (ours.shape, reference.shape)
+    return float(np.linalg.norm(ours - reference) / np.linalg.norm(reference))
+
+
+@pytest.fixture(autouse=True)
+def _quiet_kymatio_warnings():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Signal support is too small")
+        yield
+
+
+def pytest_configure(config):
+    # Tests run on CPU; make sure a stray accelerator setting does not change the numbers.
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
