@@ -84,7 +84,8 @@ def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: s
             )
             lines = [ln for ln in result.stdout.splitlines() if ln.startswith("PEAK_RSS_MB")]
             peak[impl.name] = float(lines[-1].split()[1]) if lines else float("nan")
-    header = f"   {'implementation':<28} {'first call s':>12} {'median s':>10} {'÷ ours':>8} {'rel L2 vs ' + reference:>24}"
+    header = (f"   {'implementation':<28} {'first call s':>12} {'median s':>10} {'÷ ours':>8} "
+              f"{'rel L2 vs ' + reference:>24}")
     if memory:
         header += f" {'peak RSS MB':>12}"
     print(header)

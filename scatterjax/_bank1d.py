@@ -8,9 +8,9 @@ jitted transform compiles once per configuration and input shape.
 
 Every filter product followed by Fourier-domain subsampling is stored as a sparse gather table
 over the half spectrum of a real signal (see ``_windows``), so it costs about as much as the
-inverse FFT that follows it, not a full-resolution product. Averages are computed either by the FFT route (kymatio's) or, when only a
-few output samples remain (large ``T``), directly in time as one matrix product with the decimated
-low-pass kernel, which is the same linear map without the FFTs.
+inverse FFT that follows it, not a full-resolution product. Averages are computed either by the
+FFT route (kymatio's) or, when only a few output samples remain (large ``T``), directly in time
+as a matrix product with the decimated low-pass kernel: the same linear map without the FFTs.
 """
 
 from __future__ import annotations

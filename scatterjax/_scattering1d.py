@@ -16,25 +16,28 @@ from ._bank1d import FilterBank1D, Lowpass, Plan1D
 from ._fourier import fold_each, fold_rows
 from ._modulus import modulus
 
-# Direct averages sum over time in a tree of fan-in 16: a long running sum of positive terms
-# accumulates rounding error linearly, a shallow tree only logarithmically.
-_FAN_IN = 16
+# Direct averages sum over time in blocks of this many samples (one batched matrix product), then
+# over blocks (a second one). A single long dot product accumulates float32 rounding along the
+# whole signal (measured: 3e-6 relative at 2**17 samples); two short ones stay near 1e-7.
+_SUM_BLOCK = 64
 
 
-def _tree_sum(terms: jax.Array) -> jax.Array:
-    """Sum ``(..., L, K)`` over ``L`` (a power of two) in rounds of ``_FAN_IN``; returns ``(..., K)``."""
-    while terms.shape[-2] > 1:
-        fan_in = min(_FAN_IN, terms.shape[-2])
-        shape = terms.shape[:-2] + (terms.shape[-2] // fan_in, fan_in, terms.shape[-1])
-        terms = terms.reshape(shape).sum(axis=-2)
-    return terms[..., 0, :]
+def _direct_average(u: jax.Array, kernel: jax.Array) -> jax.Array:
+    """``u @ kernel`` for ``u`` (B, P, L) and ``kernel`` (L, K), summed in two levels; (B, P, K)."""
+    length = u.shape[-1]
+    block = min(_SUM_BLOCK, length)
+    blocks = u.reshape(u.shape[:-1] + (length // block, block))
+    kernel = kernel.astype(u.dtype).reshape((length // block, block, kernel.shape[-1]))
+    partial = jnp.einsum("bpnc,nck->bpnk", blocks, kernel, precision="highest")
+    return jnp.einsum("bpnk,n->bpk", partial, jnp.ones(length // block, u.dtype),
+                      precision="highest")
 
 
 def _average(u: jax.Array, u_half: jax.Array | None, lowpass: Lowpass, leaf, plan: Plan1D):
     """Average real ``u`` (B, P, L) at resolution ``lowpass.level``; decimate; crop to the signal."""
     length = u.shape[-1]
     if lowpass.direct:
-        return _tree_sum(u[..., :, None] * leaf.astype(u.dtype))
+        return _direct_average(u, leaf)
     if u_half is None:
         u_half = jnp.fft.rfft(u, axis=-1)
     out_length = length // 2**lowpass.a
