@@ -99,6 +99,21 @@ def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: s
     return {"first": firsts, "median": medians, "peak": peak}
 
 
+def _strip_options(argv: list[str], with_value: tuple[str, ...], flags: tuple[str, ...]) -> list[str]:
+    """``argv`` without the given options (and their values), to pass on to a child run."""
+    kept, skip_next = [], False
+    for arg in argv:
+        if skip_next:
+            skip_next = False
+        elif arg in with_value:
+            skip_next = True
+        elif arg in flags or arg.startswith(tuple(f"{name}=" for name in with_value)):
+            continue
+        else:
+            kept.append(arg)
+    return kept
+
+
 def main(title: str, make_impls: Callable[[argparse.Namespace], list[Impl]],
          make_input: Callable[[argparse.Namespace], np.ndarray], *, ours: str, reference: str,
          add_arguments: Callable[[argparse.ArgumentParser], None] | None = None) -> None:
@@ -120,7 +135,7 @@ def main(title: str, make_impls: Callable[[argparse.Namespace], list[Impl]],
         np.asarray(impl.build()(x))
         print(f"PEAK_RSS_MB {_peak_rss_mb():.1f}")
         return
-    passthrough = [a for a in sys.argv[1:] if not a.startswith(("--only", "--memory", "--repeats"))]
+    passthrough = _strip_options(sys.argv[1:], with_value=("--only", "--repeats"), flags=("--memory",))
     run(title, impls, x, ours=ours, reference=reference if any(i.name == reference for i in impls)
         else impls[0].name, repeats=args.repeats, memory=args.memory, script=sys.argv[0],
         extra_args=passthrough)
