@@ -15,6 +15,7 @@ import jax.numpy as jnp
 from ._bank1d import FilterBank1D, Lowpass, Plan1D
 from ._fourier import fold_each, fold_rows
 from ._modulus import modulus
+from ._validation import check_real_input
 
 # Direct averages sum over time in blocks of this many samples (one batched matrix product), then
 # over blocks (a second one). A single long dot product accumulates float32 rounding along the
@@ -120,6 +121,7 @@ def scattering1d(x: jax.Array, bank: FilterBank1D) -> jax.Array | list[jax.Array
       (2, 126, 16)
     """
     plan = bank.plan
+    x = check_real_input(x, (plan.N,))
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, plan.N))
     order0, order1, order2 = scattering1d_paths(flat, bank)

@@ -114,3 +114,8 @@ def test_average_false_means_unaveraged():
     with pytest.warns(DeprecationWarning):
         S = make(average=False, out_type="list")
     assert not S.average
+
+
+def test_pure_function_checks_its_input_too():
+    with pytest.raises(ValueError, match=r"\(\.\.\., 256\)"):
+        scatterjax.scattering1d(np.zeros((2, 255), np.float32), make().bank)
