@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import jax
+from jax.sharding import NamedSharding
 
 
 class ScatteringTransform:
@@ -45,6 +46,26 @@ class ScatteringTransform:
         return f"{type(self).__name__}({settings})"
 
     _repr_fields: tuple[str, ...] = ()
+
+
+def batch_mesh_of(x):
+    """The mesh over which ``x``'s leading axis (only) is split, or ``None``.
+
+    Such inputs go through :func:`scatterjax._sharding.sharded_apply`: XLA's partitioner does not
+    split FFTs along batch dimensions and would gather the whole batch onto every device.
+    """
+    if not isinstance(x, jax.Array) or isinstance(x, jax.core.Tracer) or x.ndim < 2:
+        return None
+    sharding = x.sharding
+    if not isinstance(sharding, NamedSharding) or len(sharding.device_set) < 2:
+        return None
+    spec = tuple(sharding.spec) + (None,) * (x.ndim - len(sharding.spec))
+    if spec[0] is None or any(entry is not None for entry in spec[1:]):
+        return None
+    axes = spec[0] if isinstance(spec[0], tuple) else (spec[0],)
+    if len(axes) != 1 or sharding.mesh.shape[axes[0]] != sharding.mesh.devices.size:
+        return None
+    return sharding.mesh
 
 
 def tree_leaves_nbytes(tree) -> int:
