@@ -1,0 +1,106 @@
+"""Adapter overhead: scatterjax.torch and scatterjax.tensorflow against the core, same workload.
+
+Standard 1D workload (DESIGN.md): J=10, Q=8, T=65536, N=65536, batch 16, float32. Each adapter
+takes the NumPy input the way its users would hand it over (``torch.from_numpy``,
+``tf.constant``) and returns NumPy, so the ratios include every conversion. With ``--grad`` each
+implementation computes the gradient of ``sum(S(x))`` with respect to ``x`` instead (forward plus
+backward through its autodiff: ``jax.grad``, ``loss.backward()``, ``tf.GradientTape``).
+
+    python benchmarks/bench_adapters.py            # forward
+    python benchmarks/bench_adapters.py --grad     # forward + backward
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+from benchmarks._harness import Impl, main  # noqa: E402
+
+
+def _parse_T(value: str):
+    return None if value.lower() == "none" else int(value)
+
+
+def add_arguments(parser):
+    parser.add_argument("--J", type=int, default=10)
+    parser.add_argument("--Q", type=int, default=8)
+    parser.add_argument("--N", type=int, default=65536)
+    parser.add_argument("--T", type=_parse_T, default=65536)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--grad", action="store_true", help="time the input gradient instead")
+    parser.add_argument("--skip", default="", help="comma-separated implementations to leave out")
+
+
+def make_input(args) -> np.ndarray:
+    return np.random.default_rng(0).standard_normal((args.batch, args.N)).astype(np.float32)
+
+
+def make_impls(args) -> list[Impl]:
+    kwargs = dict(J=args.J, shape=args.N, Q=args.Q, T=args.T)
+    skip = set(filter(None, args.skip.split(",")))
+
+    def core():
+        import jax
+        import jax.numpy as jnp
+
+        import scatterjax
+
+        S = scatterjax.Scattering1D(**kwargs)
+        if args.grad:
+            grad = jax.jit(jax.grad(lambda S, x: jnp.sum(S(x)), argnums=1))
+            return lambda x: np.asarray(jax.block_until_ready(grad(S, x)))
+        return lambda x: np.asarray(jax.block_until_ready(S(x)))
+
+    def torch_adapter():
+        import torch
+
+        import scatterjax.torch
+
+        S = scatterjax.torch.Scattering1D(**kwargs)
+        if args.grad:
+            def grad(x):
+                x = torch.from_numpy(x).requires_grad_(True)
+                S(x).sum().backward()
+                return x.grad.numpy()
+            return grad
+        return lambda x: S(torch.from_numpy(x)).numpy()
+
+    def tf_adapter(graph: bool):
+        def build():
+            import tensorflow as tf
+
+            import scatterjax.tensorflow
+
+            S = scatterjax.tensorflow.Scattering1D(**kwargs)
+
+            def grad(x):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    loss = tf.reduce_sum(S(x))
+                return tape.gradient(loss, x)
+
+            fn = grad if args.grad else S
+            if graph:
+                fn = tf.function(fn, input_signature=[tf.TensorSpec([None, args.N], tf.float32)])
+            return lambda x: fn(tf.constant(x)).numpy()
+
+        return build
+
+    impls = [
+        Impl("scatterjax (core)", core),
+        Impl("scatterjax.torch", torch_adapter),
+        Impl("scatterjax.tensorflow eager", tf_adapter(graph=False)),
+        Impl("scatterjax.tensorflow tf.function", tf_adapter(graph=True)),
+    ]
+    return [impl for impl in impls if impl.name not in skip]
+
+
+if __name__ == "__main__":
+    main("Scattering1D adapters", make_impls, make_input, ours="scatterjax (core)",
+         reference="scatterjax (core)", add_arguments=add_arguments)

@@ -1,0 +1,80 @@
+"""Equinox modules: scattering transforms as layers of an ``eqx.Module`` model.
+
+Each class takes the same arguments as the core class of the same name and holds the core object as
+its only field, so the filters are ordinary array leaves of the model. They stay frozen twice over:
+the call applies ``jax.lax.stop_gradient`` to them, and :func:`trainable_spec` leaves them out of the
+trainable partition, so an optimizer with weight decay never sees them.
+
+Example:
+  >>> import equinox as eqx, jax, jax.numpy as jnp, optax
+  >>> from scatterjax.equinox import Scattering1D, trainable_spec
+  >>> model = (Scattering1D(J=4, shape=256, Q=4), eqx.nn.Lambda(jnp.ravel),
+  ...          eqx.nn.Linear(29 * 16, 3, key=jax.random.key(0)))
+  >>> params, static = eqx.partition(model, trainable_spec(model))
+  >>> opt_state = optax.adamw(1e-2, weight_decay=0.1).init(params)  # no filters in it
+"""
+
+from __future__ import annotations
+
+import jax
+
+from ._adapter_common import apply_frozen, build_core, require
+from ._frontend import ScatteringTransform
+
+eqx = require("equinox", "equinox", what="scatterjax.equinox")
+
+__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "trainable_spec"]
+
+
+class _Scattering(eqx.Module):
+    transform: ScatteringTransform
+    _core_name = "Scattering1D"
+
+    def __init__(self, *args, **kwargs):
+        self.transform = build_core(self._core_name, args, kwargs)
+
+    def __call__(self, x):
+        """The core transform of ``x`` (shape ``(*batch, *shape)``), with the filters held constant."""
+        return apply_frozen(self.transform, x)
+
+    def meta(self):
+        return self.transform.meta()
+
+    def output_size(self, *args, **kwargs):
+        return self.transform.output_size(*args, **kwargs)
+
+
+class Scattering1D(_Scattering):
+    """``scatterjax.Scattering1D`` as an Equinox module (same arguments, same outputs)."""
+
+    _core_name = "Scattering1D"
+
+
+class Scattering2D(_Scattering):
+    """``scatterjax.Scattering2D`` as an Equinox module (same arguments, same outputs)."""
+
+    _core_name = "Scattering2D"
+
+
+class HarmonicScattering3D(_Scattering):
+    """``scatterjax.HarmonicScattering3D`` as an Equinox module (same arguments, same outputs)."""
+
+    _core_name = "HarmonicScattering3D"
+
+
+def _is_transform(node) -> bool:
+    return isinstance(node, ScatteringTransform)
+
+
+def trainable_spec(model):
+    """Filter spec for ``eqx.partition``: every inexact array is trainable except scattering filters.
+
+    Returns a pytree of bools shaped like ``model`` (a prefix of it at each scattering transform,
+    which maps to ``False``), so ``eqx.partition(model, trainable_spec(model))`` puts the filters of
+    every scattering layer, wrapped or bare core object, in the static half.
+    """
+    return jax.tree_util.tree_map(
+        lambda node: False if _is_transform(node) else eqx.is_inexact_array(node),
+        model,
+        is_leaf=_is_transform,
+    )

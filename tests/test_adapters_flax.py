@@ -1,0 +1,111 @@
+"""Flax NNX adapter: same numbers and gradients as the core, filters frozen under nnx.Optimizer."""
+
+import importlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+nnx = pytest.importorskip("flax.nnx")
+from conftest import rel_l2  # noqa: E402
+
+import scatterjax.flax as sflax  # noqa: E402
+
+CONFIGS = {
+    "1d": ("Scattering1D", dict(J=4, shape=256, Q=4), (2, 256)),
+    "2d": ("Scattering2D", dict(J=2, shape=(16, 16), L=4), (2, 16, 16)),
+    "3d": ("HarmonicScattering3D", dict(J=1, shape=(12, 12, 12), L=1), (2, 12, 12, 12)),
+}
+MODULES = {"Scattering1D": "_frontend1d", "Scattering2D": "_frontend2d",
+           "HarmonicScattering3D": "_frontend3d"}
+
+
+def core_class(name):
+    module = importlib.util.find_spec(f"scatterjax.{MODULES[name]}")
+    if module is None:
+        pytest.skip(f"scatterjax.{MODULES[name]} is not written yet")
+    return getattr(importlib.import_module(f"scatterjax.{MODULES[name]}"), name)
+
+
+def loss(fn, x):
+    return jnp.sum(fn(x) ** 2)
+
+
+@pytest.mark.parametrize("dim", CONFIGS)
+def test_forward_and_input_gradient_match_core(dim):
+    name, kwargs, input_shape = CONFIGS[dim]
+    core = core_class(name)(**kwargs)
+    module = getattr(sflax, name)(**kwargs)
+    x = jnp.asarray(np.random.default_rng(0).standard_normal(input_shape), jnp.float32)
+    assert rel_l2(module(x), core(x)) <= 1e-6
+    assert rel_l2(nnx.jit(lambda m, x: m(x))(module, x), core(x)) <= 1e-6
+    expected = jax.grad(lambda x: loss(core, x))(x)
+    assert rel_l2(jax.grad(lambda x: loss(module, x))(x), expected) <= 1e-5
+
+
+def test_filters_are_scattering_filters_with_zero_gradient():
+    module = sflax.Scattering1D(J=4, shape=256, Q=4)
+    assert not jax.tree_util.tree_leaves(nnx.state(module, nnx.Param))
+    filters = jax.tree_util.tree_leaves(nnx.state(module, sflax.ScatteringFilters))
+    assert len(filters) == len(jax.tree_util.tree_leaves(module.transform))
+    x = jnp.ones((2, 256), jnp.float32)
+    # Differentiate with respect to the filters themselves (their inexact ones; some banks also
+    # hold integer index tables): stop_gradient in the call makes every gradient zero.
+    float_filters = nnx.All(
+        sflax.ScatteringFilters, lambda path, v: jnp.issubdtype(v.dtype, jnp.inexact)
+    )
+    grads = nnx.grad(lambda m: loss(m, x), argnums=nnx.DiffState(0, float_filters))(module)
+    assert jax.tree_util.tree_leaves(grads)
+    assert all(not np.any(np.asarray(g)) for g in jax.tree_util.tree_leaves(grads))
+    assert module.output_size() == module.transform.output_size()
+
+
+class Model(nnx.Module):
+    def __init__(self, rngs):
+        self.scattering = sflax.Scattering1D(J=4, shape=256, Q=4)
+        features = self.scattering.output_size() * 16
+        self.head = nnx.Linear(features, 3, rngs=rngs)
+
+    def __call__(self, x):
+        s = self.scattering(x)
+        return self.head(s.reshape(s.shape[0], -1))
+
+
+def test_training_with_adamw_leaves_filters_bit_identical():
+    model = Model(nnx.Rngs(0))
+    optimizer = nnx.Optimizer(model, optax.adamw(1e-2, weight_decay=1e-1), wrt=nnx.Param)
+    filters_before = [np.array(f) for f in jax.tree_util.tree_leaves(
+        nnx.state(model, sflax.ScatteringFilters))]
+    kernel_before = np.array(model.head.kernel[...])
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.standard_normal((8, 256)), jnp.float32)
+    y = jnp.asarray(rng.integers(0, 3, 8))
+
+    @nnx.jit
+    def step(model, optimizer, x, y):
+        def objective(model):
+            return optax.softmax_cross_entropy_with_integer_labels(model(x), y).mean()
+
+        value, grads = nnx.value_and_grad(objective)(model)
+        optimizer.update(model, grads)
+        return value
+
+    losses = [float(step(model, optimizer, x, y)) for _ in range(4)]
+    assert losses[-1] < losses[0]
+    assert not np.array_equal(kernel_before, np.asarray(model.head.kernel[...]))
+    filters_after = jax.tree_util.tree_leaves(nnx.state(model, sflax.ScatteringFilters))
+    assert all(np.array_equal(a, np.asarray(b)) for a, b in zip(filters_before, filters_after))
+    # The optimizer holds state (Adam's two moments) for the head's parameters only.
+    param_size = sum(p.size for p in jax.tree_util.tree_leaves(nnx.state(model, nnx.Param)))
+    moments = [v for v in jax.tree_util.tree_leaves(nnx.state(optimizer.opt_state)) if v.ndim]
+    assert sum(v.size for v in moments) == 2 * param_size
+    assert not jax.tree_util.tree_leaves(nnx.state(optimizer, sflax.ScatteringFilters))
+
+
+def test_missing_flax_names_the_extra(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "flax.nnx", None)
+    monkeypatch.delitem(__import__("sys").modules, "scatterjax.flax", raising=False)
+    with pytest.raises(ImportError, match=r"scatterjax\[flax\]"):
+        importlib.import_module("scatterjax.flax")

@@ -1,0 +1,193 @@
+"""TensorFlow and Keras adapters: the core's numbers eagerly and in tf.function, and its gradients."""
+
+import importlib
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+tf = pytest.importorskip("tensorflow")
+from conftest import rel_l2  # noqa: E402
+
+import scatterjax.tensorflow as stf  # noqa: E402
+
+CONFIGS = {
+    "1d": ("Scattering1D", dict(J=4, shape=256, Q=4), (2, 256)),
+    "2d": ("Scattering2D", dict(J=2, shape=(16, 16), L=4), (2, 16, 16)),
+    "3d": ("HarmonicScattering3D", dict(J=1, shape=(12, 12, 12), L=1), (2, 12, 12, 12)),
+}
+MODULES = {"Scattering1D": "_frontend1d", "Scattering2D": "_frontend2d",
+           "HarmonicScattering3D": "_frontend3d"}
+
+
+def core_class(name):
+    if importlib.util.find_spec(f"scatterjax.{MODULES[name]}") is None:
+        pytest.skip(f"scatterjax.{MODULES[name]} is not written yet")
+    return getattr(importlib.import_module(f"scatterjax.{MODULES[name]}"), name)
+
+
+@pytest.mark.parametrize("dim", CONFIGS)
+def test_eager_graph_and_gradient_match_core(dim):
+    name, kwargs, input_shape = CONFIGS[dim]
+    core = core_class(name)(**kwargs)
+    module = getattr(stf, name)(**kwargs)
+    sample_shape = input_shape[1:]
+    graph = tf.function(module, input_signature=[tf.TensorSpec([None, *sample_shape], tf.float32)])
+    rng = np.random.default_rng(0)
+    for batch in (2, 3):
+        x = rng.standard_normal((batch, *sample_shape)).astype(np.float32)
+        expected = core(x)
+        assert rel_l2(module(x), expected) <= 1e-6
+        y = graph(tf.constant(x))
+        assert y.shape == expected.shape
+        assert rel_l2(y, expected) <= 1e-6
+    assert graph.experimental_get_tracing_count() == 1
+    assert graph.get_concrete_function().structured_outputs.shape[0] is None
+
+    x = tf.constant(rng.standard_normal(input_shape).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(module(x) ** 2)
+    expected = jax.grad(lambda x: jnp.sum(core(x) ** 2))(x.numpy())
+    assert rel_l2(tape.gradient(loss, x), expected) <= 1e-5
+    assert module.trainable_variables == ()
+
+
+def test_gradient_inside_tf_function_and_batch_dims():
+    core = core_class("Scattering1D")(J=4, shape=256, Q=4)
+    module = stf.Scattering1D(J=4, shape=256, Q=4)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 256], tf.float32)])
+    def grad(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(module(x) ** 2)
+        return tape.gradient(loss, x)
+
+    x = np.random.default_rng(1).standard_normal((3, 256)).astype(np.float32)
+    expected = jax.grad(lambda x: jnp.sum(core(x) ** 2))(x)
+    assert rel_l2(grad(tf.constant(x)), expected) <= 1e-5
+    x3 = np.random.default_rng(2).standard_normal((2, 3, 256)).astype(np.float32)
+    assert rel_l2(module(x3), core(x3)) <= 1e-6
+    assert rel_l2(module(x3[0, 0]), core(x3[0, 0])) <= 1e-6
+    with pytest.raises(ValueError, match="shape"):
+        module(tf.zeros([2, 128]))
+    with pytest.raises(ValueError, match="out_type"):
+        stf.Scattering1D(J=4, shape=256, T=0, out_type="dict")
+
+
+def test_saved_model_round_trip_with_gradient(tmp_path):
+    module = stf.Scattering1D(J=4, shape=256, Q=4)
+    module.serve = tf.function(module.__call__,
+                               input_signature=[tf.TensorSpec([None, 256], tf.float32)])
+    tf.saved_model.save(module, str(tmp_path))
+    loaded = tf.saved_model.load(str(tmp_path))
+    x = tf.constant(np.random.default_rng(3).standard_normal((4, 256)).astype(np.float32))
+    assert rel_l2(loaded.serve(x), module(x)) <= 1e-6
+    grads = []
+    for fn in (loaded.serve, module):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(fn(x) ** 2)
+        grads.append(tape.gradient(loss, x))
+    assert rel_l2(grads[0], grads[1]) <= 1e-6
+
+
+def test_keras_sequential_compiles_and_fits(tmp_path):
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("this process runs another Keras backend")
+    from scatterjax.keras import Scattering1D
+
+    core = core_class("Scattering1D")(J=4, shape=256, Q=4)
+    layer = Scattering1D(J=4, Q=4)
+    model = keras.Sequential(
+        [keras.Input((256,)), layer, keras.layers.Flatten(), keras.layers.Dense(3)]
+    )
+    assert model.output_shape == (None, 3)
+    assert layer.compute_output_shape((None, 256)) == (None,) + core(np.zeros((1, 256),
+                                                                           np.float32)).shape[1:]
+    assert not layer.trainable_weights
+    model.compile(
+        optimizer=keras.optimizers.AdamW(1e-2, weight_decay=1e-1),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 256)).astype(np.float32)
+    y = rng.integers(0, 3, 16)
+    head_before = model.layers[-1].kernel.numpy().copy()
+    history = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert not np.array_equal(head_before, model.layers[-1].kernel.numpy())
+    assert rel_l2(layer(x), core(x)) <= 1e-6
+    assert Scattering1D.from_config(layer.get_config()).get_config() == layer.get_config()
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert rel_l2(loaded.predict(x, verbose=0), model.predict(x, verbose=0)) <= 1e-6
+
+
+@pytest.mark.parametrize("name,input_shape", [("Scattering2D", (2, 16, 16)),
+                                              ("HarmonicScattering3D", (2, 12, 12, 12))])
+def test_keras_layers_in_more_dimensions(name, input_shape):
+    pytest.importorskip("keras")
+    core_cls = core_class(name)
+    import scatterjax.keras as skeras
+
+    kwargs = dict(J=2, L=4) if name == "Scattering2D" else dict(J=1, L=1)
+    layer = getattr(skeras, name)(**kwargs)
+    x = np.random.default_rng(0).standard_normal(input_shape).astype(np.float32)
+    expected = core_cls(shape=input_shape[1:], **kwargs)(x)
+    assert rel_l2(layer(x), expected) <= 1e-6
+    assert layer.compute_output_shape((None, *input_shape[1:])) == (None, *expected.shape[1:])
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_keras_other_backends_in_a_subprocess(backend):
+    pytest.importorskip(backend)
+    code = """
+import numpy as np, keras, jax.numpy as jnp
+from scatterjax.keras import Scattering1D
+import scatterjax
+model = keras.Sequential([keras.Input((256,)), Scattering1D(J=4, Q=4), keras.layers.Flatten(),
+                          keras.layers.Dense(3)])
+model.compile(optimizer="adamw", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+x = np.random.default_rng(0).standard_normal((8, 256)).astype(np.float32)
+model.fit(x, np.arange(8) % 3, epochs=1, verbose=0)
+out = keras.ops.convert_to_numpy(model.layers[0](x)); ref = np.asarray(scatterjax.Scattering1D(J=4, shape=256, Q=4)(x))
+assert len(model.trainable_weights) == 2
+print("ERR", np.linalg.norm(out - ref) / np.linalg.norm(ref))
+"""
+    root = os.path.dirname(os.path.dirname(stf.__file__))
+    env = {**os.environ, "KERAS_BACKEND": backend,
+           "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert float(result.stdout.split("ERR")[-1]) <= 1e-6
+
+
+def test_float64_without_x64_is_computed_in_float32():
+    module = stf.Scattering1D(J=4, shape=256, Q=4)
+    x = tf.random.normal([2, 256], dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = module(x)
+        loss = tf.reduce_sum(y)
+    assert y.dtype == tf.float32
+    assert tape.gradient(loss, x).dtype == tf.float64
+
+
+def test_missing_tensorflow_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
+    monkeypatch.delitem(sys.modules, "scatterjax.tensorflow", raising=False)
+    with pytest.raises(ImportError, match=r"scatterjax\[tf\]"):
+        importlib.import_module("scatterjax.tensorflow")
+    monkeypatch.setitem(sys.modules, "keras", None)
+    monkeypatch.delitem(sys.modules, "scatterjax.keras", raising=False)
+    with pytest.raises(ImportError, match=r"scatterjax\[tf\]"):
+        importlib.import_module("scatterjax.keras")

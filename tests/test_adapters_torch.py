@@ -1,0 +1,126 @@
+"""torch adapter: same numbers and gradients as the core, DLPack zero-copy, no parameters."""
+
+import importlib
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from conftest import rel_l2  # noqa: E402
+
+import scatterjax.torch as storch  # noqa: E402
+
+CONFIGS = {
+    "1d": ("Scattering1D", dict(J=4, shape=256, Q=4), (2, 256)),
+    "2d": ("Scattering2D", dict(J=2, shape=(16, 16), L=4), (2, 16, 16)),
+    "3d": ("HarmonicScattering3D", dict(J=1, shape=(12, 12, 12), L=1), (2, 12, 12, 12)),
+}
+MODULES = {"Scattering1D": "_frontend1d", "Scattering2D": "_frontend2d",
+           "HarmonicScattering3D": "_frontend3d"}
+
+
+def core_class(name):
+    if importlib.util.find_spec(f"scatterjax.{MODULES[name]}") is None:
+        pytest.skip(f"scatterjax.{MODULES[name]} is not written yet")
+    return getattr(importlib.import_module(f"scatterjax.{MODULES[name]}"), name)
+
+
+@pytest.mark.parametrize("dim", CONFIGS)
+def test_forward_and_input_gradient_match_core(dim):
+    name, kwargs, input_shape = CONFIGS[dim]
+    core = core_class(name)(**kwargs)
+    module = getattr(storch, name)(**kwargs)
+    x_np = np.random.default_rng(0).standard_normal(input_shape).astype(np.float32)
+    x = torch.from_numpy(x_np).requires_grad_(True)
+    y = module(x)
+    assert y.dtype == torch.float32 and y.device == x.device
+    assert rel_l2(y.detach().numpy(), core(x_np)) <= 1e-6
+    (y**2).sum().backward()
+    expected = jax.grad(lambda x: jnp.sum(core(x) ** 2))(x_np)
+    assert rel_l2(x.grad.numpy(), expected) <= 1e-5
+    with torch.no_grad():
+        assert rel_l2(module(x).numpy(), core(x_np)) <= 1e-6
+
+
+def test_contiguous_cpu_tensors_cross_without_copy():
+    x = torch.randn(4, 256)
+    x_jax = storch.to_jax(x)
+    assert x_jax.unsafe_buffer_pointer() == x.data_ptr()
+    back = storch.to_torch(x_jax)
+    assert back.data_ptr() == x.data_ptr()
+    module = storch.Scattering1D(J=4, shape=256, Q=4)
+    y = module(x)
+    assert storch.to_jax(y).unsafe_buffer_pointer() == y.data_ptr()
+
+
+def test_non_contiguous_conjugate_and_batched_inputs():
+    core = core_class("Scattering1D")(J=4, shape=256, Q=4)
+    module = storch.Scattering1D(J=4, shape=256, Q=4)
+    base = torch.randn(256, 6)
+    x = base.T  # a transposed view: not contiguous
+    assert not x.is_contiguous()
+    assert rel_l2(module(x).numpy(), core(x.numpy())) <= 1e-6
+    batched = torch.randn(2, 3, 256)
+    assert module(batched).shape == (2, 3) + tuple(core(batched.numpy()).shape[2:])
+    negated = torch.randn(2, 256)._neg_view()  # lazily negated view
+    assert rel_l2(module(negated).numpy(), core(negated.resolve_neg().numpy())) <= 1e-6
+    leaf = x.clone().requires_grad_(True)
+    module(leaf[:, ::1]).sum().backward()  # gradient through a view of a leaf
+    assert leaf.grad.shape == leaf.shape
+    with pytest.raises(ValueError, match="shape"):
+        module(torch.randn(2, 128))
+
+
+def test_gradcheck_float64():
+    with jax.enable_x64(True):
+        module = storch.Scattering1D(J=3, shape=32, Q=1)
+        x = torch.randn(2, 32, dtype=torch.float64, requires_grad=True)
+        assert module(x).dtype == torch.float64
+        assert torch.autograd.gradcheck(module, (x,), eps=1e-6, atol=1e-6)
+
+
+def test_float64_without_x64_computes_in_float32_and_returns_float64_gradient():
+    module = storch.Scattering1D(J=4, shape=256, Q=4)
+    x = torch.randn(2, 256, dtype=torch.float64, requires_grad=True)
+    y = module(x)
+    assert y.dtype == torch.float32
+    y.sum().backward()
+    assert x.grad.dtype == torch.float64
+
+
+def test_training_with_adamw_and_no_parameters():
+    torch.manual_seed(0)
+    scattering = storch.Scattering1D(J=4, shape=256, Q=4)
+    assert list(scattering.parameters()) == [] and list(scattering.buffers()) == []
+    assert scattering.state_dict() == {}
+    model = torch.nn.Sequential(
+        scattering, torch.nn.Flatten(), torch.nn.Linear(scattering.output_size() * 16, 3)
+    )
+    head_before = model[2].weight.detach().clone()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-1)
+    x, y = torch.randn(8, 256), torch.randint(0, 3, (8,))
+    losses = []
+    for _ in range(4):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+    assert not torch.equal(head_before, model[2].weight)
+    assert scattering.J == 4 and scattering.shape == (256,)
+
+
+def test_list_output_is_rejected():
+    with pytest.raises(ValueError, match="out_type"):
+        storch.Scattering1D(J=4, shape=256, T=0, out_type="list")
+
+
+def test_missing_torch_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    monkeypatch.delitem(sys.modules, "scatterjax.torch", raising=False)
+    with pytest.raises(ImportError, match=r"scatterjax\[torch\]"):
+        importlib.import_module("scatterjax.torch")
