@@ -1,0 +1,464 @@
+"""Figures of filter banks and scattering coefficients (needs matplotlib: ``pip install "scatterjax[plots]"``).
+
+Every function returns the ``matplotlib.figure.Figure`` it drew on (created with pyplot, so
+``plt.show()`` and notebooks display it); functions that draw one panel also take ``ax=`` to draw
+into an existing axes. Frequencies are in Hz when ``sample_rate`` is given, in cycles per sample
+otherwise, and always on a logarithmic axis; colour scales are logarithmic unless ``log=False``.
+
+Example:
+  >>> import scatterjax, scatterjax.plot
+  >>> from scatterjax.examples import chirp_and_am_tone
+  >>> x, rate = chirp_and_am_tone(2**13)
+  >>> S = scatterjax.Scattering1D(J=8, shape=x.shape[-1], Q=8)
+  >>> fig = scatterjax.plot.scattering1d(S(x), S, x, sample_rate=rate)
+  >>> fig.savefig("scattering.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.fft
+
+from . import _morlet1d as design
+
+__all__ = [
+    "filter_bank",
+    "first_order",
+    "loss_history",
+    "scalogram",
+    "scattering1d",
+    "scattering2d",
+    "second_order",
+]
+
+_DYNAMIC_RANGE = 1e-3  # log colour scales span three decades below the maximum
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(
+            'scatterjax.plot needs matplotlib, which is not installed. Install it with: '
+            'pip install "scatterjax[plots]"'
+        ) from error
+    return plt
+
+
+def _new_axes(ax, figsize):
+    plt = _pyplot()
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return fig, ax
+
+
+def _frequency_unit(sample_rate):
+    if sample_rate is None:
+        return 1.0, "cycles/sample"
+    return float(sample_rate), "Hz"
+
+
+def _edges(centres) -> np.ndarray:
+    """Cell edges (geometric midpoints) around increasing positive centres, for ``pcolormesh``."""
+    centres = np.asarray(centres, dtype=float)
+    if centres.size == 1:
+        return np.array([centres[0] / 1.5, centres[0] * 1.5])
+    mids = np.sqrt(centres[1:] * centres[:-1])
+    return np.concatenate([[centres[0] ** 2 / mids[0]], mids, [centres[-1] ** 2 / mids[-1]]])
+
+
+def _color_norm(values, log: bool):
+    from matplotlib.colors import LogNorm, Normalize
+
+    finite = np.asarray(values)[np.isfinite(values)]
+    top = float(finite.max()) if finite.size else 1.0
+    if not log:
+        return Normalize(vmin=float(finite.min()) if finite.size else 0.0, vmax=top)
+    top = top if top > 0 else 1.0
+    return LogNorm(vmin=top * _DYNAMIC_RANGE, vmax=top)
+
+
+def _clip_for_log(values, log: bool):
+    if not log:
+        return values
+    positive = np.asarray(values, dtype=float)
+    floor = np.nanmax(positive) * _DYNAMIC_RANGE if np.isfinite(positive).any() else 1e-30
+    return np.where(positive > floor, positive, floor)
+
+
+def _single(Sx, channel_axes: int, what: str) -> np.ndarray:
+    """``Sx`` as a NumPy array for one signal, rejecting batches with a pointer to indexing."""
+    Sx = np.asarray(Sx, dtype=np.float64)
+    if Sx.ndim != channel_axes:
+        expected = "(C, N_out)" if channel_axes == 2 else "(C, M_out, N_out)"
+        raise ValueError(
+            f"{what} plots the coefficients of one signal, of shape {expected}; got shape {Sx.shape}. "
+            "Index the batch first, e.g. Sx[0]."
+        )
+    return Sx
+
+
+def _check_channels(Sx, meta, transform):
+    if Sx.shape[0] != len(meta["order"]):
+        raise ValueError(
+            f"Sx has {Sx.shape[0]} channels but {transform!r} produces {len(meta['order'])}: pass the "
+            "coefficients computed by this transform (out_type='array')."
+        )
+
+
+def _log_frequency_axes(ax):
+    """Readable tick labels on the log axes of ``ax``: plain numbers at 1, 2, 5 per decade (1 per
+    decade beyond three decades), no minor labels (matplotlib's own collide on short ranges)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        if axis.get_scale() != "log" or not 0 < min(low, high):
+            continue
+        decades = math.log10(max(low, high) / min(low, high))
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0,) if decades > 3 else (1.0, 2.0, 5.0)))
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.set_minor_formatter(NullFormatter())
+
+
+def _time_blocks(image: np.ndarray, max_columns: int) -> np.ndarray:
+    """Average ``image`` over blocks of columns so that at most ``max_columns`` remain."""
+    factor = max(1, math.ceil(image.shape[-1] / max_columns))
+    usable = image.shape[-1] // factor * factor
+    return image[..., :usable].reshape(*image.shape[:-1], usable // factor, factor).mean(-1)
+
+
+# --- 1D -----------------------------------------------------------------------------------------
+
+
+def filter_bank(transform, *, sample_rate=None, figsize=(8, 6)):
+    """The wavelets and low-pass of a ``Scattering1D`` in Fourier, with their Littlewood–Paley sum.
+
+    One panel per order: ``|psi_hat|^2`` of every wavelet, ``|phi_hat|^2`` of the low-pass
+    (dashed) and their sum ``A(w) = |phi_hat(w)|^2 + sum_lambda |psi_hat_lambda(w)|^2`` (black),
+    on positive frequencies at the padded length the transform uses. ``A`` close to 1 over the
+    band means the filter bank covers every frequency (energy is neither lost nor amplified much).
+
+    Args:
+      transform: a ``scatterjax.Scattering1D``.
+      sample_rate: samples per second, for a frequency axis in Hz.
+
+    Returns: the Figure.
+    """
+    plt = _pyplot()
+    length = int(getattr(transform, "N_padded", transform.shape[-1]))
+    J = transform.J
+    Q = tuple(transform.Q)
+    T = transform.T if transform.T not in (None, 0) else 2**J
+    scale, unit = _frequency_unit(sample_rate)
+    bins = np.arange(1, length // 2 + 1)
+    frequencies = bins / length * scale
+    phi = np.abs(design.gaussian_filter(length, design.SIGMA0 / T)[bins]) ** 2
+
+    orders = Q[: transform.max_order]
+    fig, axes = plt.subplots(len(orders), 1, figsize=figsize, layout="constrained", squeeze=False)
+    colors = plt.get_cmap("viridis")
+    for order, (ax, q) in enumerate(zip(axes[:, 0], orders), start=1):
+        params = design.wavelet_params(J, q)
+        total = phi.copy()
+        count = len(params.xi)
+        for n, (xi, sigma) in enumerate(zip(params.xi, params.sigma)):
+            energy = np.abs(design.morlet_filter(length, xi, sigma)[bins]) ** 2
+            total += energy
+            ax.plot(frequencies, energy, color=colors(n / max(count - 1, 1)), lw=0.8)
+        ax.plot(frequencies, phi, "k--", lw=1.0, label=f"low-pass φ (T={T:g} samples)")
+        ax.plot(frequencies, total, "k", lw=1.6, label="Littlewood–Paley sum A(ω)")
+        ax.set(
+            xscale="log",
+            xlim=(frequencies[0], frequencies[-1]),
+            ylim=(0, max(1.05, 1.05 * total.max())),
+            title=f"Order {order}: {count} wavelets (J={J}, Q={q})",
+            xlabel=f"frequency ({unit})",
+            ylabel="squared gain |ψ̂(ω)|²",
+        )
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(loc="lower left", fontsize="small")
+        _log_frequency_axes(ax)
+    return fig
+
+
+def scalogram(x, J, Q=8, *, sample_rate=None, log=True, max_columns=1024, ax=None, figsize=(8, 4)):
+    """The scalogram ``|x * psi_lambda|(t)`` of a 1D signal: the first-order modulus before averaging.
+
+    Computed with the same Morlet wavelets as ``Scattering1D(J, N, Q)``'s first order (the signal
+    reflect-padded, as the transform does), averaged over blocks of time for display.
+
+    Args:
+      x: one real signal, shape ``(N,)``.
+      J, Q: largest scale ``2**J`` and wavelets per octave.
+      sample_rate: samples per second, for axes in seconds and Hz.
+      log: logarithmic colour scale (three decades).
+      max_columns: at most this many time columns are drawn.
+
+    Returns: the Figure.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"scalogram plots one signal of shape (N,); got shape {x.shape}. Index the batch first.")
+    length = x.shape[0]
+    params = design.wavelet_params(J, Q)
+    # Reflect-pad (as the transform does) so the ends do not wrap around into each other.
+    pad = min(length - 1, 4 * 2**J)
+    padded = np.pad(x, pad, mode="reflect")
+    spectrum = scipy.fft.fft(padded)
+    filters = np.stack([design.morlet_filter(padded.size, xi, s) for xi, s in zip(params.xi, params.sigma)])
+    modulus = np.abs(scipy.fft.ifft(spectrum * filters, axis=-1))[:, pad : pad + length]
+    image = _time_blocks(modulus, max_columns)[::-1]  # increasing frequency
+    scale, unit = _frequency_unit(sample_rate)
+    frequencies = np.asarray(params.xi[::-1]) * scale
+    duration, time_unit = (length / sample_rate, "s") if sample_rate else (length, "samples")
+
+    fig, ax = _new_axes(ax, figsize)
+    mesh = ax.pcolormesh(
+        np.linspace(0, duration, image.shape[-1] + 1), _edges(frequencies), _clip_for_log(image, log),
+        norm=_color_norm(image, log), shading="flat",
+    )
+    ax.set(yscale="log", xlabel=f"time ({time_unit})", ylabel=f"wavelet centre frequency ({unit})",
+           title=f"Scalogram |x ⋆ ψλ| (J={J}, Q={Q})")
+    _log_frequency_axes(ax)
+    fig.colorbar(mesh, ax=ax, label="|x ⋆ ψλ|")
+    return fig
+
+
+def first_order(Sx, transform, *, sample_rate=None, log=True, ax=None, figsize=(8, 4)):
+    """First-order coefficients ``S1 x(t, lambda1)`` of one signal as an image: time × frequency.
+
+    Args:
+      Sx: ``transform(x)`` for one signal, shape ``(C, N_out)``.
+      transform: the ``scatterjax.Scattering1D`` that computed it.
+      sample_rate: samples per second, for axes in seconds and Hz.
+      log: logarithmic colour scale (three decades).
+
+    Returns: the Figure.
+    """
+    Sx = _single(Sx, 2, "first_order")
+    meta = transform.meta()
+    _check_channels(Sx, meta, transform)
+    order1 = np.flatnonzero(meta["order"] == 1)[::-1]  # increasing frequency
+    scale, unit = _frequency_unit(sample_rate)
+    frequencies = meta["xi"][order1, 0] * scale
+    image = Sx[order1]
+    N = transform.shape[-1]
+    duration, time_unit = (N / sample_rate, "s") if sample_rate else (N, "samples")
+
+    fig, ax = _new_axes(ax, figsize)
+    mesh = ax.pcolormesh(
+        np.linspace(0, duration, image.shape[-1] + 1), _edges(frequencies), _clip_for_log(image, log),
+        norm=_color_norm(image, log), shading="flat",
+    )
+    T = transform.T if transform.T not in (None, 0) else 2**transform.J
+    ax.set(yscale="log", xlabel=f"time ({time_unit})", ylabel=f"wavelet centre frequency ξ1 ({unit})",
+           title=f"First order S1 (J={transform.J}, Q={transform.Q[0]}, T={T:g} samples)")
+    _log_frequency_axes(ax)
+    fig.colorbar(mesh, ax=ax, label="S1")
+    return fig
+
+
+def _second_order_grid(Sx, meta, scale, normalize):
+    order1 = np.flatnonzero(meta["order"] == 1)
+    order2 = np.flatnonzero(meta["order"] == 2)
+    averages = Sx.mean(axis=-1)
+    xi1 = meta["xi"][order2, 0] * scale
+    xi2 = meta["xi"][order2, 1] * scale
+    carriers = np.unique(xi1)
+    modulations = np.unique(xi2)
+    grid = np.full((carriers.size, modulations.size), np.nan)
+    parent = {int(meta["n"][c, 0]): c for c in order1}
+    # Ratios over carriers with almost no energy are noise: leave them blank.
+    floor = _DYNAMIC_RANGE * averages[order1].max()
+    for c, a, b in zip(order2, xi1, xi2):
+        value = averages[c]
+        if normalize:
+            parent_energy = averages[parent[int(meta["n"][c, 0])]]
+            value = value / parent_energy if parent_energy > floor else np.nan
+        grid[np.searchsorted(carriers, a), np.searchsorted(modulations, b)] = value
+    return carriers, modulations, grid
+
+
+def second_order(Sx, transform, *, sample_rate=None, normalize=False, log=True, ax=None, figsize=(6, 5)):
+    """Time-averaged second-order coefficients of one signal: modulation frequency × frequency.
+
+    Cell ``(xi2, xi1)`` shows the time average of ``S2 x(t, lambda1, lambda2)``: how much the
+    envelope of the band around ``xi1`` fluctuates at the rate ``xi2`` (amplitude modulation,
+    beating, onsets). Empty cells are paths scattering does not compute (``xi2`` above ``xi1``'s
+    bandwidth).
+
+    Args:
+      Sx: ``transform(x)`` for one signal, shape ``(C, N_out)``, from a transform with
+        ``max_order=2``.
+      transform: the ``scatterjax.Scattering1D`` that computed it.
+      sample_rate: samples per second, for axes in Hz.
+      normalize: divide each path by the time average of its first-order parent
+        (``S2 / S1``: modulation depth rather than energy); blank where the parent holds less
+        than 1e-3 of the largest first-order average.
+      log: logarithmic colour scale (three decades).
+
+    Returns: the Figure.
+    """
+    Sx = _single(Sx, 2, "second_order")
+    meta = transform.meta()
+    _check_channels(Sx, meta, transform)
+    if not (meta["order"] == 2).any():
+        raise ValueError("second_order needs coefficients from a transform with max_order=2.")
+    scale, unit = _frequency_unit(sample_rate)
+    carriers, modulations, grid = _second_order_grid(Sx, meta, scale, normalize)
+
+    fig, ax = _new_axes(ax, figsize)
+    mesh = ax.pcolormesh(_edges(modulations), _edges(carriers), np.ma.masked_invalid(grid),
+                         norm=_color_norm(grid, log), shading="flat")
+    label = "time-averaged S2 / S1" if normalize else "time-averaged S2"
+    title = "Second order, averaged over time" + (": S2 / S1 (modulation depth)" if normalize else "")
+    ax.set(xscale="log", yscale="log", xlabel=f"modulation frequency ξ2 ({unit})",
+           ylabel=f"carrier frequency ξ1 ({unit})", title=title)
+    _log_frequency_axes(ax)
+    fig.colorbar(mesh, ax=ax, label=label)
+    return fig
+
+
+def scattering1d(Sx, transform, x=None, *, sample_rate=None, log=True, figsize=(9, 10)):
+    """Overview of one signal's scattering: the signal (if given), S1 (time × frequency) and S2.
+
+    Args:
+      Sx: ``transform(x)`` for one signal, shape ``(C, N_out)``.
+      transform: the ``scatterjax.Scattering1D`` that computed it.
+      x: the signal itself, shape ``(N,)`` (optional: drawn in a top panel).
+      sample_rate: samples per second, for axes in seconds and Hz.
+      log: logarithmic colour scales.
+
+    Returns: the Figure.
+    """
+    plt = _pyplot()
+    Sx = _single(Sx, 2, "scattering1d")
+    has_second = bool((transform.meta()["order"] == 2).any())
+    rows = (x is not None) + 1 + has_second
+    fig, axes = plt.subplots(rows, 1, figsize=figsize, layout="constrained", squeeze=False)
+    axes = list(axes[:, 0])
+    if x is not None:
+        x = np.asarray(x)
+        ax = axes.pop(0)
+        N = x.shape[-1]
+        t = np.arange(N) / sample_rate if sample_rate else np.arange(N)
+        ax.plot(t, x, lw=0.4)
+        ax.set(xlim=(t[0], t[-1]), xlabel="time (s)" if sample_rate else "time (samples)",
+               ylabel="amplitude", title="Signal")
+    first_order(Sx, transform, sample_rate=sample_rate, log=log, ax=axes.pop(0))
+    if has_second:
+        second_order(Sx, transform, sample_rate=sample_rate, log=log, ax=axes.pop(0))
+    return fig
+
+
+# --- 2D -----------------------------------------------------------------------------------------
+
+
+def scattering2d(Sx, transform, *, image=None, log=False, figsize=None):
+    """Scattering coefficients of one image, by scale and orientation.
+
+    Top: the first-order maps ``S1 x[j1, theta1]`` in a grid (rows: scale ``2**j1`` pixels;
+    columns: wavelet orientation), on one colour scale; the image itself on the left if given.
+    Bottom (``max_order=2``): the spatial average of every second-order path as a matrix,
+    rows ``(j1, theta1)``, columns ``(j2, theta2)`` (blank where ``j2 <= j1``: not computed).
+
+    Args:
+      Sx: ``transform(x)`` for one image, shape ``(C, M_out, N_out)``.
+      transform: the ``Scattering2D`` that computed it.
+      image: the input image ``(M, N)`` (optional).
+      log: logarithmic colour scales (three decades).
+
+    Returns: the Figure.
+    """
+    plt = _pyplot()
+    Sx = _single(Sx, 3, "scattering2d")
+    meta = transform.meta()
+    _check_channels(Sx, meta, transform)
+    J, L = transform.J, transform.L
+    order1 = np.flatnonzero(meta["order"] == 1)
+    order2 = np.flatnonzero(meta["order"] == 2)
+    angles = np.degrees(meta["angle"][order1[:L], 0])
+    has_second = order2.size > 0
+    rows2 = (J - 1) * L  # second-order rows j1 = 0..J-2 and columns j2 = 1..J-1
+    if figsize is None:
+        figsize = (1.25 * L + 3.5, 1.25 * J + 1.0 + (0.32 * rows2 + 1.6 if has_second else 0.0))
+    fig = plt.figure(figsize=figsize, layout="constrained")
+    top, bottom = (fig.subfigures(2, 1, height_ratios=[1.25 * J + 1.0, 0.32 * rows2 + 1.6])
+                   if has_second else (fig, None))
+
+    extra = image is not None
+    axes = top.subplots(J, L + extra, squeeze=False,
+                        gridspec_kw={"width_ratios": ([1.6] if extra else []) + [1] * L})
+    if extra:
+        image_ax = axes[0, 0]
+        image_shown = image_ax.imshow(np.asarray(image), cmap="gray")
+        image_ax.set(title="input image", xlabel="x (pixels)", ylabel="y (pixels)")
+        top.colorbar(image_shown, ax=image_ax, label="intensity", shrink=0.8)
+        for ax in axes[1:, 0]:
+            ax.set_axis_off()
+    maps = Sx[order1].reshape(J, L, *Sx.shape[-2:])
+    norm = _color_norm(maps, log)
+    for j in range(J):
+        for t in range(L):
+            ax = axes[j, t + extra]
+            shown = ax.imshow(_clip_for_log(maps[j, t], log), norm=norm, cmap="magma")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0:
+                ax.set_title(f"θ1={angles[t]:.0f}°", fontsize="small")
+            if t == 0:
+                ax.set_ylabel(f"j1={j}\n(scale {2**j} px)", fontsize="small")
+    top.colorbar(shown, ax=axes[:, extra:].ravel().tolist(), label="S1", shrink=0.9)
+    size = "×".join(map(str, Sx.shape[-2:]))
+    top.suptitle(f"First order S1 by scale (rows) and orientation (columns), J={J}, L={L}: each map is "
+                 f"{size}, one value per {2**J}×{2**J} input pixels", fontsize="medium")
+
+    if has_second:
+        grid = np.full((rows2, rows2), np.nan)
+        averages = Sx[order2].mean(axis=(-2, -1))
+        for c, value in zip(order2, averages):
+            grid[int(meta["n"][c, 0]), int(meta["n"][c, 1]) - L] = value
+        ax = bottom.subplots()
+        mesh = ax.imshow(np.ma.masked_invalid(grid), norm=_color_norm(grid, log), cmap="viridis",
+                         interpolation="nearest", aspect="equal")
+        cells = np.arange(rows2)
+        angle_labels = [f"{angles[t]:.0f}°" for t in cells % L]
+        ax.set_xticks(cells, angle_labels, rotation=90, fontsize="x-small")
+        ax.set_yticks(cells, angle_labels, fontsize="x-small")
+        blocks = np.arange(J - 1) * L + (L - 1) / 2
+        ax.secondary_xaxis("top").set_xticks(blocks, [f"j2={j}" for j in range(1, J)])
+        ax.secondary_yaxis("right").set_yticks(blocks, [f"j1={j}" for j in range(J - 1)])
+        for boundary in np.arange(1, J - 1) * L - 0.5:
+            ax.axhline(boundary, color="k", lw=0.8)
+            ax.axvline(boundary, color="k", lw=0.8)
+        ax.set(xlabel="second wavelet: orientation θ2 within scale j2 (top)",
+               ylabel="first wavelet: orientation θ1 within scale j1 (right)")
+        bottom.suptitle("Second order S2 averaged over space (blank: j2 ≤ j1, not computed)", fontsize="medium")
+        bottom.colorbar(mesh, ax=ax, label="spatially averaged S2")
+    return fig
+
+
+# --- optimisation ---------------------------------------------------------------------------------
+
+
+def loss_history(losses, *, label=None, ylabel="loss", ax=None, figsize=(6, 4)):
+    """A loss curve (e.g. from :func:`scatterjax.reconstruct`) on a logarithmic axis.
+
+    Args:
+      losses: 1D array of loss values, one per step.
+      label: legend entry (several curves can share ``ax``).
+      ylabel: the y-axis label.
+
+    Returns: the Figure.
+    """
+    losses = np.asarray(losses, dtype=np.float64)
+    fig, ax = _new_axes(ax, figsize)
+    ax.plot(np.arange(losses.size), losses, label=label)
+    ax.set(yscale="log", xlabel="optimizer step", ylabel=ylabel, title="Loss history")
+    ax.grid(True, which="both", alpha=0.3)
+    if label is not None:
+        ax.legend()
+    return fig

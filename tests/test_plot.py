@@ -1,0 +1,178 @@
+"""scatterjax.plot: every function returns a Figure with labelled (log-frequency) axes and colorbars."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import scatterjax  # noqa: E402
+from scatterjax import plot  # noqa: E402
+from scatterjax.examples import chirp_and_am_tone  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def signal_1d():
+    x, rate = chirp_and_am_tone(2**12)
+    S = scatterjax.Scattering1D(J=6, shape=x.shape[-1], Q=8)
+    return x, rate, S, np.asarray(S(x))
+
+
+@pytest.fixture(scope="module")
+def image_2d():
+    if importlib.util.find_spec("scatterjax._frontend2d") is None:
+        pytest.skip("scatterjax._frontend2d is not written yet")
+    from scatterjax._frontend2d import Scattering2D
+
+    rows, cols = np.mgrid[:32, :32]
+    image = ((rows - 16) ** 2 + (cols - 12) ** 2 < 60).astype(np.float32) + 0.5 * (abs(rows - cols) < 2)
+    S = Scattering2D(J=2, shape=(32, 32), L=4)
+    return image.astype(np.float32), S, np.asarray(S(image))
+
+
+def _plot_axes(fig):
+    """The figure's axes other than colorbars."""
+    return [ax for ax in fig.axes if not hasattr(ax, "_colorbar")]
+
+
+def _colorbars(fig):
+    return [ax for ax in fig.axes if hasattr(ax, "_colorbar")]
+
+
+def _check(fig, tmp_path, *, colorbars: int, log_frequency: bool = True) -> None:
+    assert isinstance(fig, Figure)
+    panels = _plot_axes(fig)
+    assert panels
+    for ax in panels:
+        assert ax.get_xlabel() and ax.get_ylabel(), ax.get_title()
+    if log_frequency:
+        assert any("log" in (ax.get_xscale(), ax.get_yscale()) for ax in panels)
+        frequency_axes = [label for ax in panels for label in (ax.get_xlabel(), ax.get_ylabel())
+                          if "frequency" in label]
+        assert frequency_axes and all("(Hz)" in label or "(cycles/sample)" in label for label in frequency_axes)
+    bars = _colorbars(fig)
+    assert len(bars) == colorbars
+    assert all(bar.get_ylabel() for bar in bars)
+    path = tmp_path / "figure.png"
+    fig.savefig(path, dpi=60)
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC and len(data) > 8_000
+
+
+def test_filter_bank_shows_every_wavelet_and_a_littlewood_paley_sum(signal_1d, tmp_path):
+    _, rate, S, _ = signal_1d
+    fig = plot.filter_bank(S, sample_rate=rate)
+    _check(fig, tmp_path, colorbars=0)
+    order1, order2 = _plot_axes(fig)
+    # One curve per wavelet, plus the low-pass and the sum.
+    assert len(order1.lines) == len(S.bank.xi1) + 2
+    assert len(order2.lines) == len(S.bank.xi2) + 2
+    assert all(ax.get_xscale() == "log" for ax in (order1, order2))
+    # Up to the highest centre frequency, the bank covers every frequency: no hole, no large gain.
+    frequency, total = order1.lines[-1].get_xdata(), order1.lines[-1].get_ydata()
+    band = total[frequency <= max(S.bank.xi1) * rate]
+    assert 0.3 < band.min() and band.max() < 2.0
+
+
+def test_filter_bank_in_cycles_per_sample(signal_1d, tmp_path):
+    _, _, S, _ = signal_1d
+    fig = plot.filter_bank(S)
+    assert "cycles/sample" in _plot_axes(fig)[0].get_xlabel()
+
+
+def test_scalogram(signal_1d, tmp_path):
+    x, rate, _, _ = signal_1d
+    fig = plot.scalogram(x, J=6, Q=8, sample_rate=rate, max_columns=256)
+    _check(fig, tmp_path, colorbars=1)
+    (ax,) = _plot_axes(fig)
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "time (s)"
+
+
+def test_first_and_second_order(signal_1d, tmp_path):
+    _, rate, S, Sx = signal_1d
+    _check(plot.first_order(Sx, S, sample_rate=rate), tmp_path, colorbars=1)
+    _check(plot.first_order(Sx, S, log=False), tmp_path, colorbars=1)
+    fig = plot.second_order(Sx, S, sample_rate=rate)
+    _check(fig, tmp_path, colorbars=1)
+    (ax,) = _plot_axes(fig)
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert "modulation" in ax.get_xlabel()
+    _check(plot.second_order(Sx, S, sample_rate=rate, normalize=True), tmp_path, colorbars=1)
+
+
+def test_scattering1d_overview(signal_1d, tmp_path):
+    x, rate, S, Sx = signal_1d
+    fig = plot.scattering1d(Sx, S, x, sample_rate=rate)
+    assert len(_plot_axes(fig)) == 3
+    _check(fig, tmp_path, colorbars=2)
+    assert len(_plot_axes(plot.scattering1d(Sx, S))) == 2
+
+
+def test_draws_into_given_axes(signal_1d):
+    _, rate, S, Sx = signal_1d
+    fig, axes = plt.subplots(1, 2)
+    assert plot.first_order(Sx, S, sample_rate=rate, ax=axes[0]) is fig
+    assert plot.loss_history(np.logspace(0, -3, 50), ax=axes[1], label="run") is fig
+    assert axes[1].get_yscale() == "log" and axes[1].get_legend() is not None
+
+
+def test_loss_history(tmp_path):
+    fig = plot.loss_history(np.logspace(0, -3, 400), ylabel="relative loss")
+    _check(fig, tmp_path, colorbars=0, log_frequency=False)
+    assert _plot_axes(fig)[0].get_ylabel() == "relative loss"
+
+
+def test_scattering2d_by_scale_and_orientation(image_2d, tmp_path):
+    image, S, Sx = image_2d
+    fig = plot.scattering2d(Sx, S, image=image)
+    assert isinstance(fig, Figure)
+    maps = [ax for ax in _plot_axes(fig) if ax.images and ax.get_title().startswith("θ1=")]
+    assert len(maps) == S.L  # one column title per orientation
+    labelled = [ax for ax in _plot_axes(fig) if ax.get_xlabel() and ax.get_ylabel()]
+    assert len(labelled) == 2  # the input image and the second-order matrix
+    bars = _colorbars(fig)
+    assert len(bars) == 3 and all(bar.get_ylabel() for bar in bars)
+    path = tmp_path / "figure.png"
+    fig.savefig(path, dpi=60)
+    assert path.read_bytes()[:8] == PNG_MAGIC and path.stat().st_size > 8_000
+    # log colour scale, no image, and J=1 (no second order).
+    assert len(_colorbars(plot.scattering2d(Sx, S, log=True))) == 2
+    from scatterjax._frontend2d import Scattering2D
+
+    S1 = Scattering2D(J=1, shape=(32, 32), L=4)
+    assert len(_colorbars(plot.scattering2d(np.asarray(S1(image)), S1))) == 1
+
+
+def test_bad_input_is_explained(signal_1d):
+    x, _, S, Sx = signal_1d
+    with pytest.raises(ValueError, match=r"Index the batch first"):
+        plot.first_order(np.stack([Sx, Sx]), S)
+    with pytest.raises(ValueError, match=r"channels"):
+        plot.first_order(Sx[:10], S)
+    with pytest.raises(ValueError, match=r"max_order=2"):
+        S1 = scatterjax.Scattering1D(J=6, shape=x.shape[-1], Q=8, max_order=1)
+        plot.second_order(np.asarray(S1(x)), S1)
+    with pytest.raises(ValueError, match=r"one signal"):
+        plot.scalogram(np.stack([x, x]), J=6)
+
+
+def test_missing_matplotlib_names_the_extra(signal_1d, monkeypatch):
+    _, _, S, _ = signal_1d
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"scatterjax\[plots\]"):
+        plot.filter_bank(S)
