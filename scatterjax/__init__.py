@@ -1,9 +1,26 @@
-"""scatterjax: wavelet scattering transforms in JAX, with kymatio 0.3.0's numbers."""
+"""scatterjax: wavelet scattering transforms in JAX, with kymatio 0.3.0's numbers.
+
+Transforms (kymatio 0.3.0's constructors, immutable pytrees, callable on batches):
+``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``. Pure functions over filter banks:
+``scattering1d``, ``scattering2d``, ``harmonic_scattering3d``. Framework adapters live in
+``scatterjax.flax``, ``scatterjax.flax.linen``, ``scatterjax.equinox``, ``scatterjax.torch``,
+``scatterjax.tensorflow``, ``scatterjax.keras`` and ``scatterjax.sklearn``; plots in
+``scatterjax.plot``.
+"""
 
 from ._bank1d import FilterBank1D as FilterBank1D
 from ._bank1d import filter_bank_1d as filter_bank_1d
+from ._bank2d import FilterBank2D as FilterBank2D
+from ._bank2d import filter_bank_2d as filter_bank_2d
 from ._frontend1d import Scattering1D as Scattering1D
+from ._frontend2d import Scattering2D as Scattering2D
 from ._modulus import modulus as modulus
+from ._reconstruct import reconstruct as reconstruct
 from ._scattering1d import scattering1d as scattering1d
+from ._scattering2d import scattering2d as scattering2d
+from ._sharding import make_batch_mesh as make_batch_mesh
+from ._sharding import replicate as replicate
+from ._sharding import shard_batch as shard_batch
+from ._sharding import sharded_apply as sharded_apply
 
 __version__ = "0.1.0.dev0"

@@ -41,6 +41,16 @@ class ScatteringTransform:
             object.__setattr__(obj, name, value)
         return obj
 
+    def _per_device_call(self, x):
+        """``self(x)`` per device when ``x`` is a batch-sharded array (see :func:`batch_mesh_of`),
+        else ``None``. A 'list' output holds Python ints per path and is never routed."""
+        mesh = batch_mesh_of(x) if getattr(self, "out_type", "array") != "list" else None
+        if mesh is None:
+            return None
+        from ._sharding import sharded_apply
+
+        return sharded_apply(self, x, mesh)
+
     def __repr__(self) -> str:
         settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._repr_fields)
         return f"{type(self).__name__}({settings})"

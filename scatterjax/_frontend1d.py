@@ -11,7 +11,7 @@ import jax
 import numpy as np
 
 from ._bank1d import FilterBank1D, filter_bank_1d
-from ._frontend import ScatteringTransform, batch_mesh_of
+from ._frontend import ScatteringTransform
 from ._scattering1d import scattering1d
 from ._validation import check_choice, check_int, check_real_input, check_shape
 
@@ -175,11 +175,9 @@ class Scattering1D(ScatteringTransform):
     def __call__(self, x):
         """Scattering coefficients of ``x`` (shape ``(*batch, N)``); see the class docstring."""
         x = check_real_input(x, self.shape)
-        mesh = batch_mesh_of(x) if self.out_type != "list" else None
-        if mesh is not None:
-            from ._sharding import sharded_apply
-
-            return sharded_apply(self, x, mesh)
+        sharded = self._per_device_call(x)
+        if sharded is not None:
+            return sharded
         split = self.out_type != "array"
         coefficients = _apply(self.bank, x, split=split)
         if not split:

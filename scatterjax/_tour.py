@@ -10,7 +10,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from ._examples import chirp_and_am_tone
+from .examples import chirp_and_am_tone
 from ._frontend1d import Scattering1D
 
 

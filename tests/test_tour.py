@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from scatterjax._examples import chirp_and_am_tone
+from scatterjax.examples import chirp_and_am_tone
 
 
 def test_tour_runs_and_writes_figures(tmp_path):
