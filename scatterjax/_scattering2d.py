@@ -16,18 +16,18 @@ Memory traffic, not arithmetic, dominates on CPUs: wavelet products are folded a
 formed (sums of aligned blocks, real and imaginary parts apart, which XLA fuses into one loop);
 images go through in chunks (``lax.map``) of a few MB, and the second-order stacks (most of the
 work) in chunks of a few hundred KB, so each FFT's passes stay in cache. Chunking also bounds
-peak memory, whatever the batch size. On accelerators chunks are large (see ``_chunk_budget``).
+peak memory, whatever the batch size. On accelerators chunks are large (see ``_chunking.chunk_budget``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 
 from ._bank2d import FilterBank2D, Plan2D
+from ._chunking import map_in_chunks
 from ._modulus import modulus
 from ._validation import check_real_input
 
@@ -38,11 +38,6 @@ from ._validation import check_real_input
 # wants large kernels instead, so chunking there only bounds peak memory.
 _CHUNK_BYTES = 4 * 2**20
 _SECOND_ORDER_CHUNK_BYTES = 2**18
-_ACCELERATOR_CHUNK_BYTES = 2**30
-
-
-def _chunk_budget(budget: int) -> int:
-    return budget if jax.default_backend() == "cpu" else _ACCELERATOR_CHUNK_BYTES
 
 
 # Folds with at most this many blocks are written as sums of aligned slices; more, as one reduction.
@@ -146,43 +141,6 @@ def _wavelet_product(
     )
 
 
-def _chunk_size(count: int, item_bytes: int, budget: int) -> int:
-    """Items per chunk: about as many as fit in ``budget`` bytes.
-
-    A divisor of ``count`` when one is at least half the largest size (no padding to copy),
-    otherwise the size that balances the chunks (the last one zero-padded).
-    """
-    largest = max(1, budget // max(item_bytes, 1))
-    if largest >= count:
-        return count
-    for size in range(largest, (largest + 1) // 2 - 1, -1):
-        if count % size == 0:
-            return size
-    chunks = math.ceil(count / largest)
-    return math.ceil(count / chunks)
-
-
-def _map_chunks(fn: Callable, items: jax.Array, item_bytes: int, budget: int):
-    """``fn`` applied to chunks of ``items`` (leading axis), results concatenated.
-
-    ``fn`` maps a batch ``(c, ...)`` to a pytree of arrays with leading axis ``c``; a chunk holds
-    as many items of ``item_bytes`` as fit in ``budget`` (see :func:`_chunk_budget`). The leading
-    axis is zero-padded to a whole number of chunks, so the loop body is traced once.
-    """
-    count = items.shape[0]
-    if jax.export.is_symbolic_dim(count):  # symbolic batch size (jax.export, jax2tf): one chunk
-        return fn(items)
-    if count == 0:
-        return fn(items)
-    size = _chunk_size(count, item_bytes, _chunk_budget(budget))
-    if size >= count:
-        return fn(items)
-    chunks = math.ceil(count / size)
-    padded = jnp.pad(items, [(0, chunks * size - count)] + [(0, 0)] * (items.ndim - 1))
-    out = jax.lax.map(fn, padded.reshape((chunks, size) + items.shape[1:]))
-    return jax.tree_util.tree_map(lambda y: y.reshape((chunks * size,) + y.shape[2:])[:count], out)
-
-
 def _item_bytes(plan: Plan2D, itemsize: int) -> int:
     """Largest complex intermediate of one image: its first-order wavelet products at level 0,
     or one level's second-order wavelet products."""
@@ -234,7 +192,7 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
             psi2 = bank.psi2[plan.order2.index((j1, j))].astype(dtype)
             product = _wavelet_product(u1_full[j1], psi2, 2 ** (j - j1))  # (c, L1, L2, m, n)
             products.append(product.reshape((count * L * L,) + shape))
-        averaged = _map_chunks(
+        averaged = map_in_chunks(
             lambda spectra, f=modulus_and_lowpass: f(spectra)[0],
             jnp.concatenate(products),
             math.prod(shape) * 2 * dtype.itemsize,
@@ -280,7 +238,7 @@ def scattering2d(x: jax.Array, bank: FilterBank2D) -> jax.Array:
     if not plan.pre_pad:
         images = jnp.pad(images, ((0, 0), plan.pad_rows, plan.pad_cols), mode="reflect")
     item_bytes = _item_bytes(plan, images.dtype.itemsize)
-    out = _map_chunks(
+    out = map_in_chunks(
         lambda chunk: _transform_chunk(chunk, bank), images, item_bytes, _CHUNK_BYTES
     )
     return out.reshape(batch_shape + out.shape[1:])
