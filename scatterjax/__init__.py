@@ -12,12 +12,17 @@ from ._bank1d import FilterBank1D as FilterBank1D
 from ._bank1d import filter_bank_1d as filter_bank_1d
 from ._bank2d import FilterBank2D as FilterBank2D
 from ._bank2d import filter_bank_2d as filter_bank_2d
+from ._bank3d import FilterBank3D as FilterBank3D
+from ._bank3d import filter_bank_3d as filter_bank_3d
 from ._frontend1d import Scattering1D as Scattering1D
 from ._frontend2d import Scattering2D as Scattering2D
+from ._frontend3d import HarmonicScattering3D as HarmonicScattering3D
 from ._modulus import modulus as modulus
 from ._reconstruct import reconstruct as reconstruct
 from ._scattering1d import scattering1d as scattering1d
 from ._scattering2d import scattering2d as scattering2d
+from ._scattering3d import harmonic_scattering3d as harmonic_scattering3d
+from ._scattering3d import order0_integrals as order0_integrals
 from ._sharding import make_batch_mesh as make_batch_mesh
 from ._sharding import replicate as replicate
 from ._sharding import shard_batch as shard_batch

@@ -96,7 +96,7 @@ class Plan1D:
     order1: tuple[Order1Group, ...]
     order2: tuple[Order2Group, ...]
     # Position in kymatio's lexicographic (n1, n2) order of each second-order path, taken in the
-    # order the groups produce them.
+    # order the transform produces them (by resolution k1 + k2, then group).
     order2_permutation: tuple[int, ...]
     lowpasses: tuple[Lowpass, ...]
 
@@ -270,7 +270,10 @@ def filter_bank_1d(
                 psi2.append(_sparse_fold_leaf(index, weight_real, weight_imag))
     lexicographic = sorted(path for group in order2 for path in group.paths)
     position = {path: i for i, path in enumerate(lexicographic)}
-    produced = [position[path] for group in order2 for path in group.paths]
+    # The transform stacks every second-order group landing at the same resolution k1 + k2 (its
+    # groups in plan order) into one inverse FFT, modulus and average.
+    by_level = sorted(range(len(order2)), key=lambda i: (order2[i].k1 + order2[i].k2, i))
+    produced = [position[path] for i in by_level for path in order2[i].paths]
     order2_permutation = tuple(int(i) for i in np.argsort(produced, kind="stable"))
 
     lowpasses: list[Lowpass] = []

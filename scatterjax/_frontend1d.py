@@ -5,14 +5,15 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from functools import partial
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ._bank1d import FilterBank1D, filter_bank_1d
+from ._chunking import chunk_budget, chunk_size
 from ._frontend import ScatteringTransform
-from ._scattering1d import scattering1d
+from ._scattering1d import CHUNK_BYTES, scattering1d, signal_bytes
 from ._validation import check_choice, check_int, check_real_input, check_shape
 
 _OUT_TYPES = ("array", "list", "dict")
@@ -178,10 +179,13 @@ class Scattering1D(ScatteringTransform):
         sharded = self._per_device_call(x)
         if sharded is not None:
             return sharded
-        split = self.out_type != "array"
-        coefficients = _apply(self.bank, x, split=split)
-        if not split:
-            return coefficients
+        if self.bank.plan.averaged:
+            coefficients = _averaged(self.bank, x)
+            if self.out_type == "array":
+                return coefficients
+            coefficients = list(jnp.moveaxis(coefficients, -2, 0))
+        else:
+            coefficients = _apply(self.bank, x)
         keys = self._keys()
         if self.out_type == "dict":
             return dict(zip(keys, coefficients))
@@ -197,8 +201,7 @@ class Scattering1D(ScatteringTransform):
         plan = self.bank.plan
         paths: list[tuple[int, ...]] = [()]
         paths += [(n1,) for group in plan.order1 for n1 in group.n1]
-        second = [path for group in plan.order2 for path in group.paths]
-        paths += [tuple(second[i]) for i in plan.order2_permutation]
+        paths += sorted(tuple(path) for group in plan.order2 for path in group.paths)  # kymatio's order
         return paths
 
     def _keys(self) -> list[tuple[int, ...]]:
@@ -240,9 +243,28 @@ class Scattering1D(ScatteringTransform):
         return counts if detail else sum(counts)
 
 
-@partial(jax.jit, static_argnames=("split",))
-def _apply(bank: FilterBank1D, x: jax.Array, *, split: bool):
-    coefficients = scattering1d(x, bank)
-    if split and bank.plan.averaged:
-        return [coefficients[..., c, :] for c in range(coefficients.shape[-2])]
-    return coefficients
+@jax.jit
+def _apply(bank: FilterBank1D, x: jax.Array):
+    return scattering1d(x, bank)
+
+
+def _averaged(bank: FilterBank1D, x: jax.Array) -> jax.Array:
+    """``scattering1d(x, bank)`` for an averaged transform, chunked over the batch.
+
+    Traced (inside the caller's jit, vmap or grad), the chunks are a ``lax.map`` in the program.
+    Called on a concrete array, one compiled program per chunk shape runs chunk after chunk: it
+    compiles about twice as fast as the program with the loop inside, and serves every batch size.
+    """
+    if isinstance(x, jax.core.Tracer):
+        return _apply(bank, x)
+    plan = bank.plan
+    flat = x.reshape((-1, plan.N))
+    count = flat.shape[0]
+    size = chunk_size(count, signal_bytes(plan, x.dtype), chunk_budget(CHUNK_BYTES))
+    if size >= count:
+        return _apply(bank, x)
+    padded = -(-count // size) * size
+    flat = jnp.pad(flat, ((0, padded - count), (0, 0)))
+    chunks = [_apply(bank, flat[start : start + size]) for start in range(0, padded, size)]
+    out = jnp.concatenate(chunks, axis=0)[:count]
+    return out.reshape(x.shape[:-1] + out.shape[1:])

@@ -20,7 +20,7 @@ from ._validation import check_real_input
 
 # Signals go through the transform in chunks whose intermediates take about this many bytes: on CPU
 # a chunk that stays in cache runs about twice as fast as the whole batch (see _chunking).
-_CHUNK_BYTES = 4 * 2**20
+CHUNK_BYTES = 4 * 2**20
 
 # Direct averages sum over time in blocks of this many samples (an elementwise product reduced
 # over the block), then over blocks (a matrix-vector product). A single long dot product
@@ -68,8 +68,8 @@ def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array
 
     Returns:
       ``(order0, order1, order2)``: lists of arrays of shape ``(B, P_group, N_out)`` (order 0:
-      ``(B, 1, N_out)``), in group order. Order-1 groups are in ``n1`` order; order-2 groups need
-      ``plan.order2_permutation`` to reach kymatio's lexicographic order.
+      ``(B, 1, N_out)``). Order-1 groups are in ``n1`` order; order-2 blocks, one per resolution
+      ``k1 + k2``, need ``plan.order2_permutation`` to reach kymatio's lexicographic order.
     """
     plan = bank.plan
 
@@ -90,6 +90,7 @@ def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array
 
     order1: list[jax.Array] = []
     order2: list[jax.Array] = []
+    folded: dict[int, list[jax.Array]] = {}
     for g, group in enumerate(plan.order1):
         u1 = modulus(jnp.fft.ifft(fold_rows(x_half[:, None], bank.psi1[g]), axis=-1))
         u1_half = jnp.fft.rfft(u1, axis=-1) if children[g] else None
@@ -101,12 +102,15 @@ def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array
             continue
         for group2 in children[g]:
             fold = bank.psi2[plan.order2.index(group2)]
-            u2 = modulus(jnp.fft.ifft(fold_rows(u1_half, fold), axis=-1))
-            level = group2.k1 + group2.k2
-            if plan.averaged:
-                order2.append(average(u2, None, level, group2.a2))
-            else:
-                order2.append(_crop(u2, level, plan))
+            folded.setdefault(group2.k1 + group2.k2, []).append(fold_rows(u1_half, fold))
+    # Paths landing at the same resolution share one inverse FFT, modulus and average.
+    decimation = {group2.k1 + group2.k2: group2.a2 for group2 in plan.order2}
+    for level, parts in sorted(folded.items()):
+        u2 = modulus(jnp.fft.ifft(jnp.concatenate(parts, axis=1), axis=-1))
+        if plan.averaged:
+            order2.append(average(u2, None, level, decimation[level]))
+        else:
+            order2.append(_crop(u2, level, plan))
     return order0, order1, order2
 
 
@@ -133,7 +137,7 @@ def scattering1d(x: jax.Array, bank: FilterBank1D) -> jax.Array | list[jax.Array
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, plan.N))
     order0, order1, order2 = map_in_chunks(
-        lambda chunk: scattering1d_paths(chunk, bank), flat, _signal_bytes(plan, x.dtype), _CHUNK_BYTES
+        lambda chunk: scattering1d_paths(chunk, bank), flat, signal_bytes(plan, x.dtype), CHUNK_BYTES
     )
     if plan.averaged:
         parts = [*order0, *order1]
@@ -148,7 +152,7 @@ def scattering1d(x: jax.Array, bank: FilterBank1D) -> jax.Array | list[jax.Array
     return [p.reshape(batch_shape + p.shape[1:]) for p in paths]
 
 
-def _signal_bytes(plan: Plan1D, dtype) -> int:
+def signal_bytes(plan: Plan1D, dtype) -> int:
     """Bytes of the largest complex intermediate of one signal (a group's wavelet products)."""
     first = [len(g.n1) * plan.N_padded // 2**g.k1 for g in plan.order1]
     second = [len(g.paths) * plan.N_padded // 2 ** (g.k1 + g.k2) for g in plan.order2]

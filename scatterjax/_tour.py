@@ -10,8 +10,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from .examples import chirp_and_am_tone
 from ._frontend1d import Scattering1D
+from .examples import chirp_and_am_tone
 
 
 def _timed(fn, *args):

@@ -3,30 +3,16 @@
 import importlib
 import sys
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-
-nn = pytest.importorskip("flax.linen")
+from adapter_cases import CONFIGS, core_class  # noqa: E402
 from conftest import rel_l2  # noqa: E402
 
 import scatterjax.flax.linen as slinen  # noqa: E402
-
-CONFIGS = {
-    "1d": ("Scattering1D", dict(J=4, shape=256, Q=4), (2, 256)),
-    "2d": ("Scattering2D", dict(J=2, shape=(16, 16), L=4), (2, 16, 16)),
-    "3d": ("HarmonicScattering3D", dict(J=1, shape=(12, 12, 12), L=1), (2, 12, 12, 12)),
-}
-MODULES = {"Scattering1D": "_frontend1d", "Scattering2D": "_frontend2d",
-           "HarmonicScattering3D": "_frontend3d"}
-
-
-def core_class(name):
-    if importlib.util.find_spec(f"scatterjax.{MODULES[name]}") is None:
-        pytest.skip(f"scatterjax.{MODULES[name]} is not written yet")
-    return getattr(importlib.import_module(f"scatterjax.{MODULES[name]}"), name)
 
 
 @pytest.mark.parametrize("dim", CONFIGS)

@@ -5,8 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-
-sklearn = pytest.importorskip("sklearn")
+from adapter_cases import core_class  # noqa: E402
 from conftest import rel_l2  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
@@ -22,14 +21,6 @@ CONFIGS = {
     "2d": ("Scattering2D", dict(J=2, shape=(16, 16), L=4), (5, 16, 16)),
     "3d": ("HarmonicScattering3D", dict(J=1, shape=(12, 12, 12), L=1), (5, 12, 12, 12)),
 }
-MODULES = {"Scattering1D": "_frontend1d", "Scattering2D": "_frontend2d",
-           "HarmonicScattering3D": "_frontend3d"}
-
-
-def core_class(name):
-    if importlib.util.find_spec(f"scatterjax.{MODULES[name]}") is None:
-        pytest.skip(f"scatterjax.{MODULES[name]} is not written yet")
-    return getattr(importlib.import_module(f"scatterjax.{MODULES[name]}"), name)
 
 
 @pytest.mark.parametrize("dim", CONFIGS)

@@ -11,24 +11,11 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-tf = pytest.importorskip("tensorflow")
+import tensorflow as tf
+from adapter_cases import CONFIGS, core_class  # noqa: E402
 from conftest import rel_l2  # noqa: E402
 
 import scatterjax.tensorflow as stf  # noqa: E402
-
-CONFIGS = {
-    "1d": ("Scattering1D", dict(J=4, shape=256, Q=4), (2, 256)),
-    "2d": ("Scattering2D", dict(J=2, shape=(16, 16), L=4), (2, 16, 16)),
-    "3d": ("HarmonicScattering3D", dict(J=1, shape=(12, 12, 12), L=1), (2, 12, 12, 12)),
-}
-MODULES = {"Scattering1D": "_frontend1d", "Scattering2D": "_frontend2d",
-           "HarmonicScattering3D": "_frontend3d"}
-
-
-def core_class(name):
-    if importlib.util.find_spec(f"scatterjax.{MODULES[name]}") is None:
-        pytest.skip(f"scatterjax.{MODULES[name]} is not written yet")
-    return getattr(importlib.import_module(f"scatterjax.{MODULES[name]}"), name)
 
 
 @pytest.mark.parametrize("dim", CONFIGS)
@@ -99,7 +86,8 @@ def test_saved_model_round_trip_with_gradient(tmp_path):
 
 
 def test_keras_sequential_compiles_and_fits(tmp_path):
-    keras = pytest.importorskip("keras")
+    import keras
+
     if keras.backend.backend() != "tensorflow":
         pytest.skip("this process runs another Keras backend")
     from scatterjax.keras import Scattering1D

@@ -185,8 +185,9 @@ def test_empty_folder_and_missing_path(tmp_path, capsys):
 
 
 def test_images_2d(tmp_path):
-    Image = pytest.importorskip("PIL.Image")
-    frontend2d = pytest.importorskip("scatterjax._frontend2d")
+    from PIL import Image
+
+    import scatterjax._frontend2d as frontend2d
     rng = np.random.default_rng(2)
     pixels = rng.integers(0, 256, (2, 32, 32), dtype=np.uint8)
     for i, image in enumerate(pixels):

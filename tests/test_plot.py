@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 
+import matplotlib
 import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -35,9 +34,7 @@ def signal_1d():
 
 @pytest.fixture(scope="module")
 def image_2d():
-    if importlib.util.find_spec("scatterjax._frontend2d") is None:
-        pytest.skip("scatterjax._frontend2d is not written yet")
-    from scatterjax._frontend2d import Scattering2D
+    from scatterjax import Scattering2D
 
     rows, cols = np.mgrid[:32, :32]
     image = ((rows - 16) ** 2 + (cols - 12) ** 2 < 60).astype(np.float32) + 0.5 * (abs(rows - cols) < 2)

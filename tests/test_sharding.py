@@ -31,16 +31,10 @@ _SCRIPT = textwrap.dedent(
     COLLECTIVES = COLLECTIVES_PLACEHOLDER
     mesh = make_batch_mesh()
     transforms = [("1d", lambda: scatterjax.Scattering1D(J=4, shape=256, Q=4), (7, 256))]
-    try:
-        from scatterjax._frontend2d import Scattering2D
-        transforms.append(("2d", lambda: Scattering2D(J=2, shape=(16, 16), L=4), (7, 16, 16)))
-    except ImportError:
-        pass
-    try:
-        from scatterjax._frontend3d import HarmonicScattering3D
-        transforms.append(("3d", lambda: HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1), (7, 8, 8, 8)))
-    except ImportError:
-        pass
+    transforms.append(("2d", lambda: scatterjax.Scattering2D(J=2, shape=(16, 16), L=4), (7, 16, 16)))
+    transforms.append(
+        ("3d", lambda: scatterjax.HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1), (7, 8, 8, 8))
+    )
     report = {"devices": jax.device_count()}
     for name, build, shape in transforms:
         S = build()
@@ -92,8 +86,6 @@ def four_device_report():
 
 @pytest.mark.parametrize("name", ["1d", "2d", "3d"])
 def test_sharded_apply_matches_unsharded(four_device_report, name):
-    if name not in four_device_report:
-        pytest.skip(f"{name} transform not available")
     result = four_device_report[name]
     assert four_device_report["devices"] == 4
     assert result["padded_rows"] == 8 and result["n_valid"] == 7
@@ -111,8 +103,6 @@ def test_plain_jit_on_sharded_input_is_correct(four_device_report, name):
     (XLA's SPMD partitioner replicates FFTs, so that program gathers: that is why ``sharded_apply``
     exists; the flag is recorded so a future XLA that partitions FFTs along batch shows up here.)
     """
-    if name not in four_device_report:
-        pytest.skip(f"{name} transform not available")
     result = four_device_report[name]
     assert result["jit_rel_error"] <= 1e-6
     assert result["jit_same_sharding"]
@@ -121,8 +111,6 @@ def test_plain_jit_on_sharded_input_is_correct(four_device_report, name):
 @pytest.mark.parametrize("name", ["1d", "2d", "3d"])
 def test_eager_call_on_sharded_input_stays_sharded(four_device_report, name):
     """``S(x)`` on a batch-sharded array runs per device (no gather) and keeps the sharding."""
-    if name not in four_device_report:
-        pytest.skip(f"{name} transform not available")
     result = four_device_report[name]
     assert result["eager_rel_error"] <= 1e-6
     assert result["eager_same_sharding"]
