@@ -40,37 +40,50 @@ def make_input(args) -> np.ndarray:
 
 def fft_floor(transform, x: np.ndarray):
     """A jitted function running exactly the FFTs of our transform (found in its jaxpr) on random
-    data of the same shapes, and nothing else; returns ``(function, inputs, number of FFT calls)``."""
+    data of the same shapes, and nothing else; returns ``(function, inputs, number of FFT calls)``.
+
+    FFTs inside a loop over batch chunks (``lax.map``) run inside a loop of the same length, so the
+    floor sees the same sizes, counts and cache behaviour as the transform."""
     import jax
     import jax.extend
     import jax.numpy as jnp
 
-    calls = []
+    groups: dict[int, list] = {}  # loop length -> FFT calls in that loop body (1: not in a loop)
 
-    def walk(jaxpr):
+    def walk(jaxpr, length):
         for eqn in jaxpr.eqns:
             if eqn.primitive.name == "fft":
                 aval = eqn.invars[0].aval
-                calls.append((eqn.params["fft_type"], tuple(eqn.params["fft_lengths"]), aval.shape,
-                              aval.dtype))
+                groups.setdefault(length, []).append(
+                    (eqn.params["fft_type"], tuple(eqn.params["fft_lengths"]), aval.shape, aval.dtype))
+            inner = length * eqn.params["length"] if eqn.primitive.name == "scan" else length
             for sub in jax.extend.core.jaxprs_in_params(eqn.params):
-                walk(sub)
+                walk(sub, inner)
 
-    walk(jax.make_jaxpr(transform)(x).jaxpr)
+    walk(jax.make_jaxpr(transform)(x).jaxpr, 1)
     rng = np.random.default_rng(1)
-    inputs = []
-    for _, _, shape, dtype in calls:
+
+    def random(shape, dtype):
         data = rng.standard_normal(shape)
         if jnp.issubdtype(dtype, jnp.complexfloating):
             data = data + 1j * rng.standard_normal(shape)
-        inputs.append(jnp.asarray(data, dtype))
-    specs = tuple((fft_type, lengths) for fft_type, lengths, _, _ in calls)
+        return jnp.asarray(data, dtype)
+
+    inputs = {length: [random((length,) + shape, dtype) for _, _, shape, dtype in calls]
+              for length, calls in groups.items()}
+    specs = {length: tuple((fft_type, lengths) for fft_type, lengths, _, _ in calls)
+             for length, calls in groups.items()}
 
     @jax.jit
     def run(arrays):
-        return [jax.lax.fft(a, fft_type, lengths) for (fft_type, lengths), a in zip(specs, arrays)]
+        out = {}
+        for length, stacked in arrays.items():
+            def body(chunk, length=length):
+                return [jax.lax.fft(a, t, n) for (t, n), a in zip(specs[length], chunk)]
+            out[length] = jax.lax.map(body, stacked)
+        return out
 
-    return run, inputs, len(calls)
+    return run, inputs, sum(length * len(calls) for length, calls in groups.items())
 
 
 def make_impls(args) -> list[Impl]:
