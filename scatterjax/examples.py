@@ -17,3 +17,44 @@ def chirp_and_am_tone(n_samples: int = 2**15, sample_rate: float = 16000.0):
     envelope = 1.0 + 0.8 * np.sin(2 * np.pi * 30.0 * t)
     am_tone = 0.5 * envelope * np.sin(2 * np.pi * 4000.0 * t)
     return (chirp + am_tone).astype(np.float32), sample_rate
+
+
+def texture_image(size: int = 32) -> np.ndarray:
+    """A ``size`` x ``size`` float32 image in [0, 1]: a handwritten digit from scikit-learn's
+    ``load_digits`` (shipped with it, no download) upsampled 4x when size is 32 and scikit-learn is
+    installed; otherwise oriented stripes under a disk."""
+    if size == 32:
+        try:
+            from sklearn.datasets import load_digits
+
+            digit = load_digits().images[0] / 16.0
+            return np.kron(digit, np.ones((4, 4))).astype(np.float32)
+        except ImportError:
+            pass
+    rows, cols = np.mgrid[:size, :size] / size
+    stripes = 0.5 + 0.5 * np.sin(2 * np.pi * 6 * (rows * np.cos(0.6) + cols * np.sin(0.6)))
+    disk = ((rows - 0.5) ** 2 + (cols - 0.5) ** 2) < 0.1
+    return (stripes * disk).astype(np.float32)
+
+
+def molecule_density(positions, charges, size: int = 32, width: float = 1.5) -> np.ndarray:
+    """Sum of Gaussians of ``width`` voxels, one per atom, scaled by its charge, on a ``size``^3 grid.
+
+    Args:
+      positions: (atoms, 3) coordinates in voxels (the grid centre is ``size / 2``).
+      charges: (atoms,) weights.
+
+    Returns: float32 array of shape ``(size, size, size)``.
+    """
+    grid = np.stack(np.meshgrid(*(np.arange(size),) * 3, indexing="ij"), axis=-1).astype(np.float64)
+    density = np.zeros((size,) * 3)
+    for position, charge in zip(np.asarray(positions, float), np.asarray(charges, float)):
+        squared = ((grid - position) ** 2).sum(axis=-1)
+        density += charge * np.exp(-squared / (2 * width**2)) / (2 * np.pi * width**2) ** 1.5
+    return density.astype(np.float32)
+
+
+def water_like_molecule() -> tuple[np.ndarray, np.ndarray]:
+    """Atom positions (voxels, relative to the origin) and charges of a small bent triatomic."""
+    positions = np.array([[0.0, 0.0, 0.0], [4.0, 2.5, 0.5], [-4.0, 2.5, -0.5]])
+    return positions, np.array([8.0, 1.0, 1.0])
