@@ -148,3 +148,111 @@ def main(title: str, make_impls: Callable[[argparse.Namespace], list[Impl]],
     run(title, impls, x, ours=ours, reference=reference if any(i.name == reference for i in impls)
         else impls[0].name, repeats=args.repeats, memory=args.memory, script=sys.argv[0],
         extra_args=passthrough)
+
+
+def standard_impls(class_name: str, kwargs: dict, make_input: Callable[[], np.ndarray], *,
+                   floor: Callable | None = None, skip: str = "") -> list[Impl]:
+    """scatterjax's ``class_name`` and kymatio's jax (jitted), torch (CPU) and numpy frontends of the
+    same class, all built with ``kwargs``; plus, with ``floor(transform, x) -> (run, inputs, count)``,
+    the bare FFTs of our plan. ``skip``: comma-separated names to leave out."""
+
+    def ours():
+        import jax
+
+        import scatterjax
+
+        S = getattr(scatterjax, class_name)(**kwargs)
+        return lambda x: np.asarray(jax.block_until_ready(S(x)))
+
+    def fft_floor():
+        import jax
+
+        import scatterjax
+
+        S = getattr(scatterjax, class_name)(**kwargs)
+        run, inputs, count = floor(S, make_input())
+        print(f"   (fft-floor: {count} FFT calls of our plan)")
+        reference = np.asarray(S(make_input()))
+
+        def call(x):
+            jax.block_until_ready(run(inputs))
+            return reference  # the floor computes no coefficients; report ours for the check
+
+        return call
+
+    def kymatio_numpy():
+        import kymatio.numpy
+
+        S = getattr(kymatio.numpy, class_name)(**kwargs)
+        return lambda x: S(x)
+
+    def kymatio_torch():
+        import kymatio.torch
+        import torch
+
+        S = getattr(kymatio.torch, class_name)(**kwargs)
+        return lambda x: S(torch.from_numpy(x)).numpy()
+
+    def kymatio_jax():
+        import jax
+        import kymatio.jax
+
+        S = getattr(kymatio.jax, class_name)(**kwargs)
+        f = jax.jit(lambda x: S(x))  # kymatio's filters become constants of this program
+        return lambda x: np.asarray(jax.block_until_ready(f(x)))
+
+    impls = [Impl("scatterjax", ours)]
+    if floor is not None:
+        impls.append(Impl("fft-floor (our plan)", fft_floor))
+    impls += [Impl("kymatio-jax-jit", kymatio_jax), Impl("kymatio-torch-cpu", kymatio_torch),
+              Impl("kymatio-numpy", kymatio_numpy)]
+    left_out = set(filter(None, skip.split(",")))
+    return [impl for impl in impls if impl.name not in left_out]
+
+
+def fft_floor(transform, x: np.ndarray):
+    """A jitted function running exactly the FFTs of our transform (found in its jaxpr) on random
+    data of the same shapes, and nothing else; returns ``(function, inputs, number of FFT calls)``.
+
+    FFTs inside a loop over batch chunks (``lax.map``) run inside a loop of the same length, so the
+    floor sees the same sizes, counts and cache behaviour as the transform."""
+    import jax
+    import jax.extend
+    import jax.numpy as jnp
+
+    groups: dict[int, list] = {}  # loop length -> FFT calls in that loop body (1: not in a loop)
+
+    def walk(jaxpr, length):
+        for eqn in jaxpr.eqns:
+            if eqn.primitive.name == "fft":
+                aval = eqn.invars[0].aval
+                groups.setdefault(length, []).append(
+                    (eqn.params["fft_type"], tuple(eqn.params["fft_lengths"]), aval.shape, aval.dtype))
+            inner = length * eqn.params["length"] if eqn.primitive.name == "scan" else length
+            for sub in jax.extend.core.jaxprs_in_params(eqn.params):
+                walk(sub, inner)
+
+    walk(jax.make_jaxpr(transform)(x).jaxpr, 1)
+    rng = np.random.default_rng(1)
+
+    def random(shape, dtype):
+        data = rng.standard_normal(shape)
+        if jnp.issubdtype(dtype, jnp.complexfloating):
+            data = data + 1j * rng.standard_normal(shape)
+        return jnp.asarray(data, dtype)
+
+    inputs = {length: [random((length,) + shape, dtype) for _, _, shape, dtype in calls]
+              for length, calls in groups.items()}
+    specs = {length: tuple((fft_type, lengths) for fft_type, lengths, _, _ in calls)
+             for length, calls in groups.items()}
+
+    @jax.jit
+    def run(arrays):
+        out = {}
+        for length, stacked in arrays.items():
+            def body(chunk, length=length):
+                return [jax.lax.fft(a, t, n) for (t, n), a in zip(specs[length], chunk)]
+            out[length] = jax.lax.map(body, stacked)
+        return out
+
+    return run, inputs, sum(length * len(calls) for length, calls in groups.items())

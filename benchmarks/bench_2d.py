@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from benchmarks._harness import Impl, kymatio_shim, main  # noqa: E402
+from benchmarks._harness import Impl, kymatio_shim, main, standard_impls  # noqa: E402
 
 
 def add_arguments(parser):
@@ -35,45 +35,8 @@ def make_input(args) -> np.ndarray:
 
 def make_impls(args) -> list[Impl]:
     kymatio_shim()
-    skip = set(filter(None, args.skip.split(",")))
     kwargs = dict(J=args.J, shape=(args.size, args.size), L=args.L)
-
-    def ours():
-        import jax
-
-        from scatterjax._frontend2d import Scattering2D
-
-        S = Scattering2D(**kwargs)
-        return lambda x: np.asarray(jax.block_until_ready(S(x)))
-
-    def kymatio_numpy():
-        from kymatio.numpy import Scattering2D
-
-        S = Scattering2D(**kwargs)
-        return lambda x: S(x)
-
-    def kymatio_torch():
-        import torch
-        from kymatio.torch import Scattering2D
-
-        S = Scattering2D(**kwargs)
-        return lambda x: S(torch.from_numpy(x)).numpy()
-
-    def kymatio_jax():
-        import jax
-        from kymatio.jax import Scattering2D
-
-        S = Scattering2D(**kwargs)
-        f = jax.jit(lambda x: S(x))
-        return lambda x: np.asarray(jax.block_until_ready(f(x)))
-
-    impls = [
-        Impl("scatterjax", ours),
-        Impl("kymatio-jax-jit", kymatio_jax),
-        Impl("kymatio-torch-cpu", kymatio_torch),
-        Impl("kymatio-numpy", kymatio_numpy),
-    ]
-    return [impl for impl in impls if impl.name not in skip]
+    return standard_impls("Scattering2D", kwargs, lambda: make_input(args), skip=args.skip)
 
 
 if __name__ == "__main__":
