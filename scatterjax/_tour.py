@@ -155,7 +155,7 @@ def tour_3d() -> float:
     Sx, first = _timed(S, x)
     _, second = _timed(S, x)
     print(f"   output shape: {tuple(Sx.shape)} (j paths, degree l, power p); order-0 integrals "
-          f"sum x^p: {np.round(np.asarray(S.order0(x)), 3).tolist()}")
+          f"sum x^p: {', '.join(f'{v:.4g}' for v in np.asarray(S.order0(x)))}")
     print(f"   first call (compile + run): {first:.2f} s; second call: {second * 1e3:.1f} ms")
     Sx, Sx_rotated = np.asarray(Sx, np.float64), np.asarray(S(x_rotated), np.float64)
     coefficient_change = np.linalg.norm(Sx - Sx_rotated) / np.linalg.norm(Sx)
