@@ -20,25 +20,16 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
+from benchmarks import bench_1d  # noqa: E402
 from benchmarks._harness import Impl, main  # noqa: E402
 
 
-def _parse_T(value: str):
-    return None if value.lower() == "none" else int(value)
-
-
 def add_arguments(parser):
-    parser.add_argument("--J", type=int, default=10)
-    parser.add_argument("--Q", type=int, default=8)
-    parser.add_argument("--N", type=int, default=65536)
-    parser.add_argument("--T", type=_parse_T, default=65536)
-    parser.add_argument("--batch", type=int, default=16)
+    bench_1d.add_arguments(parser)  # the 1D workload's options (--J, --Q, --N, --T, --batch, --skip)
     parser.add_argument("--grad", action="store_true", help="time the input gradient instead")
-    parser.add_argument("--skip", default="", help="comma-separated implementations to leave out")
 
 
-def make_input(args) -> np.ndarray:
-    return np.random.default_rng(0).standard_normal((args.batch, args.N)).astype(np.float32)
+make_input = bench_1d.make_input
 
 
 def make_impls(args) -> list[Impl]:
