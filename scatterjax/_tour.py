@@ -22,19 +22,25 @@ def _timed(fn, *args):
     return out, time.perf_counter() - start
 
 
+def _run_and_report(S, x, axes: str):
+    """Print the configuration, output shape, paths per order and first/second call times."""
+    print(f"   configuration: {S}")
+    Sx, first = _timed(S, x)
+    _, second = _timed(S, x)
+    counts = S.output_size(detail=True)
+    print(f"   output shape: {tuple(Sx.shape)} ({axes}); paths per order: "
+          f"order 0: {counts[0]}, order 1: {counts[1]}, order 2: {counts[2]}")
+    print(f"   first call (compile + run): {first:.2f} s; second call: {second * 1e3:.1f} ms")
+    return Sx
+
+
 def tour_1d(out_dir: Path) -> Path | None:
     x, sample_rate = chirp_and_am_tone()
     J, Q = 10, 8
     S = Scattering1D(J=J, shape=x.shape[-1], Q=Q)
     print("== 1D: Scattering1D on a chirp (300 Hz -> 2 kHz) + a 4 kHz tone modulated at 30 Hz")
     print(f"   signal: {x.shape[-1]} samples at {sample_rate:.0f} Hz ({x.shape[-1] / sample_rate:.2f} s)")
-    print(f"   configuration: {S}")
-    Sx, first = _timed(S, x)
-    _, second = _timed(S, x)
-    counts = S.output_size(detail=True)
-    print(f"   output shape: {tuple(Sx.shape)} (channels, time); paths per order: "
-          f"order 0: {counts[0]}, order 1: {counts[1]}, order 2: {counts[2]}")
-    print(f"   first call (compile + run): {first:.2f} s; second call: {second * 1e3:.1f} ms")
+    Sx = _run_and_report(S, x, "channels, time")
 
     meta = S.meta()
     Sx = np.asarray(Sx)
@@ -116,13 +122,7 @@ def tour_2d(out_dir: Path) -> Path | None:
     image = texture_image(32)
     S = Scattering2D(J=2, shape=image.shape, L=8)
     print("== 2D: Scattering2D on a 32x32 image (a handwritten digit from scikit-learn, or a texture)")
-    print(f"   configuration: {S}")
-    Sx, first = _timed(S, image)
-    _, second = _timed(S, image)
-    counts = S.output_size(detail=True)
-    print(f"   output shape: {tuple(Sx.shape)} (channels, rows, columns); paths per order: "
-          f"order 0: {counts[0]}, order 1: {counts[1]}, order 2: {counts[2]}")
-    print(f"   first call (compile + run): {first:.2f} s; second call: {second * 1e3:.1f} ms")
+    Sx = _run_and_report(S, image, "channels, rows, columns")
     meta = S.meta()
     order1 = np.flatnonzero(meta["order"] == 1)
     energy = np.asarray(Sx)[order1].mean(axis=(-2, -1))
