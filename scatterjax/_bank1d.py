@@ -93,12 +93,34 @@ class Plan1D:
     max_order: int
     oversampling: int
     k0: int
+    # kymatio main's conventions (all off for 0.3.0): filter levels summed rather than averaged
+    # (coefficients scaled by 2**level, see ``level_scale``), and T='global' (every path summed over
+    # its padded samples at its own resolution, length-1 output).
+    sum_levels: bool
+    global_sum: bool
+    # Output bounds of each average (indexed by resolution): the crop indices, or the whole padded
+    # signal when the caller (joint time-frequency scattering with T='global') sums over padding.
+    average_start: tuple[int, ...]
+    average_end: tuple[int, ...]
     order1: tuple[Order1Group, ...]
     order2: tuple[Order2Group, ...]
     # Position in kymatio's lexicographic (n1, n2) order of each second-order path, taken in the
     # order the transform produces them (by resolution k1 + k2, then group).
     order2_permutation: tuple[int, ...]
     lowpasses: tuple[Lowpass, ...]
+
+    def level_scale(self, k1: int, k2: int | None = None) -> float:
+        """Factor from 0.3.0's mean levels to kymatio main's sum levels for a path's output.
+
+        With sum levels ``U1`` is unchanged, ``U2`` gains ``2**k1`` and every average at resolution
+        ``l`` gains ``2**l``: S1 scales by ``2**k1`` and S2 by ``2**(2 k1 + k2)``.
+        """
+        if not self.sum_levels:
+            return 1.0
+        averaged = self.averaged and not self.global_sum
+        if k2 is None:
+            return float(2**k1) if averaged else 1.0
+        return float(2 ** (2 * k1 + k2)) if averaged else float(2**k1)
 
     def lowpass_index(self, level: int, a: int, non_negative: bool) -> int:
         for index, lowpass in enumerate(self.lowpasses):
@@ -175,6 +197,12 @@ def filter_bank_1d(
     averaged: bool,
     max_order: int,
     oversampling: int,
+    *,
+    stride_log2: int | None = None,
+    sum_levels: bool = False,
+    global_sum: bool = False,
+    order2_phase: bool = False,
+    crop_averages: bool = True,
 ) -> FilterBank1D:
     """Design every filter of a 1D scattering transform (arguments already validated).
 
@@ -185,7 +213,14 @@ def filter_bank_1d(
       T: averaging scale in samples (``2**J`` when the transform is not averaged).
       averaged: whether the low-pass is applied.
       max_order: 1 or 2.
-      oversampling: reduction of every subsampling exponent.
+      oversampling: reduction of every subsampling exponent (kymatio 0.3.0's rates).
+      stride_log2: kymatio main's rates instead: ``k1 = min(j1, s)``, ``k1 + k2 = min(j2, s)`` and
+        every average decimated to resolution ``s`` (``oversampling`` must then be 0).
+      sum_levels: kymatio main's summed filter levels (scales outputs, see ``Plan1D.level_scale``).
+      global_sum: T='global' (needs ``averaged=False``): paths are summed over their padded samples.
+      order2_phase: second-order tables keep the true phase of ``ψ2 * U1`` (no demodulation), for
+        transforms that filter it further before a modulus (joint time-frequency scattering).
+      crop_averages: crop averages to the unpadded signal (``False``: keep every padded sample).
     """
     log2_T = math.floor(math.log2(T))
     support_samples = design.temporal_support(N, T)
@@ -194,23 +229,30 @@ def filter_bank_1d(
     pad_right = N_padded - N - pad_left
     ind_start, ind_end = design.crop_indices(pad_left, N, max(log2_T, J))
 
-    order1_params = design.wavelet_params(J, Q1)
-    order2_params = design.wavelet_params(J, Q2)
+    # kymatio main (sum levels) also steps the linear part of the schedule differently.
+    order1_params = design.wavelet_params(J, Q1, repeated_subtraction=sum_levels)
+    order2_params = design.wavelet_params(J, Q2, repeated_subtraction=sum_levels)
 
     def first_order_exponent(j1: int) -> int:
+        if averaged and stride_log2 is not None:
+            return min(j1, stride_log2)
         if averaged:
             return max(min(j1, log2_T) - oversampling, 0)
         return max(j1 - oversampling, 0)
 
     def second_order_exponent(j2: int, k1: int) -> int:
+        if averaged and stride_log2 is not None:
+            return max(min(j2, stride_log2) - k1, 0)
         if averaged:
             return max(min(j2, log2_T) - k1 - oversampling, 0)
         return max(j2 - k1 - oversampling, 0)
 
-    def final_decimation(level: int) -> int:
-        return max(log2_T - level - oversampling, 0) if averaged else 0
+    output_level = log2_T - oversampling if stride_log2 is None else stride_log2
 
-    k0 = max(log2_T - oversampling, 0)
+    def final_decimation(level: int) -> int:
+        return max(output_level - level, 0) if averaged else 0
+
+    k0 = max(output_level, 0)
     psi1_full = [
         design.morlet_filter(N_padded, xi, sigma)
         for xi, sigma in zip(order1_params.xi, order1_params.sigma)
@@ -263,6 +305,10 @@ def filter_bank_1d(
                 )
                 filters = [psi2_level[n2] for _, _, n2 in entries]
                 terms = [wavelet_terms(f, 2**k2) for f in filters]
+                if order2_phase:
+                    # Undo the demodulation: output bin m then holds the true periodised bin m.
+                    block = length1 // 2**k2
+                    terms = [np.roll(t, int(t[0, 0]) % block, axis=1) for t in terms]
                 index, weight_real, weight_imag = sparse_fold(filters, terms, 2**k2)
                 # Each path reads the half spectrum of its own n1 in the flattened (n1, bin) array.
                 rows = np.array([local for local, _, _ in entries], dtype=np.int32)
@@ -276,6 +322,11 @@ def filter_bank_1d(
     produced = [position[path] for i in by_level for path in order2[i].paths]
     order2_permutation = tuple(int(i) for i in np.argsort(produced, kind="stable"))
 
+    if crop_averages:
+        average_start, average_end = ind_start, ind_end
+    else:
+        average_start = (0,) * len(ind_start)
+        average_end = tuple(N_padded >> r for r in range(len(ind_start)))
     lowpasses: list[Lowpass] = []
     lowpass: list[jax.Array | SparseFold] = []
     if averaged:
@@ -283,7 +334,7 @@ def filter_bank_1d(
         needed = {(0, k0, False)} | {(g.k1, g.a1, True) for g in order1}
         needed |= {(g.k1 + g.k2, g.a2, True) for g in order2}
         for level, a, non_negative in sorted(needed):
-            entry, leaf = _lowpass_entry(phi, level, a, non_negative, ind_start, ind_end)
+            entry, leaf = _lowpass_entry(phi, level, a, non_negative, average_start, average_end)
             lowpasses.append(entry)
             lowpass.append(leaf)
 
@@ -299,6 +350,10 @@ def filter_bank_1d(
         max_order=max_order,
         oversampling=oversampling,
         k0=k0,
+        sum_levels=sum_levels,
+        global_sum=global_sum,
+        average_start=average_start,
+        average_end=average_end,
         order1=tuple(order1),
         order2=tuple(order2),
         order2_permutation=order2_permutation,

@@ -35,11 +35,11 @@ def _parse_Q(Q) -> tuple[int, int]:
 
 
 def _parse_T(T, J: int, N: int) -> tuple[float, bool]:
-    """Return (averaging scale in samples, averaged?)."""
+    """Return (averaging scale in samples, averaged?); ``T='global'`` is handled by the caller."""
     if T is None:
         return float(2**J), True
     if isinstance(T, bool) or not isinstance(T, numbers.Real) or not math.isfinite(T):
-        raise ValueError(f"T must be None, 0 or a number in [1, N={N}]; got {T!r}.")
+        raise ValueError(f"T must be None, 0, 'global' or a number in [1, N={N}]; got {T!r}.")
     if T == 0:
         return float(2**J), False
     if T < 1:
@@ -50,6 +50,38 @@ def _parse_T(T, J: int, N: int) -> tuple[float, bool]:
             "Use a smaller T, or T=None for 2**J."
         )
     return float(T), True
+
+
+def parse_stride(name: str, stride, averaging: str, log2_T: int, max_log2: int) -> int | None:
+    """log2 of a time (or frequency) stride, as kymatio main checks it; ``None`` when not given.
+
+    Args:
+      name: the argument's name, for messages.
+      stride: ``None`` or a power-of-two int.
+      averaging: ``'local'``, ``'global'`` or ``'none'`` (T=0).
+      log2_T: ``floor(log2 T)``.
+      max_log2: the largest exponent with crop indices (``max(log2_T, J)``).
+    """
+    if stride is None:
+        return None
+    if isinstance(stride, bool) or not isinstance(stride, numbers.Integral):
+        raise ValueError(f"{name} must be a power-of-two int or None; got {stride!r}.")
+    stride = int(stride)
+    if stride < 1 or stride & (stride - 1):
+        raise ValueError(f"{name} must be a power of two (1, 2, 4, ...); got {stride}.")
+    if averaging != "local":
+        what = "no averaging (0)" if averaging == "none" else "'global' averaging"
+        raise ValueError(
+            f"{name}={stride} needs local averaging, but the averaging scale is {what}: the output "
+            f"has no {name.split('_')[-1]} axis to stride along. Leave {name}=None."
+        )
+    log2_stride = stride.bit_length() - 1
+    if log2_stride > max_log2:
+        raise ValueError(
+            f"{name}={stride} is larger than the coarsest resolution 2**{max_log2}; use {name} <= "
+            f"{2**max_log2}."
+        )
+    return log2_stride
 
 
 @jax.tree_util.register_pytree_node_class
@@ -66,6 +98,16 @@ class Scattering1D(ScatteringTransform):
       oversampling: int >= 0; reduces every subsampling exponent by this much.
       out_type: ``'array'`` (needs averaging), ``'list'`` or ``'dict'``.
       average: deprecated in kymatio 0.3.0; ``average=False`` with ``T=None`` means ``T=0``.
+      stride: kymatio main's time stride of the output, a power of two (default ``2**floor(log2
+        T)``); needs local averaging and ``oversampling=0``. When given, the intermediate rates are
+        kymatio main's (``min(j1, log2 stride)``), not 0.3.0's oversampling rates.
+      levels: ``'mean'`` (default, kymatio 0.3.0's numbers) or ``'sum'`` (kymatio main's numbers):
+        how a filter is folded to a coarser resolution. With ``'sum'`` first-order coefficients
+        scale by ``2**k1`` and second-order ones by ``2**(2 k1 + k2)`` (``k`` the subsampling
+        exponents), so that they no longer depend on the intermediate resolution.
+
+    ``T='global'`` (kymatio main): every path is *summed* over its reflect-padded samples at its own
+    resolution (order 0: ``N_padded`` samples; order 1: ``N_padded / 2**j1``), giving ``N_out = 1``.
 
     Calling ``S(x)`` on a real float32/float64 array of shape ``(*batch, N)`` returns:
 
@@ -87,7 +129,7 @@ class Scattering1D(ScatteringTransform):
       (3, 126, 16)
     """
 
-    _static_fields = ("J", "shape", "Q", "T", "max_order", "oversampling", "out_type")
+    _static_fields = ("J", "shape", "Q", "T", "max_order", "oversampling", "out_type", "stride", "levels")
     _repr_fields = _static_fields
 
     bank: FilterBank1D
@@ -102,6 +144,8 @@ class Scattering1D(ScatteringTransform):
         average=None,
         oversampling: int = 0,
         out_type: str = "array",
+        stride=None,
+        levels: str = "mean",
     ):
         J = check_int("J", J, minimum=1)
         (N,) = check_shape("shape", shape, 1)
@@ -121,11 +165,22 @@ class Scattering1D(ScatteringTransform):
                 if T not in (None, 0):
                     raise ValueError(f"average=False cannot be combined with T={T}; use T=0.")
                 T = 0
-        T_samples, averaged = _parse_T(T, J, N)
+        global_sum = isinstance(T, str) and T == "global"
+        T_samples, averaged = (float(2**J), False) if global_sum else _parse_T(T, J, N)
         max_order = check_int("max_order", max_order, minimum=1, maximum=2)
         oversampling = check_int("oversampling", oversampling, minimum=0)
         check_choice("out_type", out_type, _OUT_TYPES)
-        if out_type == "array" and not averaged:
+        check_choice("levels", levels, ("mean", "sum"))
+        log2_T = math.floor(math.log2(T_samples))
+        averaging = "global" if global_sum else ("local" if averaged else "none")
+        stride_log2 = parse_stride("stride", stride, averaging, log2_T, max(log2_T, J))
+        if oversampling and (stride_log2 is not None or levels == "sum"):
+            raise ValueError(
+                f"oversampling={oversampling} is kymatio 0.3.0's option and cannot be combined with "
+                "stride or levels='sum' (kymatio main's conventions); use stride=2**(log2 T - "
+                "oversampling) instead."
+            )
+        if out_type == "array" and not (averaged or global_sum):
             raise ValueError(
                 "out_type='array' needs averaging (T != 0): unaveraged paths have different "
                 "lengths. Use out_type='list' or 'dict', or set T."
@@ -137,7 +192,13 @@ class Scattering1D(ScatteringTransform):
         self._set("max_order", max_order)
         self._set("oversampling", oversampling)
         self._set("out_type", out_type)
-        self._set("bank", filter_bank_1d(J, N, Q1, Q2, T_samples, averaged, max_order, oversampling))
+        self._set("stride", stride)
+        self._set("levels", levels)
+        bank = filter_bank_1d(
+            J, N, Q1, Q2, T_samples, averaged, max_order, oversampling,
+            stride_log2=stride_log2, sum_levels=levels == "sum", global_sum=global_sum,
+        )
+        self._set("bank", bank)
 
     # --- kymatio-compatible read-only attributes -------------------------------------------
     @property
@@ -179,7 +240,7 @@ class Scattering1D(ScatteringTransform):
         sharded = self._per_device_call(x)
         if sharded is not None:
             return sharded
-        if self.bank.plan.averaged:
+        if self.bank.plan.averaged or self.bank.plan.global_sum:
             coefficients = _averaged(self.bank, x)
             if self.out_type == "array":
                 return coefficients
@@ -191,7 +252,7 @@ class Scattering1D(ScatteringTransform):
             return dict(zip(keys, coefficients))
         j1, j2 = self.bank.j1, self.bank.j2
         return [
-            {"coef": coef, "j": tuple((j1, j2)[i][n] for i, n in enumerate(key)), "n": key}
+            {"coef": coef, "j": tuple((j1, j2)[i][n] for i, n in enumerate(key)), "n": key, "order": len(key)}
             for coef, key in zip(coefficients, keys)
         ]
 

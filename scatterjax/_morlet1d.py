@@ -98,8 +98,12 @@ def _bandwidth(xi: float, Q: int) -> float:
     return xi * ((1.0 - ratio) / (1.0 + ratio)) * (1.0 / math.sqrt(2.0 * math.log(1.0 / R_PSI)))
 
 
-def wavelet_params(J: int, Q: int) -> WaveletParams:
-    """The constant-Q (geometric) then constant-bandwidth (linear) schedule of kymatio 0.3.0."""
+def wavelet_params(J: int, Q: int, repeated_subtraction: bool = False) -> WaveletParams:
+    """The constant-Q (geometric) then constant-bandwidth (linear) schedule of kymatio 0.3.0.
+
+    ``repeated_subtraction``: kymatio main's linear part, ``xi -= elbow / Q`` step by step, which
+    differs from 0.3.0's ``elbow - q / Q * elbow`` in the last bits (about 1e-17).
+    """
     xi_max = max(1.0 / (1.0 + 2.0 ** (3.0 / Q)), 0.35)
     sigma_max = _bandwidth(xi_max, Q)
     sigma_min = SIGMA0 / 2.0**J
@@ -117,8 +121,10 @@ def wavelet_params(J: int, Q: int) -> WaveletParams:
             xis.append(xis[-1] / step)
             sigmas.append(sigmas[-1] / step)
         elbow_xi = xis[-1]
+    xi = elbow_xi
     for q in range(1, Q):
-        xis.append(elbow_xi - q / Q * elbow_xi)
+        xi = xi - elbow_xi / Q if repeated_subtraction else elbow_xi - q / Q * elbow_xi
+        xis.append(xi)
         sigmas.append(sigma_min)
     js = tuple(max_dyadic_subsampling(xi, sigma) for xi, sigma in zip(xis, sigmas))
     return WaveletParams(xi=tuple(xis), sigma=tuple(sigmas), j=js)

@@ -52,11 +52,62 @@ def _average(u: jax.Array, u_half: jax.Array | None, lowpass: Lowpass, leaf, pla
     out_length = length // 2**lowpass.a
     averaged = jnp.fft.irfft(fold_each(u_half, leaf), n=out_length, axis=-1)
     out_level = lowpass.level + lowpass.a
-    return averaged[..., plan.ind_start[out_level] : plan.ind_end[out_level]]
+    return averaged[..., plan.average_start[out_level] : plan.average_end[out_level]]
 
 
 def _crop(u: jax.Array, level: int, plan: Plan1D) -> jax.Array:
     return u[..., plan.ind_start[level] : plan.ind_end[level]]
+
+
+def first_order(x: jax.Array, bank: FilterBank1D):
+    """Padding, the input's half spectrum and every first-order modulus.
+
+    Args:
+      x: real array of shape ``(B, N)``.
+
+    Returns:
+      ``(padded (B, N_padded), x_half (B, N_padded/2 + 1), u1, u1_half)``: per first-order group
+      ``U1`` of shape ``(B, P_group, N_padded / 2**k1)``, and its half spectrum (``None`` for a group
+      with no second-order children).
+    """
+    plan = bank.plan
+    padded = jnp.pad(x, ((0, 0), (plan.pad_left, plan.pad_right)), mode="reflect")
+    x_half = jnp.fft.rfft(padded, axis=-1)
+    has_children = {group2.order1_group for group2 in plan.order2}
+    u1, u1_half = [], []
+    for g in range(len(plan.order1)):
+        u = modulus(jnp.fft.ifft(fold_rows(x_half[:, None], bank.psi1[g]), axis=-1))
+        u1.append(u)
+        u1_half.append(jnp.fft.rfft(u, axis=-1) if g in has_children else None)
+    return padded, x_half, u1, u1_half
+
+
+def second_order_spectra(u1_half: list, bank: FilterBank1D) -> list[tuple[int, jax.Array, jax.Array]]:
+    """Periodised spectra of every second-order wavelet product, stacked per resolution.
+
+    Returns:
+      ``[(level, spectrum, scale)]`` by increasing ``level = k1 + k2``: ``spectrum`` (B, P, L) complex,
+      rows in plan order (groups in ``plan.order2`` order, each group's paths in order), ready for
+      an inverse FFT; ``scale`` (P,) the per-row factor of ``plan.level_scale``.
+    """
+    plan = bank.plan
+    parts: dict[int, list[jax.Array]] = {}
+    scales: dict[int, list[float]] = {}
+    for index, group2 in enumerate(plan.order2):
+        level = group2.k1 + group2.k2
+        parts.setdefault(level, []).append(fold_rows(u1_half[group2.order1_group], bank.psi2[index]))
+        scales.setdefault(level, []).extend([plan.level_scale(group2.k1, group2.k2)] * len(group2.paths))
+    return [
+        (level, jnp.concatenate(parts[level], axis=1), jnp.asarray(scales[level]) if plan.sum_levels else 1.0)
+        for level in sorted(parts)
+    ]
+
+
+def _scaled(u: jax.Array, scale) -> jax.Array:
+    """``u`` times a per-row scale (a float or a (P,) vector); a no-op for 0.3.0's mean levels."""
+    if isinstance(scale, float):
+        return u if scale == 1.0 else u * scale
+    return u * scale.astype(u.dtype)[:, None]
 
 
 def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array], ...]:
@@ -77,40 +128,31 @@ def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array
         index = plan.lowpass_index(level, a, non_negative)
         return _average(u, u_half, plan.lowpasses[index], bank.lowpass[index], plan)
 
-    padded = jnp.pad(x, ((0, 0), (plan.pad_left, plan.pad_right)), mode="reflect")
-    x_half = jnp.fft.rfft(padded, axis=-1)
-    if plan.averaged:
+    def finish(u, u_half, level, a):
+        """Average, sum (T='global') or crop (T=0) a path block at resolution ``level``."""
+        if plan.global_sum:
+            return u.sum(axis=-1, keepdims=True)
+        if plan.averaged:
+            return average(u, u_half, level, a)
+        return _crop(u, level, plan)
+
+    padded, x_half, u1, u1_half = first_order(x, bank)
+    if plan.global_sum:
+        order0 = [padded[:, None].sum(axis=-1, keepdims=True)]
+    elif plan.averaged:
         order0 = [average(padded[:, None], x_half[:, None], 0, plan.k0, False)]
     else:
         order0 = [x[:, None]]
-
-    children = [[] for _ in plan.order1]
-    for group2 in plan.order2:
-        children[group2.order1_group].append(group2)
-
-    order1: list[jax.Array] = []
-    order2: list[jax.Array] = []
-    folded: dict[int, list[jax.Array]] = {}
-    for g, group in enumerate(plan.order1):
-        u1 = modulus(jnp.fft.ifft(fold_rows(x_half[:, None], bank.psi1[g]), axis=-1))
-        u1_half = jnp.fft.rfft(u1, axis=-1) if children[g] else None
-        if plan.averaged:
-            order1.append(average(u1, u1_half, group.k1, group.a1))
-        else:
-            order1.append(_crop(u1, group.k1, plan))
-        if not children[g]:
-            continue
-        for group2 in children[g]:
-            fold = bank.psi2[plan.order2.index(group2)]
-            folded.setdefault(group2.k1 + group2.k2, []).append(fold_rows(u1_half, fold))
+    order1 = [
+        _scaled(finish(u, u_half, group.k1, group.a1), plan.level_scale(group.k1))
+        for group, u, u_half in zip(plan.order1, u1, u1_half)
+    ]
     # Paths landing at the same resolution share one inverse FFT, modulus and average.
     decimation = {group2.k1 + group2.k2: group2.a2 for group2 in plan.order2}
-    for level, parts in sorted(folded.items()):
-        u2 = modulus(jnp.fft.ifft(jnp.concatenate(parts, axis=1), axis=-1))
-        if plan.averaged:
-            order2.append(average(u2, None, level, decimation[level]))
-        else:
-            order2.append(_crop(u2, level, plan))
+    order2 = []
+    for level, spectrum, scale in second_order_spectra(u1_half, bank):
+        u2 = modulus(jnp.fft.ifft(spectrum, axis=-1))
+        order2.append(_scaled(finish(u2, None, level, decimation[level]), scale))
     return order0, order1, order2
 
 
@@ -139,7 +181,7 @@ def scattering1d(x: jax.Array, bank: FilterBank1D) -> jax.Array | list[jax.Array
     order0, order1, order2 = map_in_chunks(
         lambda chunk: scattering1d_paths(chunk, bank), flat, signal_bytes(plan, x.dtype), CHUNK_BYTES
     )
-    if plan.averaged:
+    if plan.averaged or plan.global_sum:
         parts = [*order0, *order1]
         if order2:
             second = jnp.concatenate(order2, axis=1)
