@@ -1,8 +1,9 @@
 """scatterjax: wavelet scattering transforms in JAX, with kymatio 0.3.0's numbers.
 
 Transforms (kymatio 0.3.0's constructors, immutable pytrees, callable on batches):
-``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``. Pure functions over filter banks:
-``scattering1d``, ``scattering2d``, ``harmonic_scattering3d``. Framework adapters live in
+``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``, and kymatio main's joint
+time-frequency scattering ``TimeFrequencyScattering``. Pure functions over filter banks:
+``scattering1d``, ``scattering2d``, ``harmonic_scattering3d``, ``time_frequency_scattering``. Framework adapters live in
 ``scatterjax.flax``, ``scatterjax.flax.linen``, ``scatterjax.equinox``, ``scatterjax.torch``,
 ``scatterjax.tensorflow``, ``scatterjax.keras`` and ``scatterjax.sklearn``; plots in
 ``scatterjax.plot``.
@@ -14,9 +15,13 @@ from ._bank2d import FilterBank2D as FilterBank2D
 from ._bank2d import filter_bank_2d as filter_bank_2d
 from ._bank3d import FilterBank3D as FilterBank3D
 from ._bank3d import filter_bank_3d as filter_bank_3d
+from ._bank_jtfs import FilterBankJTFS as FilterBankJTFS
+from ._bank_jtfs import filter_bank_jtfs as filter_bank_jtfs
 from ._frontend1d import Scattering1D as Scattering1D
 from ._frontend2d import Scattering2D as Scattering2D
 from ._frontend3d import HarmonicScattering3D as HarmonicScattering3D
+from ._frontend_jtfs import TimeFrequencyScattering as TimeFrequencyScattering
+from ._jtfs import time_frequency_scattering as time_frequency_scattering
 from ._modulus import modulus as modulus
 from ._reconstruct import reconstruct as reconstruct
 from ._scattering1d import scattering1d as scattering1d

@@ -1,0 +1,299 @@
+"""The joint time-frequency scattering filter bank: the 1D bank plus operators along log-frequency.
+
+Joint time-frequency scattering (JTFS) scatters the first-order coefficients ``S1[n1, t]`` and the
+unmodulated second-order wavelet transforms ``Y2[n2][n1, t]`` once more, along ``n1`` (the
+"frequency" axis), then takes a modulus and averages (JTFS.md §3-§4). The time axis is the 1D
+transform's (``filter_bank_1d`` with kymatio main's rates and summed levels); this module adds the
+frequency axis.
+
+Along ``n1`` a path has only ``M`` real rows (zero-padded to ``N_fr``), so a frequency filter
+followed by Fourier decimation is a small dense linear map ``A`` of shape ``(N_fr / 2**b, M)``,
+built here exactly in float64: ``A = IDFT · D_b · diag(psi_hat_fr) · DFT[:, :M]``. The transform
+applies every frequency filter of a path at once as one matrix product with the stacked ``A``;
+the frequency low-pass and row crop after the modulus is another small real matrix.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _morlet1d as design
+from ._bank1d import FilterBank1D, filter_bank_1d
+from ._pytree import pytree_dataclass, static_field
+
+
+@dataclass(frozen=True)
+class FrequencyFilter:
+    """One filter along ``n1`` (index ``n_fr``): ``spin`` 0 for the low-pass, ±1 for wavelets."""
+
+    xi: float
+    sigma: float
+    j: int
+    spin: int
+
+
+@dataclass(frozen=True)
+class PathPlan:
+    """How one frequency filter's output is finished, for a block of ``M`` real rows.
+
+    After ``|A x|`` (``rows`` rows starting at ``row_start`` of the stacked product), either the
+    first ``keep`` rows are kept (``post = -1``) or a real matrix ``post`` (leaf index) maps the
+    ``rows`` rows to ``keep`` rows (frequency low-pass, decimation and crop, or a global sum).
+
+    ``channels``: how many of the kept rows are output channels in ``format='time'`` (kymatio's
+    count); ``n1_stride``: the true spacing in ``n1`` between kept rows (``n1 = i * n1_stride``);
+    ``kymatio_stride``: the spacing kymatio labels them with (differs for bug B4).
+    """
+
+    n_fr: int
+    row_start: int
+    rows: int
+    post: int
+    keep: int
+    channels: int
+    n1_stride: int
+    kymatio_stride: int
+
+
+@dataclass(frozen=True)
+class BlockPlan:
+    """A block of paths sharing ``M`` real rows along ``n1``: order 1, or the ``n2`` at one level.
+
+    ``n2``: the second-order indices of the block (empty for order 1); ``level``: the time
+    resolution of its rows (``Y2`` lives at ``j2``; ``S1`` at the output resolution);
+    ``row_order``: for order 2, the permutation from the 1D transform's row order at this level
+    to ``(n2, n1)`` order.
+    """
+
+    M: int
+    n2: tuple[int, ...]
+    level: int
+    paths: tuple[PathPlan, ...]
+    row_order: tuple[int, ...]
+    analysis_rows: int
+
+
+@dataclass(frozen=True)
+class PlanJTFS:
+    """Every shape-deciding number of a joint time-frequency scattering transform (hashable)."""
+
+    averaging: str  # time: 'local', 'global' or 'none' (T=0)
+    averaging_fr: str  # frequency: 'local', 'global' or 'none' (F=0)
+    log2_stride: int  # s: resolution of the averaged output
+    log2_stride_fr: int
+    N_fr: int
+    format: str  # 'time' or 'joint'
+    joint_array: bool  # format='joint' with out_type='array': rows are not cropped
+    order1: BlockPlan
+    order2: tuple[BlockPlan, ...]
+
+
+@pytree_dataclass
+class FrequencyOperators:
+    """Leaves of one block: the stacked analysis map (real and imaginary parts, ``(R, M)``) and
+    the post-modulus row maps (one real matrix per entry)."""
+
+    analysis_real: jax.Array
+    analysis_imag: jax.Array
+    post: tuple[jax.Array, ...]
+
+
+@pytree_dataclass
+class FilterBankJTFS:
+    """Filters of a joint time-frequency scattering transform.
+
+    Leaves: ``time`` (a :class:`FilterBank1D` with kymatio main's rates), ``order1`` and ``order2``
+    (:class:`FrequencyOperators` per block of ``plan``).
+    Static: ``plan`` (:class:`PlanJTFS`) and ``filters_fr``, the frequency filters by ``n_fr``.
+    """
+
+    time: FilterBank1D
+    order1: FrequencyOperators
+    order2: tuple[FrequencyOperators, ...]
+    plan: PlanJTFS = static_field()
+    filters_fr: tuple[FrequencyFilter, ...] = static_field()
+
+
+def _as_leaf(array: np.ndarray) -> jax.Array:
+    return jnp.asarray(array, dtype=jnp.result_type(float))
+
+
+def frequency_filters(J_fr: int, Q_fr: int) -> tuple[FrequencyFilter, ...]:
+    """Filters along ``n1`` by ``n_fr``: the low-pass, then spin +1 and spin -1 wavelets by
+    decreasing ``|xi|`` (JTFS.md §3)."""
+    params = design.wavelet_params(J_fr, Q_fr, repeated_subtraction=True)
+    lowpass = FrequencyFilter(0.0, design.SIGMA0 / 2**J_fr, J_fr, 0)
+    up = [FrequencyFilter(xi, sigma, j, 1) for xi, sigma, j in zip(params.xi, params.sigma, params.j)]
+    down = [FrequencyFilter(-f.xi, f.sigma, f.j, -1) for f in up]
+    return (lowpass, *up, *down)
+
+
+def frequency_length(N_fr_in: int, F: int, J_fr: int) -> int:
+    """Padded length of the frequency axis (JTFS.md §3.1)."""
+    return (N_fr_in + 8 * min(F, 2**J_fr)) // 2**J_fr * 2**J_fr
+
+
+def _fold(spectra: np.ndarray, level: int) -> np.ndarray:
+    """Fourier decimation by ``2**level`` (mean over periods) along axis 0."""
+    return spectra.reshape(2**level, spectra.shape[0] // 2**level, *spectra.shape[1:]).mean(axis=0)
+
+
+def _analysis(filter_hat: np.ndarray, M: int, b: int) -> np.ndarray:
+    """``IDFT(D_b(filter_hat * DFT(z)))`` for ``z`` of ``M`` rows zero-padded: ``(N_fr / 2**b, M)``."""
+    impulses = np.fft.fft(np.eye(filter_hat.shape[0])[:, :M], axis=0)
+    return np.fft.ifft(_fold(filter_hat[:, None] * impulses, b), axis=0)
+
+
+def _lowpass_rows(phi_hat: np.ndarray, c: int, decimation: int, keep: int) -> np.ndarray:
+    """Real part of ``IDFT(D_decimation(phi^<c> * DFT(v)))`` on real ``v``: the first ``keep`` rows."""
+    summed = 2**c * design.period_average(phi_hat, c)
+    impulses = np.fft.fft(np.eye(summed.shape[0]), axis=0)
+    return np.fft.ifft(_fold(summed[:, None] * impulses, decimation), axis=0).real[:keep]
+
+
+def _block(
+    M: int,
+    n_fr_list: range,
+    filters: tuple[FrequencyFilter, ...],
+    filters_hat: list[np.ndarray],
+    phi_F: np.ndarray,
+    *,
+    averaging_fr: str,
+    log2_F: int,
+    s_fr: int,
+    J_fr: int,
+    joint_array: bool,
+    post_leaves: list[np.ndarray],
+    column_scale: np.ndarray,
+) -> tuple[list[PathPlan], np.ndarray]:
+    """Plans and the stacked analysis map of one block of ``M`` rows.
+
+    ``column_scale`` (M,) multiplies each input row first: the summed filter levels of the time
+    transform, ``2**k1`` for row ``n1`` (JTFS.md §0), folded into the map.
+    """
+    plans, analyses, row_start = [], [], 0
+    for n_fr in n_fr_list:
+        f = filters[n_fr]
+        b = min(f.j, s_fr) if averaging_fr == "local" else f.j
+        analysis = _analysis(filters_hat[n_fr], M, b)
+        rows = analysis.shape[0]
+        if f.spin != 0 and averaging_fr == "local":
+            c = min(f.j, log2_F)
+            n_out = rows // 2 ** (s_fr - c)
+            stride = kymatio_stride = 2**s_fr
+            keep = n_out if joint_array else min(1 + M // stride, n_out)
+            post_leaves.append(_lowpass_rows(phi_F, c, s_fr - c, keep))
+            post = len(post_leaves) - 1
+        elif f.spin != 0 and averaging_fr == "global":
+            stride = kymatio_stride = M
+            keep = 1
+            post_leaves.append(np.ones((1, rows)))
+            post = len(post_leaves) - 1
+        else:
+            # F=0, or the spin-0 path, which kymatio labels with stride 2**j_fr even when it was
+            # decimated less (bug B4): its rows are really 2**b apart in n1.
+            stride, kymatio_stride = 2**b, 2**f.j
+            keep = rows if joint_array else min(1 + M // kymatio_stride, rows)
+            post = -1
+        channels = min(-(-M // kymatio_stride), keep)
+        plans.append(PathPlan(n_fr, row_start, rows, post, keep, channels, stride, kymatio_stride))
+        analyses.append(analysis)
+        row_start += rows
+    return plans, np.concatenate(analyses, axis=0) * column_scale[None, :]
+
+
+def filter_bank_jtfs(
+    *,
+    J: int,
+    J_fr: int,
+    N: int,
+    Q1: int,
+    Q2: int,
+    Q_fr: int,
+    T: float,
+    averaging: str,
+    log2_stride: int,
+    F: int,
+    averaging_fr: str,
+    log2_stride_fr: int,
+    format: str,
+    joint_array: bool,
+) -> FilterBankJTFS:
+    """Design every filter of a joint time-frequency scattering transform (arguments validated).
+
+    Args:
+      T: time averaging scale in samples (``2**J`` for 'global' and 0); ``averaging`` its mode.
+      log2_stride: ``s``, the time resolution of the output (``J`` for 'global' and 0).
+      F: frequency averaging scale in rows (``2**J_fr`` for 'global' and 0); ``averaging_fr``
+        its mode; ``log2_stride_fr`` the frequency stride.
+      joint_array: ``format='joint'`` with ``out_type='array'`` (rows not cropped).
+    """
+    # The time part: S1 averaged at resolution s (always, as kymatio: B7) and Y2 at resolution j2.
+    time = filter_bank_1d(
+        J, N, Q1, Q2, T, True, 2, 0,
+        stride_log2=log2_stride, sum_levels=True, order2_phase=True,
+        crop_averages=averaging != "global",
+    )
+    tplan = time.plan
+    N_fr = frequency_length((J + 1) * Q1, int(F), J_fr)
+    filters = frequency_filters(J_fr, Q_fr)
+    filters_hat = [
+        design.gaussian_filter(N_fr, f.sigma) if f.spin == 0 else design.morlet_filter(N_fr, f.xi, f.sigma)
+        for f in filters
+    ]
+    phi_F = design.gaussian_filter(N_fr, design.SIGMA0 / F)
+    log2_F = math.floor(math.log2(F))
+    K_fr = (len(filters) - 1) // 2
+    options = dict(
+        averaging_fr=averaging_fr, log2_F=log2_F, s_fr=log2_stride_fr, J_fr=J_fr, joint_array=joint_array
+    )
+
+    K1 = len(time.xi1)
+    post1: list[np.ndarray] = []
+    scale1 = np.array([2.0 ** min(j1, log2_stride) for j1 in time.j1])
+    paths1, analysis1 = _block(
+        K1, range(K_fr + 1), filters, filters_hat, phi_F, post_leaves=post1, column_scale=scale1, **options
+    )
+    order1_plan = BlockPlan(K1, (), log2_stride, tuple(paths1), (), analysis1.shape[0])
+    order1_ops = FrequencyOperators(
+        _as_leaf(analysis1.real), _as_leaf(analysis1.imag), tuple(_as_leaf(p) for p in post1)
+    )
+
+    # Second order: the 1D transform stacks its (n1, n2) rows per resolution k1 + k2 = j2.
+    by_level: dict[int, list[tuple[int, int]]] = {}
+    for group in tplan.order2:
+        by_level.setdefault(group.k1 + group.k2, []).extend(group.paths)
+    order2_plans, order2_ops = [], []
+    for level in sorted(by_level):
+        produced = by_level[level]
+        row_order = sorted(range(len(produced)), key=lambda i: (produced[i][1], produced[i][0]))
+        n2s = sorted({n2 for _, n2 in produced})
+        counts = {n2: sum(1 for _, m in produced if m == n2) for n2 in n2s}
+        M = counts[n2s[0]]
+        assert all(c == M for c in counts.values()), counts  # M depends on j2 = level only
+        post2: list[np.ndarray] = []
+        paths2, analysis2 = _block(
+            M, range(2 * K_fr + 1), filters, filters_hat, phi_F, post_leaves=post2,
+            column_scale=np.array([2.0 ** time.j1[n1] for n1 in range(M)]), **options,
+        )
+        order2_plans.append(BlockPlan(M, tuple(n2s), level, tuple(paths2), tuple(row_order), analysis2.shape[0]))
+        order2_ops.append(
+            FrequencyOperators(_as_leaf(analysis2.real), _as_leaf(analysis2.imag), tuple(_as_leaf(p) for p in post2))
+        )
+    plan = PlanJTFS(
+        averaging=averaging,
+        averaging_fr=averaging_fr,
+        log2_stride=log2_stride,
+        log2_stride_fr=log2_stride_fr,
+        N_fr=N_fr,
+        format=format,
+        joint_array=joint_array,
+        order1=order1_plan,
+        order2=tuple(order2_plans),
+    )
+    return FilterBankJTFS(time, order1_ops, tuple(order2_ops), plan, filters)
