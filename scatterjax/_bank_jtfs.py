@@ -39,25 +39,34 @@ class FrequencyFilter:
 
 @dataclass(frozen=True)
 class PathPlan:
-    """How one frequency filter's output is finished, for a block of ``M`` real rows.
+    """One frequency filter's path in a block of ``M`` real rows along ``n1``.
 
-    After ``|A x|`` (``rows`` rows starting at ``row_start`` of the stacked product), either the
-    first ``keep`` rows are kept (``post = -1``) or a real matrix ``post`` (leaf index) maps the
-    ``rows`` rows to ``keep`` rows (frequency low-pass, decimation and crop, or a global sum).
-
-    ``channels``: how many of the kept rows are output channels in ``format='time'`` (kymatio's
-    count); ``n1_stride``: the true spacing in ``n1`` between kept rows (``n1 = i * n1_stride``);
+    Its kept rows (``keep`` of them) sit at ``out_start`` in the block's finished output.
+    ``channels``: how many of them are output channels in ``format='time'`` (kymatio's count);
+    ``n1_stride``: the true spacing in ``n1`` between kept rows (``n1 = i * n1_stride``);
     ``kymatio_stride``: the spacing kymatio labels them with (differs for bug B4).
     """
 
     n_fr: int
-    row_start: int
-    rows: int
-    post: int
+    out_start: int
     keep: int
     channels: int
     n1_stride: int
     kymatio_stride: int
+
+
+@dataclass(frozen=True)
+class FinishGroup:
+    """Paths finished alike after the modulus: ``count`` consecutive analysis outputs of ``rows``
+    rows each (from row ``row_start`` of ``|A z|``), each reduced to ``keep`` rows by slicing
+    (``post = -1``) or by the real row map ``post`` (a leaf index): the frequency low-pass with its
+    decimation and crop, or a global sum."""
+
+    row_start: int
+    count: int
+    rows: int
+    keep: int
+    post: int
 
 
 @dataclass(frozen=True)
@@ -66,14 +75,17 @@ class BlockPlan:
 
     ``n2``: the second-order indices of the block (empty for order 1); ``level``: the time
     resolution of its rows (``Y2`` lives at ``j2``; ``S1`` at the output resolution);
-    ``row_order``: for order 2, the permutation from the 1D transform's row order at this level
-    to ``(n2, n1)`` order.
+    ``paths``: by ``n_fr``; ``groups``: how the analysis output is finished (the finished rows are
+    in group order, ``kept_rows`` of them per ``n2``); ``row_order``: for order 2, the permutation
+    from the 1D transform's row order at this level to ``(n2, n1)`` order.
     """
 
     M: int
     n2: tuple[int, ...]
     level: int
     paths: tuple[PathPlan, ...]
+    groups: tuple[FinishGroup, ...]
+    kept_rows: int
     row_order: tuple[int, ...]
     analysis_rows: int
 
@@ -166,17 +178,17 @@ def _block(
     averaging_fr: str,
     log2_F: int,
     s_fr: int,
-    J_fr: int,
     joint_array: bool,
-    post_leaves: list[np.ndarray],
     column_scale: np.ndarray,
-) -> tuple[list[PathPlan], np.ndarray]:
-    """Plans and the stacked analysis map of one block of ``M`` rows.
+) -> tuple[list[PathPlan], list[FinishGroup], np.ndarray, list[np.ndarray]]:
+    """Plans, finish groups, the stacked analysis map and the row maps of one block of ``M`` rows.
 
     ``column_scale`` (M,) multiplies each input row first: the summed filter levels of the time
     transform, ``2**k1`` for row ``n1`` (JTFS.md §0), folded into the map.
     """
-    plans, analyses, row_start = [], [], 0
+    # Per path: its analysis map, how it is finished (a key shared by paths finished alike) and
+    # its kymatio metadata.
+    designs = []
     for n_fr in n_fr_list:
         f = filters[n_fr]
         b = min(f.j, s_fr) if averaging_fr == "local" else f.j
@@ -187,24 +199,42 @@ def _block(
             n_out = rows // 2 ** (s_fr - c)
             stride = kymatio_stride = 2**s_fr
             keep = n_out if joint_array else min(1 + M // stride, n_out)
-            post_leaves.append(_lowpass_rows(phi_F, c, s_fr - c, keep))
-            post = len(post_leaves) - 1
+            finish = ("lowpass", rows, keep, c)
         elif f.spin != 0 and averaging_fr == "global":
             stride = kymatio_stride = M
             keep = 1
-            post_leaves.append(np.ones((1, rows)))
-            post = len(post_leaves) - 1
+            finish = ("sum", rows, keep, 0)
         else:
             # F=0, or the spin-0 path, which kymatio labels with stride 2**j_fr even when it was
             # decimated less (bug B4): its rows are really 2**b apart in n1.
             stride, kymatio_stride = 2**b, 2**f.j
             keep = rows if joint_array else min(1 + M // kymatio_stride, rows)
-            post = -1
+            finish = ("slice", rows, keep, 0)
         channels = min(-(-M // kymatio_stride), keep)
-        plans.append(PathPlan(n_fr, row_start, rows, post, keep, channels, stride, kymatio_stride))
-        analyses.append(analysis)
-        row_start += rows
-    return plans, np.concatenate(analyses, axis=0) * column_scale[None, :]
+        designs.append((n_fr, analysis, finish, keep, channels, stride, kymatio_stride))
+
+    finishes = list(dict.fromkeys(d[2] for d in designs))  # distinct, in first-use order
+    groups, analyses, posts, out_start = [], [], [], {}
+    row_start = kept = 0
+    for finish in finishes:
+        kind, rows, keep, c = finish
+        members = [d for d in designs if d[2] == finish]
+        post = -1
+        if kind == "lowpass":
+            posts.append(_lowpass_rows(phi_F, c, s_fr - c, keep))
+            post = len(posts) - 1
+        elif kind == "sum":
+            posts.append(np.ones((1, rows)))
+            post = len(posts) - 1
+        groups.append(FinishGroup(row_start, len(members), rows, keep, post))
+        for d in members:
+            analyses.append(d[1])
+            out_start[d[0]] = kept
+            kept += keep
+        row_start += rows * len(members)
+    paths = [PathPlan(n_fr, out_start[n_fr], keep, channels, stride, kymatio_stride)
+             for n_fr, _, _, keep, channels, stride, kymatio_stride in designs]
+    return paths, groups, np.concatenate(analyses, axis=0) * column_scale[None, :], posts
 
 
 def filter_bank_jtfs(
@@ -249,20 +279,19 @@ def filter_bank_jtfs(
     phi_F = design.gaussian_filter(N_fr, design.SIGMA0 / F)
     log2_F = math.floor(math.log2(F))
     K_fr = (len(filters) - 1) // 2
-    options = dict(
-        averaging_fr=averaging_fr, log2_F=log2_F, s_fr=log2_stride_fr, J_fr=J_fr, joint_array=joint_array
-    )
+    options = dict(averaging_fr=averaging_fr, log2_F=log2_F, s_fr=log2_stride_fr, joint_array=joint_array)
+
+    def operators(analysis, posts) -> FrequencyOperators:
+        return FrequencyOperators(_as_leaf(analysis.real), _as_leaf(analysis.imag), tuple(map(_as_leaf, posts)))
 
     K1 = len(time.xi1)
-    post1: list[np.ndarray] = []
     scale1 = np.array([2.0 ** min(j1, log2_stride) for j1 in time.j1])
-    paths1, analysis1 = _block(
-        K1, range(K_fr + 1), filters, filters_hat, phi_F, post_leaves=post1, column_scale=scale1, **options
+    paths1, groups1, analysis1, post1 = _block(
+        K1, range(K_fr + 1), filters, filters_hat, phi_F, column_scale=scale1, **options
     )
-    order1_plan = BlockPlan(K1, (), log2_stride, tuple(paths1), (), analysis1.shape[0])
-    order1_ops = FrequencyOperators(
-        _as_leaf(analysis1.real), _as_leaf(analysis1.imag), tuple(_as_leaf(p) for p in post1)
-    )
+    kept1 = sum(p.keep for p in paths1)
+    order1_plan = BlockPlan(K1, (), log2_stride, tuple(paths1), tuple(groups1), kept1, (), analysis1.shape[0])
+    order1_ops = operators(analysis1, post1)
 
     # Second order: the 1D transform stacks its (n1, n2) rows per resolution k1 + k2 = j2.
     by_level: dict[int, list[tuple[int, int]]] = {}
@@ -276,15 +305,15 @@ def filter_bank_jtfs(
         counts = {n2: sum(1 for _, m in produced if m == n2) for n2 in n2s}
         M = counts[n2s[0]]
         assert all(c == M for c in counts.values()), counts  # M depends on j2 = level only
-        post2: list[np.ndarray] = []
-        paths2, analysis2 = _block(
-            M, range(2 * K_fr + 1), filters, filters_hat, phi_F, post_leaves=post2,
+        paths2, groups2, analysis2, post2 = _block(
+            M, range(2 * K_fr + 1), filters, filters_hat, phi_F,
             column_scale=np.array([2.0 ** time.j1[n1] for n1 in range(M)]), **options,
         )
-        order2_plans.append(BlockPlan(M, tuple(n2s), level, tuple(paths2), tuple(row_order), analysis2.shape[0]))
-        order2_ops.append(
-            FrequencyOperators(_as_leaf(analysis2.real), _as_leaf(analysis2.imag), tuple(_as_leaf(p) for p in post2))
+        kept2 = sum(p.keep for p in paths2)
+        order2_plans.append(
+            BlockPlan(M, tuple(n2s), level, tuple(paths2), tuple(groups2), kept2, tuple(row_order), analysis2.shape[0])
         )
+        order2_ops.append(operators(analysis2, post2))
     plan = PlanJTFS(
         averaging=averaging,
         averaging_fr=averaging_fr,

@@ -148,7 +148,12 @@ class TimeFrequencyScattering(ScatteringTransform):
         s = parse_stride("stride", stride, averaging, log2_T, max(log2_T, J))
         s = (log2_T if averaging == "local" else J) if s is None else s
         N_fr = frequency_length(N_fr_in, int(F_value), J_fr)
-        s_fr = parse_stride("stride_fr", stride_fr, averaging_fr, log2_F, int(math.log2(N_fr & -N_fr)))
+        s_fr = parse_stride("stride_fr", stride_fr, averaging_fr, log2_F, max(log2_F, J_fr, N_fr.bit_length()))
+        if s_fr is not None and N_fr % 2**s_fr:
+            raise ValueError(
+                f"stride_fr={stride_fr} must divide the padded frequency axis of N_fr={N_fr} rows "
+                f"(kymatio main crashes); use a stride_fr of at most {N_fr & -N_fr}."
+            )
         s_fr = (log2_F if averaging_fr == "local" else J_fr) if s_fr is None else s_fr
         if averaging == "none" and out_type == "array":
             raise ValueError("T=0 (no time averaging) gives paths of different lengths: use out_type='list' or 'dict'.")
@@ -256,13 +261,15 @@ class TimeFrequencyScattering(ScatteringTransform):
         Returns a dict of NumPy arrays: ``order`` (C,) int; ``n``, ``xi``, ``sigma``, ``j`` (C, 2)
         float (column 0: first-order filter ``n1``, NaN in 'joint' format where a channel spans
         every ``n1``; column 1: second-order ``n2``); ``n_fr``, ``xi_fr``, ``sigma_fr``, ``j_fr``,
-        ``spin`` (C,) float; ``key``: list of C key tuples. Order 0 is NaN in every field.
+        ``spin`` (C,) float; ``n1_stride`` (C,) the spacing in ``n1`` between a path's frequency rows
+        (rows ``i`` stands for ``n1 = i * n1_stride``); ``key``: list of C key tuples. Order 0 is NaN
+        in every field.
         """
         bank = self.bank
         channels = self._channels()
         count = len(channels)
         meta = {name: np.full((count, 2), np.nan) for name in ("n", "xi", "sigma", "j")}
-        meta.update({name: np.full(count, np.nan) for name in ("n_fr", "xi_fr", "sigma_fr", "j_fr", "spin")})
+        meta.update({name: np.full(count, np.nan) for name in ("n_fr", "xi_fr", "sigma_fr", "j_fr", "spin", "n1_stride")})
         meta["order"] = np.array([c[0] for c in channels], dtype=int)
         first = (bank.time.xi1, bank.time.sigma1, bank.time.j1)
         second = (bank.time.xi2, bank.time.sigma2, bank.time.j2)
@@ -276,6 +283,7 @@ class TimeFrequencyScattering(ScatteringTransform):
                         meta[name][c, column] = values[n]
             f = bank.filters_fr[path.n_fr]
             meta["n_fr"][c] = path.n_fr
+            meta["n1_stride"][c] = path.n1_stride
             meta["xi_fr"][c], meta["sigma_fr"][c], meta["j_fr"][c], meta["spin"][c] = f.xi, f.sigma, f.j, f.spin
         meta["key"] = self._keys()
         return meta

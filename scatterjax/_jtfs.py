@@ -18,67 +18,113 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ._bank_jtfs import BlockPlan, FilterBankJTFS, FrequencyOperators
 from ._chunking import map_in_chunks
-from ._modulus import modulus
+from ._modulus import modulus_of_parts
 from ._scattering1d import _average, first_order, second_order_spectra
 from ._validation import check_real_input
 
 # Batch chunks sized so a chunk's largest intermediate stays near this many bytes (see _chunking).
 CHUNK_BYTES = 16 * 2**20
+# The product along n1 is formed a time chunk at a time, about this many bytes (cache-sized), in
+# chunks of at least _MIN_CHUNK samples (fewer, longer loop steps below that).
+_PRODUCT_BYTES = 2**20
+_MIN_CHUNK = 64
 
 
-def _frequency_scattering(z: jax.Array, ops: FrequencyOperators, block: BlockPlan) -> list[jax.Array]:
-    """``|A z|`` then each path's row map, for ``z`` of shape ``(..., M, L)`` (real or complex).
+def _real_analysis(ops: FrequencyOperators, dtype, complex_input: bool) -> jax.Array:
+    """The analysis map on stacked real parts: ``[Re w; Im w] = G [Re z; Im z]``.
 
-    Returns one array ``(..., keep, L)`` per path of ``block`` (by ``n_fr``).
+    ``G = [[Ar, -Ai], [Ai, Ar]]`` (2R, 2M) for complex ``z``, ``[Ar; Ai]`` (2R, M) for real ``z``:
+    one real matrix product instead of a complex one (XLA's CPU complex dot is slower).
     """
-    dtype = z.real.dtype
-    analysis = jax.lax.complex(ops.analysis_real.astype(dtype), ops.analysis_imag.astype(dtype))
-    w = jnp.einsum("rm,...ml->...rl", analysis, z.astype(analysis.dtype), precision="highest")
-    v = modulus(w)
-    outputs = []
-    for path in block.paths:
-        rows = v[..., path.row_start : path.row_start + path.rows, :]
-        if path.post < 0:
-            outputs.append(rows[..., : path.keep, :])
+    real, imag = ops.analysis_real.astype(dtype), ops.analysis_imag.astype(dtype)
+    if not complex_input:
+        return jnp.concatenate([real, imag], axis=0)
+    return jnp.concatenate(
+        [jnp.concatenate([real, -imag], axis=1), jnp.concatenate([imag, real], axis=1)], axis=0
+    )
+
+
+def _finish(v: jax.Array, ops: FrequencyOperators, block: BlockPlan) -> jax.Array:
+    """Reduce ``v = |A z|`` ``(..., R, L)`` to the block's kept rows ``(..., kept_rows, L)``: each
+    finish group's paths at once, by a slice or a real row map."""
+    lead = v.shape[:-2]
+    parts = []
+    for group in block.groups:
+        rows = v[..., group.row_start : group.row_start + group.count * group.rows, :]
+        rows = rows.reshape(lead + (group.count, group.rows, v.shape[-1]))
+        if group.post < 0:
+            kept = rows[..., : group.keep, :]
         else:
-            post = ops.post[path.post].astype(dtype)
-            outputs.append(jnp.einsum("kr,...rl->...kl", post, rows, precision="highest"))
-    return outputs
+            post = ops.post[group.post].astype(v.dtype)
+            kept = jnp.einsum("kr,...rl->...kl", post, rows, precision="highest")
+        parts.append(kept.reshape(lead + (group.count * group.keep, v.shape[-1])))
+    return jnp.concatenate(parts, axis=-2)
 
 
-def _time_step(blocks: list[jax.Array], level: int, bank: FilterBankJTFS) -> list[jax.Array]:
-    """Finish order-2 paths in time: average to resolution ``s`` ('local'), sum ('global') or crop
-    at ``level`` (T=0). ``blocks``: arrays ``(B, n, keep, L)`` at resolution ``level``."""
+def _frequency_scattering(z: jax.Array, ops: FrequencyOperators, block: BlockPlan) -> jax.Array:
+    """``|A z|`` then the row maps, for ``z`` of shape ``(B, n, M, L)`` (real or complex).
+
+    The product ``A z`` has ``R`` (hundreds of) rows per input row, so it is never formed whole:
+    time is cut into chunks of ``_chunk_length`` samples, and each chunk goes through the product,
+    the modulus and the row maps while it is in cache (a ``lax.map``).
+
+    Returns ``(B, n, kept_rows, L)``: every path's kept rows (``PathPlan.out_start``).
+    """
+    complex_input = jnp.iscomplexobj(z)
+    dtype = z.real.dtype
+    g = _real_analysis(ops, dtype, complex_input)
+    stacked = jnp.concatenate([z.real, z.imag], axis=-2) if complex_input else z
+    B, n, K, L = stacked.shape
+    R = g.shape[0] // 2
+
+    def chunk(zc):  # (B, n, K, l) -> (B, n, kept_rows, l)
+        w = jnp.einsum("rk,bnkl->bnrl", g, zc, precision="highest")
+        return _finish(modulus_of_parts(w[:, :, :R], w[:, :, R:]), ops, block)
+
+    length = _chunk_length(B * n * g.shape[0] * jnp.dtype(dtype).itemsize, L)
+    if length == L:
+        return chunk(stacked)
+    chunks = jnp.moveaxis(stacked.reshape(B, n, K, L // length, length), 3, 0)
+    return jnp.moveaxis(jax.lax.map(chunk, chunks), 0, 3).reshape(B, n, block.kept_rows, L)
+
+
+def _chunk_length(bytes_per_sample: int, length: int) -> int:
+    """Time samples per chunk: a power of two dividing ``length`` whose product fits the budget."""
+    chunk = length
+    while chunk > _MIN_CHUNK and chunk * bytes_per_sample > _PRODUCT_BYTES and chunk % 2 == 0:
+        chunk //= 2
+    return chunk
+
+
+def _time_step(u: jax.Array, level: int, bank: FilterBankJTFS) -> jax.Array:
+    """Finish order-2 rows ``(B, n, K, L)`` at resolution ``level`` in time: average to resolution
+    ``s`` ('local'), sum ('global') or crop at ``level`` (T=0)."""
     plan, tplan = bank.plan, bank.time.plan
     if plan.averaging == "global":
-        return [b.sum(axis=-1, keepdims=True) for b in blocks]
+        return u.sum(axis=-1, keepdims=True)
     if plan.averaging == "none":
-        return [b[..., tplan.ind_start[level] : tplan.ind_end[level]] for b in blocks]
-    sizes = [b.shape[1] * b.shape[2] for b in blocks]
-    stacked = jnp.concatenate([b.reshape(b.shape[0], -1, b.shape[-1]) for b in blocks], axis=1)
+        return u[..., tplan.ind_start[level] : tplan.ind_end[level]]
     index = tplan.lowpass_index(level, plan.log2_stride - level, True)
-    averaged = _average(stacked, None, tplan.lowpasses[index], bank.time.lowpass[index], tplan)
-    averaged = averaged * 2.0**level  # the summed low-pass level (JTFS.md §0)
-    starts = [sum(sizes[:i]) for i in range(len(sizes))]
-    return [
-        averaged[:, start : start + size].reshape(b.shape[:-1] + averaged.shape[-1:])
-        for b, start, size in zip(blocks, starts, sizes)
-    ]
+    flat = u.reshape(u.shape[0], -1, u.shape[-1])
+    averaged = _average(flat, None, tplan.lowpasses[index], bank.time.lowpass[index], tplan)
+    return (averaged * 2.0**level).reshape(u.shape[:-1] + averaged.shape[-1:])  # summed level (JTFS.md §0)
 
 
 def jtfs_paths(x: jax.Array, bank: FilterBankJTFS):
-    """Every JTFS path of a batch, as the plan lists them.
+    """Every JTFS path of a batch, block by block.
 
     Args:
       x: real array ``(B, N)``.
 
     Returns:
-      ``(order0, order1, order2)``: ``order0`` of shape ``(B, 1, L0)``; ``order1`` a list (by
-      ``n_fr``) of ``(B, keep, L)``; ``order2`` a list (by block, then ``n2``, then ``n_fr``) of
-      ``(B, keep, L)``. ``keep`` is each path's kept rows along ``n1`` (``PathPlan.keep``).
+      ``(order0, order1, order2)``: ``order0`` of shape ``(B, 1, L0)``; ``order1`` ``(B, K1, L)``,
+      the first-order block's kept rows; ``order2`` a list, per block of ``plan.order2``, of
+      ``(B, n, K, L)`` (``n`` its ``n2``, ``K`` its kept rows). Path ``p`` of a block has its rows
+      at ``p.out_start``.
     """
     plan, time = bank.plan, bank.time
     tplan = time.plan
@@ -98,18 +144,28 @@ def jtfs_paths(x: jax.Array, bank: FilterBankJTFS):
     s1 = jnp.concatenate(
         [average(u, h, group.k1, group.a1) for group, u, h in zip(tplan.order1, u1, u1_half)], axis=1
     )
-    order1 = _frequency_scattering(s1, bank.order1, plan.order1)
+    order1 = _frequency_scattering(s1[:, None], bank.order1, plan.order1)[:, 0]
     if plan.averaging == "global":
-        order1 = [p.sum(axis=-1, keepdims=True) for p in order1]
+        order1 = order1.sum(axis=-1, keepdims=True)
 
     order2 = []
     spectra = {level: spectrum for level, spectrum, _ in second_order_spectra(u1_half, time)}
     for block, ops in zip(plan.order2, bank.order2):
         y2 = jnp.fft.ifft(spectra[block.level], axis=-1)
         y2 = y2[:, jnp.asarray(block.row_order)].reshape(y2.shape[0], len(block.n2), block.M, y2.shape[-1])
-        paths = _time_step(_frequency_scattering(y2, ops, block), block.level, bank)
-        order2 += [p[:, i] for i in range(len(block.n2)) for p in paths]
+        order2.append(_time_step(_frequency_scattering(y2, ops, block), block.level, bank))
     return order0, order1, order2
+
+
+def path_rows(plan) -> list[tuple[int, int, int, int]]:
+    """Per path in output order (order 1 by ``n_fr``, then order 2 by ``(n2, n_fr)``):
+    ``(block, start, keep, channels)``, with ``block`` -1 for order 1 and ``start`` the path's first
+    row in its block's output flattened over ``(n, K)``."""
+    rows = [(-1, p.out_start, p.keep, p.channels) for p in plan.order1.paths]
+    for b, block in enumerate(plan.order2):
+        for i in range(len(block.n2)):
+            rows += [(b, i * block.kept_rows + p.out_start, p.keep, p.channels) for p in block.paths]
+    return rows
 
 
 def time_frequency_scattering(x: jax.Array, bank: FilterBankJTFS):
@@ -123,7 +179,9 @@ def time_frequency_scattering(x: jax.Array, bank: FilterBankJTFS):
       ``format='time'``: an array ``(*batch, C, L_out)`` (order 0, then first-order channels by
       ``(n_fr, n1)``, then second-order channels by ``(n2, n_fr, n1)``; see ``meta()``), or with
       ``T=0`` a list of ``C`` arrays ``(*batch, L_i)``.
-      ``format='joint'``: an array ``(*batch, C_joint, R, L_out)``, one channel per path (no order 0).
+      ``format='joint'``: with ``out_type='array'`` an array ``(*batch, C_joint, R, L_out)``, one
+      channel per path (no order 0); otherwise a list of arrays ``(*batch, rows_i, L_i)``, order 0
+      first (rows cropped to the signal's ``n1``).
     """
     plan = bank.plan
     x = check_real_input(x, (bank.time.plan.N,))
@@ -132,24 +190,32 @@ def time_frequency_scattering(x: jax.Array, bank: FilterBankJTFS):
     order0, order1, order2 = map_in_chunks(
         lambda chunk: jtfs_paths(chunk, bank), flat, signal_bytes(bank, x.dtype), CHUNK_BYTES
     )
-    paths = [*order1, *order2]
+    blocks = [order1] + [o.reshape(o.shape[0], -1, o.shape[-1]) for o in order2]
+    paths = path_rows(plan)
+    if plan.averaging == "none" or (plan.format == "joint" and not plan.joint_array):
+        # Paths of different lengths (T=0) or row counts: one array per channel or path.
+        if plan.format == "joint":
+            out = [order0[:, 0]] + [blocks[b + 1][:, start : start + keep] for b, start, keep, _ in paths]
+        else:
+            out = [order0[:, 0]] + [
+                blocks[b + 1][:, start + i] for b, start, _, channels in paths for i in range(channels)
+            ]
+        return [o.reshape(batch_shape + o.shape[1:]) for o in out]
+    rows = jnp.concatenate(([] if plan.format == "joint" else [order0]) + blocks, axis=1)
+    offsets = np.cumsum([0 if plan.format == "joint" else 1] + [b.shape[1] for b in blocks])
     if plan.format == "joint":
-        out = jnp.stack(paths, axis=1)
-        return out.reshape(batch_shape + out.shape[1:])
-    path_plans = [*plan.order1.paths, *(p for block in plan.order2 for _ in block.n2 for p in block.paths)]
-    channels = [order0[:, 0]] + [
-        path[:, i] for path, path_plan in zip(paths, path_plans) for i in range(path_plan.channels)
-    ]
-    if plan.averaging == "none":
-        return [c.reshape(batch_shape + c.shape[1:]) for c in channels]
-    out = jnp.stack(channels, axis=1)
+        index = np.array([offsets[b + 1] + start + np.arange(keep) for b, start, keep, _ in paths])
+    else:
+        index = np.array([0] + [offsets[b + 1] + start + i for b, start, _, c in paths for i in range(c)])
+    out = rows[:, index]
     return out.reshape(batch_shape + out.shape[1:])
 
 
 def signal_bytes(bank: FilterBankJTFS, dtype) -> int:
-    """Bytes of the largest complex intermediate of one signal: a block's stacked ``A Y2``."""
+    """Bytes of the largest complex intermediate of one signal: a level's ``Y2`` (the product
+    along ``n1`` is chunked in time)."""
     tplan = bank.time.plan
     sizes = [tplan.N_padded * 4]
     for block in bank.plan.order2:
-        sizes.append(len(block.n2) * block.analysis_rows * (tplan.N_padded >> block.level))
+        sizes.append(len(block.n2) * block.M * (tplan.N_padded >> block.level))
     return max(sizes) * 2 * jnp.dtype(dtype).itemsize
