@@ -13,7 +13,8 @@ import numpy as np
 from ._frontend1d import Scattering1D
 from ._frontend2d import Scattering2D
 from ._frontend3d import HarmonicScattering3D
-from .examples import chirp_and_am_tone, molecule_density, texture_image, water_like_molecule
+from ._frontend_jtfs import TimeFrequencyScattering
+from .examples import chirp_and_am_tone, exponential_chirps, molecule_density, texture_image, water_like_molecule
 
 
 def _timed(fn, *args):
@@ -172,6 +173,52 @@ def _rotation_matrix(axis: np.ndarray, angle: float) -> np.ndarray:
     return np.eye(3) + np.sin(angle) * cross + (1 - np.cos(angle)) * cross @ cross
 
 
+def tour_jtfs(out_dir: Path) -> tuple[float, float]:
+    """Joint time-frequency scattering of a rising and a falling chirp; returns their second-order
+    energy ratios spin +1 / spin -1."""
+    from .plot import spin_energy
+
+    chirps = exponential_chirps(2**12)
+    S = TimeFrequencyScattering(J=6, J_fr=2, Q=8, shape=chirps.shape[-1], format="joint")
+    print("== JTFS: TimeFrequencyScattering on a rising and a falling exponential chirp")
+    print(f"   signals: 2 x {chirps.shape[-1]} samples, 0.002 -> 0.45 cycles/sample (rising) and reversed (falling)")
+    Sx = _run_and_report(S, chirps, "chirps, paths, n1 rows, time")
+    channels = TimeFrequencyScattering(J=6, J_fr=2, Q=8, shape=chirps.shape[-1]).output_size()
+    print(f"   (format='time' splits the same paths along n1 into {channels} channels of one time series each)")
+    energy = spin_energy(Sx, S, order=2)
+    ratios = energy[1] / energy[-1]
+    for name, ratio in zip(("rising", "falling"), ratios):
+        print(f"   {name} chirp: second-order energy spin +1 / spin -1 = {ratio:.3g} ({'>' if ratio > 1 else '<'} 1)")
+    print("   spin +1 paths follow rising pitch, spin -1 paths falling pitch")
+    _figure_jtfs(np.asarray(Sx), S, out_dir / "scatterjax_tour_jtfs.png")
+    return float(ratios[0]), float(ratios[1])
+
+
+def _figure_jtfs(Sx, S, path: Path) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from . import plot
+    except ImportError:
+        print('   (matplotlib is not installed: pip install "scatterjax[plots]" for the figure)')
+        return None
+    fig = plt.figure(figsize=(12, 9.5), layout="constrained")
+    meta = S.meta()
+    n2 = sorted({int(n) for n in meta["n"][meta["order"] == 2, 1]})[-2:]  # the two largest time scales
+    for subfigure, coefficients, name in zip(fig.subfigures(1, 2, wspace=0.04), Sx, ("Rising", "Falling")):
+        plot.jtfs_joint(coefficients, S, n2=n2, fig=subfigure,
+                        title=f"{name} chirp: first order and the two largest second-order scales")
+    fig.suptitle("Joint time-frequency scattering (J=6, J_fr=2, Q=8): one n1 × time image per path; "
+                 "rows n1 = 0, 4, 8, … (0: highest frequency)")
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    print(f"   figure: {path}")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scatterjax", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("."), help="folder for the figures")
@@ -181,4 +228,5 @@ def main(argv: list[str] | None = None) -> int:
     tour_1d(args.out)
     tour_2d(args.out)
     tour_3d()
+    tour_jtfs(args.out)
     return 0

@@ -19,6 +19,31 @@ def chirp_and_am_tone(n_samples: int = 2**15, sample_rate: float = 16000.0):
     return (chirp + am_tone).astype(np.float32), sample_rate
 
 
+def exponential_chirps(n_samples: int = 2**12, low: float = 0.002, high: float = 0.45) -> np.ndarray:
+    """A rising and a falling exponential chirp (unit amplitude), for joint time-frequency scattering.
+
+    The rising chirp's instantaneous frequency goes from ``low`` to ``high`` cycles per sample
+    geometrically (a straight line in log-frequency, so its slope along the first-order filter
+    index ``n1`` is constant); the falling chirp is the same signal reversed in time.
+
+    Args:
+      n_samples: length of each chirp.
+      low, high: start and end frequencies of the rising chirp, in cycles per sample
+        (``0 < low < high <= 0.5``).
+
+    Returns: float32 array of shape ``(2, n_samples)``: row 0 rises, row 1 falls, so
+    ``rising, falling = exponential_chirps()`` unpacks them and the array can be transformed as a batch.
+    """
+    if not 0 < low < high <= 0.5:
+        raise ValueError(f"need 0 < low < high <= 0.5 (cycles per sample); got low={low}, high={high}.")
+    growth = np.log(high / low)
+    t = np.arange(n_samples) / n_samples
+    # Phase = 2 pi * integral of low * exp(growth * t) over samples.
+    phase = 2 * np.pi * low * n_samples * np.expm1(growth * t) / growth
+    rising = np.sin(phase)
+    return np.stack([rising, rising[::-1]]).astype(np.float32)
+
+
 def texture_image(size: int = 32) -> np.ndarray:
     """A ``size`` x ``size`` float32 image in [0, 1]: a handwritten digit from scikit-learn's
     ``load_digits`` (shipped with it, no download) upsampled 4x when size is 32 and scikit-learn is

@@ -26,11 +26,13 @@ from . import _morlet1d as design
 __all__ = [
     "filter_bank",
     "first_order",
+    "jtfs_joint",
     "loss_history",
     "scalogram",
     "scattering1d",
     "scattering2d",
     "second_order",
+    "spin_energy",
 ]
 
 _DYNAMIC_RANGE = 1e-3  # log colour scales span three decades below the maximum
@@ -439,6 +441,161 @@ def scattering2d(Sx, transform, *, image=None, log=False, figsize=None):
         bottom.suptitle("Second order S2 averaged over space (blank: j2 ≤ j1, not computed)", fontsize="medium")
         bottom.colorbar(mesh, ax=ax, label="spatially averaged S2")
     return fig
+
+
+# --- joint time-frequency scattering --------------------------------------------------------------
+
+
+def spin_energy(Sx, transform, *, order=2) -> dict[int, np.ndarray]:
+    """Energy (sum of squares) of joint time-frequency scattering coefficients, by spin.
+
+    Spin +1 paths respond to rising pitch (chirps going up), spin -1 to falling pitch and spin 0
+    (the low-pass along log-frequency) to neither; for an up-chirp ``E[+1] / E[-1]`` is well above
+    1, for a down-chirp well below. Needs no matplotlib.
+
+    Args:
+      Sx: ``transform(x)`` with ``out_type='array'``: ``(*batch, C, N_out)`` (``format='time'``) or
+        ``(*batch, C_joint, R, N_out)`` (``format='joint'``; the frequency rows beyond the last
+        first-order filter count too).
+      transform: the ``scatterjax.TimeFrequencyScattering`` that computed it.
+      order: 1, 2 or None (both).
+
+    Returns: ``{+1: E, 0: E, -1: E}``, each a float64 array of shape ``batch`` (0-d for one
+    signal); a spin without paths (-1 at order 1) has energy 0.
+    """
+    meta = transform.meta()
+    spin, orders = meta["spin"], meta["order"]
+    Sx = np.asarray(Sx, dtype=np.float64)
+    channel_axis = -3 if transform.format == "joint" else -2
+    if transform.out_type != "array" or Sx.ndim < -channel_axis or Sx.shape[channel_axis] != spin.size:
+        expected = "(*batch, C_joint, R, N_out)" if channel_axis == -3 else "(*batch, C, N_out)"
+        raise ValueError(
+            f"spin_energy needs the array output of {transform!r}, of shape {expected} with "
+            f"{spin.size} channels; got shape {Sx.shape}."
+        )
+    squares = np.moveaxis(Sx**2, channel_axis, -1)
+    squares = squares.sum(axis=tuple(range(squares.ndim + channel_axis, squares.ndim - 1)))
+    selected = np.isin(orders, (1, 2) if order is None else (order,))
+    return {value: squares[..., selected & (spin == value)].sum(axis=-1) for value in (1, 0, -1)}
+
+
+def _spin_label(spin: float, xi_fr: float) -> str:
+    if spin == 0:
+        return "spin 0\n(low-pass)"
+    return f"spin {int(spin):+d}\nξfr={xi_fr:+.3g}"
+
+
+def jtfs_joint(Sx, transform, *, n2=None, first_order=True, sample_rate=None, log=False, title=None,
+               figsize=None, fig=None):
+    """Joint time-frequency scattering of one signal: an ``n1 × time`` image per path, in a grid.
+
+    Rows: the frequency filters along log-frequency, sorted by their centre ``xi_fr`` (spin +1
+    wavelets from the finest, the spin-0 low-pass, then spin -1 wavelets to the finest).
+    Columns: the first-order paths (spin >= 0 only) and one column per second-order wavelet
+    ``n2``. Each panel shows the path's coefficients with rows ``n1 = row * stride_fr`` (first-order
+    filter index: 0 at the highest frequency, at the top) and time along the horizontal axis;
+    below the dashed line the rows lie beyond the path's last first-order filter (the zero-padded
+    part of the frequency axis, kept by the joint array). A rising chirp lights up the spin +1
+    rows, a falling one the spin -1 rows; the panels of one column share their colour scale, linear
+    by default (the spin contrast, a few times in amplitude, is what this figure is for).
+
+    Args:
+      Sx: ``transform(x)`` for one signal, shape ``(C_joint, R, N_out)``.
+      transform: the ``scatterjax.TimeFrequencyScattering`` that computed it, with
+        ``format='joint'`` and ``out_type='array'``.
+      n2: the second-order wavelet indices to show (an int or a sequence; ``meta()['n'][:, 1]``);
+        None: every one.
+      first_order: include the first-order column.
+      sample_rate: samples per second, for a time axis in seconds and ``xi2`` in Hz.
+      log: logarithmic colour scales (three decades below each column's maximum).
+      title: the figure title (default: the transform's parameters and how to read the rows).
+      fig: a Figure or SubFigure to draw in (e.g. one of ``fig.subfigures(1, 2)``, to compare two
+        signals); by default a new Figure.
+
+    Returns: the Figure (the root Figure when drawing into a SubFigure).
+    """
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    if getattr(transform, "format", None) != "joint" or transform.out_type != "array":
+        raise ValueError(
+            "jtfs_joint plots the output of TimeFrequencyScattering(..., format='joint', out_type='array'); "
+            f"got {transform!r}."
+        )
+    Sx = _single(Sx, 3, "jtfs_joint")
+    meta = transform.meta()
+    _check_channels(Sx, meta, transform)
+    orders, spins, xi_fr, n_fr = meta["order"], meta["spin"], meta["xi_fr"], meta["n_fr"]
+    n2_of = meta["n"][:, 1]
+    available = sorted({int(v) for v in n2_of[orders == 2]})
+    if n2 is None:
+        chosen = available
+    else:
+        chosen = [int(v) for v in np.atleast_1d(n2)]
+        missing = sorted(set(chosen) - set(available))
+        if missing:
+            raise ValueError(f"n2={missing} has no second-order path; available n2: {available}.")
+    columns = ([(1, None)] if first_order else []) + [(2, v) for v in chosen]
+    if not columns:
+        raise ValueError("nothing to draw: pass first_order=True or some n2.")
+    filters = sorted({(float(xi_fr[c]), float(spins[c]), int(n_fr[c])) for c in range(len(orders))}, reverse=True)
+    row_of = {n: r for r, (_, _, n) in enumerate(filters)}
+
+    rows_fr, length = Sx.shape[-2:]
+    stride_fr = transform.N_frequency // rows_fr  # n1 spacing of the rows
+    j1 = np.asarray(transform.bank.time.j1)
+    j2 = np.asarray(transform.bank.time.j2)
+    xi2 = np.asarray(transform.bank.time.xi2)
+    scale, unit = _frequency_unit(sample_rate)
+    duration, time_unit = (transform.N / sample_rate, "s") if sample_rate else (transform.N, "samples")
+    extent = (0, duration, (rows_fr - 0.5) * stride_fr, -0.5 * stride_fr)
+
+    if fig is None:
+        if figsize is None:
+            figsize = (1.9 * len(columns) + 1.6, 1.05 * len(filters) + 1.8)
+        fig = plt.figure(figsize=figsize, layout="constrained")
+    axes = fig.subplots(len(filters), len(columns), sharex=True, sharey=True, squeeze=False)
+    cmap = plt.get_cmap("magma")
+    cmap = cmap.with_extremes(bad=cmap(0.0), under=cmap(0.0))
+    for k, (order, column_n2) in enumerate(columns):
+        paths = np.flatnonzero((orders == order) & ((n2_of == column_n2) if order == 2 else True))
+        real_rows = j1.size if order == 1 else int(np.sum(j1 < j2[column_n2]))
+        norm = _color_norm(Sx[paths], log)
+        shown = None
+        for r in range(len(filters)):
+            axes[r, k].set_facecolor("0.92")
+        for c in paths:
+            ax = axes[row_of[int(n_fr[c])], k]
+            shown = ax.imshow(Sx[c], cmap=cmap, norm=norm, aspect="auto", interpolation="nearest", extent=extent)
+            ax.axhline(real_rows - 0.5, color="w", lw=0.8, ls="--")
+        if order == 1:
+            heading = "order 1"
+            for r, (_, spin, _) in enumerate(filters):
+                if spin < 0:  # first order has no spin -1 paths
+                    axes[r, k].text(0.5, 0.5, "(none)", ha="center", va="center", transform=axes[r, k].transAxes,
+                                    fontsize="small", color="0.4")
+        else:
+            heading = f"order 2, n2={column_n2} (j2={int(j2[column_n2])})\nξ2={xi2[column_n2] * scale:.3g} {unit}"
+        axes[0, k].set_title(heading, fontsize="small")
+        ticks = {} if log else {"ticks": MaxNLocator(nbins=2), "format": "%.2g"}
+        fig.colorbar(shown, ax=axes[:, k].tolist(), location="bottom", shrink=0.9, aspect=12,
+                     label="S2" if order == 2 else "S1", **ticks)
+    for r, (xi, spin, _) in enumerate(filters):
+        axes[r, 0].set_ylabel(f"{_spin_label(spin, xi)}\nn1", fontsize="small")
+    for ax in axes[-1]:
+        ax.set_xlabel(f"time ({time_unit})", fontsize="small")
+    for ax in axes.ravel():
+        ax.tick_params(labelsize="x-small")
+    if title is None:
+        title = (f"Joint time-frequency scattering (J={transform.J}, J_fr={transform.J_fr}, Q={transform.Q[0]})\n"
+                 f"rows n1 = 0, {stride_fr}, {2 * stride_fr}, … (0: highest frequency); below the dashed line: "
+                 "the zero-padded part of the n1 axis")
+    fig.suptitle(title, fontsize="medium")
+    get_root = getattr(fig, "get_figure", None)
+    try:
+        return get_root(root=True) if get_root is not None else fig
+    except TypeError:  # matplotlib < 3.10
+        return fig.figure
 
 
 # --- optimisation ---------------------------------------------------------------------------------

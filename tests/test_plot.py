@@ -173,3 +173,129 @@ def test_missing_matplotlib_names_the_extra(signal_1d, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"scatterjax\[plots\]"):
         plot.filter_bank(S)
+
+
+# --- joint time-frequency scattering ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def jtfs_chirps():
+    from scatterjax.examples import exponential_chirps
+
+    chirps = exponential_chirps(2**12)
+    S = scatterjax.TimeFrequencyScattering(J=6, J_fr=2, Q=8, shape=chirps.shape[-1], format="joint")
+    return chirps, S, np.asarray(S(chirps))
+
+
+def _grid(fig, rows, columns):
+    """The figure's panels (colorbars excluded) as a rows x columns array, in subplot order."""
+    return np.array(_plot_axes(fig), dtype=object).reshape(rows, columns)
+
+
+def test_jtfs_joint_shows_every_path_as_an_n1_by_time_image(jtfs_chirps, tmp_path):
+    _, S, Sx = jtfs_chirps
+    meta = S.meta()
+    assert Sx.shape == (2, 32, 22, 64)
+    fig = plot.jtfs_joint(Sx[0], S)
+    assert isinstance(fig, Figure)
+    n2s = sorted({int(n) for n in meta["n"][meta["order"] == 2, 1]})
+    assert n2s == [3, 4, 5, 6]
+    # Rows: the 7 frequency filters by centre xi_fr: spin +1 (finest first), the low-pass, spin -1 (finest last).
+    by_xi = sorted({(float(xi), int(n)) for xi, n in zip(meta["xi_fr"], meta["n_fr"])}, reverse=True)
+    assert [n for _, n in by_xi] == [1, 2, 3, 0, 6, 5, 4]
+    grid = _grid(fig, 7, 1 + len(n2s))
+    assert len(_colorbars(fig)) == 1 + len(n2s)
+    drawn = 0
+    for k, (order, n2) in enumerate([(1, None)] + [(2, n) for n in n2s]):
+        assert ("order 1" if order == 1 else f"n2={n2}") in grid[0, k].get_title()
+        for r, (_, n_fr) in enumerate(by_xi):
+            ax = grid[r, k]
+            match = (meta["order"] == order) & (meta["n_fr"] == n_fr)
+            if order == 2:
+                match &= meta["n"][:, 1] == n2
+            (channel,) = np.flatnonzero(match) if match.any() else (None,)
+            if channel is None:  # order 1 has no spin -1 path
+                assert order == 1 and meta["spin"][meta["n_fr"] == n_fr][0] == -1 and not ax.images
+                continue
+            (image,) = ax.images
+            # The panel shows exactly the coefficients passed in: rows n1, time along x.
+            np.testing.assert_array_equal(np.asarray(image.get_array()), Sx[0, channel])
+            drawn += 1
+    assert drawn == Sx.shape[1]
+    assert grid[-1, 0].get_xlabel() == "time (samples)" and "spin +1" in grid[0, 0].get_ylabel()
+    # Rows are n1 = row * 4 (N_fr = 88 over 22 rows), 0 at the top.
+    left, right, bottom, top = grid[0, 1].images[0].get_extent()
+    assert (left, right) == (0, 4096) and top == -2.0 and bottom == 86.0
+    path = tmp_path / "jtfs.png"
+    fig.savefig(path, dpi=50)
+    assert path.read_bytes()[:8] == PNG_MAGIC and path.stat().st_size > 8_000
+
+
+def test_jtfs_joint_rising_chirp_is_brighter_in_spin_plus_one_panels(jtfs_chirps):
+    _, S, Sx = jtfs_chirps
+    for signal, brighter in ((0, "spin +1"), (1, "spin -1")):
+        grid = _grid(plot.jtfs_joint(Sx[signal], S, n2=6, first_order=False), 7, 1)
+        energy = {label: 0.0 for label in ("spin +1", "spin -1")}
+        for ax, label in zip(grid[:, 0], ("spin +1",) * 3 + (None,) + ("spin -1",) * 3):
+            assert label is None or ax.get_ylabel().startswith(label)
+            if label:
+                energy[label] += float((np.asarray(ax.images[0].get_array()) ** 2).sum())
+        dimmer = "spin -1" if brighter == "spin +1" else "spin +1"
+        assert energy[brighter] > 5 * energy[dimmer]
+
+
+def test_jtfs_joint_options(jtfs_chirps):
+    from matplotlib.colors import LogNorm
+
+    _, S, Sx = jtfs_chirps
+    fig = plot.jtfs_joint(Sx[0], S, n2=[5, 6], log=True, sample_rate=8000.0, title="a chirp")
+    assert fig._suptitle.get_text() == "a chirp"
+    grid = _grid(fig, 7, 3)
+    assert isinstance(grid[0, 1].images[0].norm, LogNorm)
+    assert "Hz" in grid[0, 1].get_title() and grid[-1, 0].get_xlabel() == "time (s)"
+    assert grid[0, 1].images[0].get_extent()[1] == pytest.approx(4096 / 8000.0)
+    # Two signals side by side in subfigures of one figure.
+    outer = plt.figure(figsize=(10, 8))
+    left, right = outer.subfigures(1, 2)
+    assert plot.jtfs_joint(Sx[0], S, n2=6, fig=left) is outer
+    assert plot.jtfs_joint(Sx[1], S, n2=6, fig=right) is outer
+    assert len([ax for ax in _plot_axes(outer) if ax.images]) == 2 * (4 + 7)
+
+
+def test_jtfs_joint_bad_input_is_explained(jtfs_chirps):
+    chirps, S, Sx = jtfs_chirps
+    with pytest.raises(ValueError, match=r"Index the batch first"):
+        plot.jtfs_joint(Sx, S)
+    with pytest.raises(ValueError, match=r"n2=\[2\].*available n2: \[3, 4, 5, 6\]"):
+        plot.jtfs_joint(Sx[0], S, n2=2)
+    with pytest.raises(ValueError, match=r"channels"):
+        plot.jtfs_joint(Sx[0, :10], S)
+    S_time = scatterjax.TimeFrequencyScattering(J=6, J_fr=2, Q=8, shape=chirps.shape[-1])
+    with pytest.raises(ValueError, match=r"format='joint'"):
+        plot.jtfs_joint(Sx[0], S_time)
+
+
+def test_spin_energy_separates_rising_from_falling(jtfs_chirps):
+    chirps, S, Sx = jtfs_chirps
+    meta = S.meta()
+    energy = plot.spin_energy(Sx, S)
+    assert set(energy) == {1, 0, -1} and all(e.shape == (2,) for e in energy.values())
+    # Sum of squares over the second-order paths of each spin, every n1 row and time sample.
+    for spin in (1, 0, -1):
+        paths = (meta["order"] == 2) & (meta["spin"] == spin)
+        np.testing.assert_allclose(energy[spin], (Sx[:, paths].astype(np.float64) ** 2).sum(axis=(1, 2, 3)))
+    ratio = energy[1] / energy[-1]
+    assert ratio[0] > 10 and ratio[1] < 0.1
+    # Order 1 has no spin -1; order=None adds both orders; one signal gives 0-d arrays.
+    first = plot.spin_energy(Sx, S, order=1)
+    assert (first[-1] == 0).all() and (first[1] > 0).all()
+    both = plot.spin_energy(Sx, S, order=None)
+    np.testing.assert_allclose(both[1], first[1] + energy[1])
+    assert plot.spin_energy(Sx[0], S)[1].shape == ()
+    # format='time' (one channel per n1): the same separation.
+    S_time = scatterjax.TimeFrequencyScattering(J=6, J_fr=2, Q=8, shape=chirps.shape[-1])
+    energy_time = plot.spin_energy(S_time(chirps), S_time)
+    ratio_time = energy_time[1] / energy_time[-1]
+    assert ratio_time[0] > 10 and ratio_time[1] < 0.1
+    with pytest.raises(ValueError, match=r"209 channels"):
+        plot.spin_energy(Sx, S_time)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from scatterjax.examples import chirp_and_am_tone, molecule_density, texture_image
+import numpy as np
+import pytest
+
+from scatterjax.examples import chirp_and_am_tone, exponential_chirps, molecule_density, texture_image
 
 
 def test_tour_runs_and_writes_figures(tmp_path):
@@ -22,7 +25,15 @@ def test_tour_runs_and_writes_figures(tmp_path):
     assert "output shape: (6, 3, 2)" in out
     change = float(out.split("the coefficients by ")[1].split("%")[0]) / 100
     assert change < 0.01  # a rotated molecule gives nearly the same 3D coefficients
-    for name in ("scatterjax_tour_1d.png", "scatterjax_tour_2d.png"):
+    jtfs = out.split("== JTFS")[1]
+    assert "output shape: (2, 32, 22, 64)" in jtfs and "order 0: 0, order 1: 4, order 2: 28" in jtfs
+    assert "into 209 channels" in jtfs and "second call" in jtfs
+    ratios = {line.split(" chirp:")[0].strip(): float(line.split("= ")[1].split()[0])
+              for line in jtfs.splitlines() if "spin +1 / spin -1 =" in line}
+    assert set(ratios) == {"rising", "falling"}
+    # Spin +1 follows rising pitch, spin -1 falling pitch: the ratios are far on either side of 1.
+    assert ratios["rising"] > 10 > 1 > 0.1 > ratios["falling"]
+    for name in ("scatterjax_tour_1d.png", "scatterjax_tour_2d.png", "scatterjax_tour_jtfs.png"):
         png = tmp_path / name
         assert png.exists() and png.stat().st_size > 20_000
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -40,3 +51,22 @@ def test_example_image_and_molecule():
     density = molecule_density([[16.0, 16.0, 16.0]], [2.0], size=32, width=1.5)
     # A unit-mass Gaussian times the charge: the density integrates to the charge.
     assert abs(float(density.sum()) - 2.0) < 1e-3
+
+
+def test_example_chirps_rise_and_fall():
+    chirps = exponential_chirps(4096)
+    assert chirps.shape == (2, 4096) and chirps.dtype.name == "float32"
+    assert (chirps == exponential_chirps(4096)).all()
+    rising, falling = chirps
+    np.testing.assert_array_equal(falling, rising[::-1])
+    assert np.abs(rising).max() <= 1.0
+
+    def crossings(segment):  # zero crossings: twice the number of cycles
+        return int(np.count_nonzero(np.diff(np.signbit(segment))))
+
+    quarter = 4096 // 4
+    # 0.002 -> 0.45 cycles/sample geometrically: the last quarter has far more cycles than the first.
+    assert crossings(rising[-quarter:]) > 10 * crossings(rising[:quarter]) > 0
+    assert crossings(falling[:quarter]) > 10 * crossings(falling[-quarter:])
+    with pytest.raises(ValueError, match="cycles per sample"):
+        exponential_chirps(1024, low=0.3, high=0.2)
