@@ -209,6 +209,8 @@ def _block(
             # decimated less (bug B4): its rows are really 2**b apart in n1.
             stride, kymatio_stride = 2**b, 2**f.j
             keep = rows if joint_array else min(1 + M // kymatio_stride, rows)
+            # Only the kept rows are ever read: the map computes just those.
+            analysis, rows = analysis[:keep], keep
             finish = ("slice", rows, keep, 0)
         channels = min(-(-M // kymatio_stride), keep)
         designs.append((n_fr, analysis, finish, keep, channels, stride, kymatio_stride))
