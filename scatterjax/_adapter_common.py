@@ -1,9 +1,10 @@
 """What every framework adapter shares: importing the framework, and building the core transform.
 
-An adapter is a thin wrapper: it builds one core transform object (``scatterjax.Scattering1D`` and
-friends), keeps its filter bank where its framework keeps frozen state, and calls the core. The core
-classes are named here by string and imported on first use, so one adapter module serves every
-dimension and importing an adapter never imports more of the core than it uses.
+An adapter is a thin wrapper: it builds one core transform object (``scatterjax.Scattering1D``,
+``Scattering2D``, ``HarmonicScattering3D`` or ``TimeFrequencyScattering``), keeps its filter bank
+where its framework keeps frozen state, and calls the core. The core classes are named here by
+string and imported on first use, so one adapter module serves every transform and importing an
+adapter never imports more of the core than it uses.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ CORE_MODULES = {
     "Scattering1D": "scatterjax._frontend1d",
     "Scattering2D": "scatterjax._frontend2d",
     "HarmonicScattering3D": "scatterjax._frontend3d",
+    "TimeFrequencyScattering": "scatterjax._frontend_jtfs",
 }
 
 

@@ -269,7 +269,8 @@ class TimeFrequencyScattering(ScatteringTransform):
         channels = self._channels()
         count = len(channels)
         meta = {name: np.full((count, 2), np.nan) for name in ("n", "xi", "sigma", "j")}
-        meta.update({name: np.full(count, np.nan) for name in ("n_fr", "xi_fr", "sigma_fr", "j_fr", "spin", "n1_stride")})
+        per_path = ("n_fr", "xi_fr", "sigma_fr", "j_fr", "spin", "n1_stride")
+        meta.update({name: np.full(count, np.nan) for name in per_path})
         meta["order"] = np.array([c[0] for c in channels], dtype=int)
         first = (bank.time.xi1, bank.time.sigma1, bank.time.j1)
         second = (bank.time.xi2, bank.time.sigma2, bank.time.j2)

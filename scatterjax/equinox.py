@@ -1,9 +1,11 @@
 """Equinox modules: scattering transforms as layers of an ``eqx.Module`` model.
 
-Each class takes the same arguments as the core class of the same name and holds the core object as
-its only field, so the filters are ordinary array leaves of the model. They stay frozen twice over:
-the call applies ``jax.lax.stop_gradient`` to them, and :func:`trainable_spec` leaves them out of the
-trainable partition, so an optimizer with weight decay never sees them.
+Each class (``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``,
+``TimeFrequencyScattering``) takes the same arguments as the core class of the same name, returns
+its outputs, and holds the core object as its only field, so the filters are ordinary array leaves
+of the model. They stay frozen twice over: the call applies ``jax.lax.stop_gradient`` to them, and
+:func:`trainable_spec` leaves them out of the trainable partition, so an optimizer with weight decay
+never sees them.
 
 Example:
   >>> import equinox as eqx, jax, jax.numpy as jnp, optax
@@ -23,7 +25,9 @@ from ._frontend import ScatteringTransform
 
 eqx = require("equinox", "equinox", what="scatterjax.equinox")
 
-__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "trainable_spec"]
+__all__ = [
+    "HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering", "trainable_spec",
+]
 
 
 class _Scattering(eqx.Module):
@@ -60,6 +64,12 @@ class HarmonicScattering3D(_Scattering):
     """``scatterjax.HarmonicScattering3D`` as an Equinox module (same arguments, same outputs)."""
 
     _core_name = "HarmonicScattering3D"
+
+
+class TimeFrequencyScattering(_Scattering):
+    """``scatterjax.TimeFrequencyScattering`` as an Equinox module (same arguments, same outputs)."""
+
+    _core_name = "TimeFrequencyScattering"
 
 
 def _is_transform(node) -> bool:

@@ -2,12 +2,15 @@
 
 The constructors are kymatio 0.3.0's Keras ones (no ``shape``; ``out_type`` is ``'array'``):
 ``Scattering1D(J, Q=1, T=None, max_order=2, oversampling=0)``,
-``Scattering2D(J, L=8, max_order=2, pre_pad=False)`` and, beyond kymatio,
+``Scattering2D(J, L=8, max_order=2, pre_pad=False)``, and, beyond kymatio,
 ``HarmonicScattering3D(J, L=3, sigma_0=1, max_order=2, rotation_covariant=True, method='integral',
-points=None, integral_powers=(0.5, 1.0, 2.0))``. The layers have no trainable weights, and work with the
-TensorFlow backend (through :mod:`scatterjax.tensorflow`), the JAX backend (the core transform, its
-filters held as non-trainable weights so they enter compiled steps as arguments) and the torch
-backend (through :mod:`scatterjax.torch`).
+points=None, integral_powers=(0.5, 1.0, 2.0))`` and kymatio main's
+``TimeFrequencyScattering(J, J_fr, Q, T=None, stride=None, Q_fr=1, F=None, stride_fr=None,
+format='time')``, whose output is ``(batch, C, N_out)``, or ``(batch, C_joint, R, N_out)`` with
+``format='joint'`` (``compute_output_shape`` gives either). The layers have no trainable weights,
+and work with the TensorFlow backend (through :mod:`scatterjax.tensorflow`), the JAX backend (the
+core transform, its filters held as non-trainable weights so they enter compiled steps as
+arguments) and the torch backend (through :mod:`scatterjax.torch`).
 
 Example:
   >>> import keras
@@ -29,7 +32,7 @@ from ._adapter_common import apply_frozen, build_core, output_shape, require
 
 keras = require("keras", "tf", what="scatterjax.keras")
 
-__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D"]
+__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering"]
 
 _BACKEND_ADAPTERS = {"tensorflow": "scatterjax.tensorflow", "torch": "scatterjax.torch"}
 
@@ -41,6 +44,8 @@ class _Scattering(keras.layers.Layer):
 
     def __init__(self, **kwargs):
         settings = {name: kwargs.pop(name) for name in self._setting_names}
+        if isinstance(settings.get("Q"), list):  # a saved model's config turns the tuple (Q1, Q2) into a list
+            settings["Q"] = tuple(settings["Q"])
         super().__init__(**kwargs)
         self._settings = settings
         self.core = None
@@ -154,4 +159,21 @@ class HarmonicScattering3D(_Scattering):
             points=points,
             integral_powers=integral_powers,
             **kwargs,
+        )
+
+
+@keras.saving.register_keras_serializable(package="scatterjax")
+class TimeFrequencyScattering(_Scattering):
+    """``scatterjax.TimeFrequencyScattering`` as a Keras layer; the signal length comes from the input."""
+
+    _core_name = "TimeFrequencyScattering"
+    _ndim = 1
+    _setting_names = ("J", "J_fr", "Q", "T", "stride", "Q_fr", "F", "stride_fr", "format")
+
+    def __init__(
+        self, J, J_fr, Q, T=None, stride=None, Q_fr=1, F=None, stride_fr=None, format="time", **kwargs
+    ):
+        super().__init__(
+            J=J, J_fr=J_fr, Q=Q, T=T, stride=stride, Q_fr=Q_fr, F=F, stride_fr=stride_fr,
+            format=format, **kwargs,
         )

@@ -2,10 +2,12 @@
 
 Like kymatio's sklearn frontend, each class takes the core class's arguments (``out_type`` is always
 ``'array'``), ``transform`` (alias ``predict``) reshapes its input ``(n_samples, *shape)`` or
-``(n_samples, prod(shape))`` to ``(n_samples, *shape)`` and returns ``(n_samples, n_features)``
-float32 (float64 when ``jax_enable_x64`` is on). The constructor only stores its arguments, so
-``get_params``, ``set_params`` and ``sklearn.base.clone`` work; the filters are designed on first
-use and reused for the same settings. Nothing is learned: ``fit`` only checks the input.
+``(n_samples, prod(shape))`` to ``(n_samples, *shape)`` and returns ``(n_samples, n_features)``:
+each sample's coefficients flattened in C order (``(C, N_out)``, or ``(C_joint, R, N_out)`` for a
+``TimeFrequencyScattering`` with ``format='joint'``), float32 (float64 when ``jax_enable_x64`` is
+on). The constructor only stores its arguments, so ``get_params``, ``set_params`` and
+``sklearn.base.clone`` work; the filters are designed on first use and reused for the same settings.
+Nothing is learned: ``fit`` only checks the input.
 
 Example:
   >>> from sklearn.datasets import load_digits
@@ -31,7 +33,7 @@ from ._adapter_common import cached_core, require
 sklearn_base = require("sklearn.base", "sklearn", what="scatterjax.sklearn")
 from sklearn.utils import check_array  # noqa: E402  (after the friendly ImportError above)
 
-__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D"]
+__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering"]
 
 # Samples per call of the compiled transform. Inputs are cut into chunks of this size, the last one
 # zero-padded (small inputs: to a power of two), so a fit/predict cycle over data sets of different
@@ -138,3 +140,21 @@ class HarmonicScattering3D(_ScatteringTransformer):
         self.method = method
         self.points = points
         self.integral_powers = integral_powers
+
+
+class TimeFrequencyScattering(_ScatteringTransformer):
+    """``scatterjax.TimeFrequencyScattering`` as a scikit-learn transformer (see the module docstring)."""
+
+    _core_name = "TimeFrequencyScattering"
+
+    def __init__(self, J, J_fr, Q, shape, T=None, stride=None, Q_fr=1, F=None, stride_fr=None, format="time"):
+        self.J = J
+        self.J_fr = J_fr
+        self.Q = Q
+        self.shape = shape
+        self.T = T
+        self.stride = stride
+        self.Q_fr = Q_fr
+        self.F = F
+        self.stride_fr = stride_fr
+        self.format = format

@@ -1,12 +1,15 @@
 """TensorFlow modules: scattering transforms as ``tf.Module`` objects, computed by JAX's XLA program.
 
-Each class takes the same arguments as the core class of the same name (``out_type='array'``
-only). The transform is converted once with ``jax.experimental.jax2tf.convert`` (native
-serialization: the StableHLO that ``jax.jit`` would run, inside one TF op), with a symbolic batch
-size and the filters passed as arguments, not baked-in constants. So it runs eagerly and inside
-``tf.function`` (any batch size, one trace), differentiates under ``tf.GradientTape`` (the JAX
-``vjp``, converted the same way) and saves in a SavedModel. The filters are non-trainable
-``tf.Variable`` objects: no optimizer sees them, and the call stops their gradient.
+Each class (``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``,
+``TimeFrequencyScattering``) takes the same arguments as the core class of the same name
+(``out_type='array'`` only) and returns the core's array, e.g. ``(*batch, C, N_out)`` or, for a
+``format='joint'`` JTFS, ``(*batch, C_joint, R, N_out)``. The transform is converted once with
+``jax.experimental.jax2tf.convert`` (native serialization: the StableHLO that ``jax.jit`` would run,
+inside one TF op), with a symbolic batch size and the filters passed as arguments, not baked-in
+constants. So it runs eagerly and inside ``tf.function`` (any batch size, one trace), differentiates
+under ``tf.GradientTape`` (the JAX ``vjp``, converted the same way) and saves in a SavedModel. The
+filters are non-trainable ``tf.Variable`` objects: no optimizer sees them, and the call stops their
+gradient.
 
 Leading batch dimensions are flattened into one before the call and restored after it. Precision
 follows JAX: float64 input is computed in float64 when ``jax_enable_x64`` is on (build the module
@@ -32,7 +35,7 @@ from ._adapter_common import apply_frozen, build_core, require, require_array_ou
 tf = require("tensorflow", "tf", what="scatterjax.tensorflow")
 from jax.experimental import jax2tf  # noqa: E402  (imports TensorFlow)
 
-__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D"]
+__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering"]
 
 
 def _platforms() -> tuple[str, ...]:
@@ -130,3 +133,9 @@ class HarmonicScattering3D(_Scattering):
     """``scatterjax.HarmonicScattering3D`` as a ``tf.Module`` (same arguments, same outputs)."""
 
     _core_name = "HarmonicScattering3D"
+
+
+class TimeFrequencyScattering(_Scattering):
+    """``scatterjax.TimeFrequencyScattering`` as a ``tf.Module`` (same arguments, same outputs)."""
+
+    _core_name = "TimeFrequencyScattering"

@@ -1,9 +1,12 @@
 """PyTorch modules: scattering transforms as ``torch.nn.Module`` layers, computed by JAX.
 
-Each class takes the same arguments as the core class of the same name (``out_type='array'``
-only). The module has no parameters and no buffers: the filters stay on the JAX side, on the device
-of the input, so optimizers never see them. Tensors cross by DLPack, zero-copy for contiguous
-tensors on the same device; gradients flow through ``jax.vjp`` inside a ``torch.autograd.Function``.
+Each class (``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``,
+``TimeFrequencyScattering``) takes the same arguments as the core class of the same name
+(``out_type='array'`` only) and returns the core's array as a tensor, e.g. ``(*batch, C, N_out)``
+or, for a ``format='joint'`` JTFS, ``(*batch, C_joint, R, N_out)``. The module has no parameters and
+no buffers: the filters stay on the JAX side, on the device of the input, so optimizers never see
+them. Tensors cross by DLPack, zero-copy for contiguous tensors on the same device; gradients flow
+through ``jax.vjp`` inside a ``torch.autograd.Function``.
 
 Precision follows JAX: float64 tensors are computed in float64 when ``jax_enable_x64`` is on
 (build the module with it on, so the filters are float64 too) and in float32 otherwise, in which
@@ -28,7 +31,10 @@ from ._adapter_common import build_core, require, require_array_output
 
 torch = require("torch", "torch", what="scatterjax.torch")
 
-__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "to_jax", "to_torch"]
+__all__ = [
+    "HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering", "to_jax",
+    "to_torch",
+]
 
 
 def to_jax(tensor: torch.Tensor) -> jax.Array:
@@ -153,3 +159,9 @@ class HarmonicScattering3D(_Scattering):
     """``scatterjax.HarmonicScattering3D`` as a torch module (same arguments, same outputs)."""
 
     _core_name = "HarmonicScattering3D"
+
+
+class TimeFrequencyScattering(_Scattering):
+    """``scatterjax.TimeFrequencyScattering`` as a torch module (same arguments, same outputs)."""
+
+    _core_name = "TimeFrequencyScattering"

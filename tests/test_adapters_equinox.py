@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from adapter_cases import CONFIGS, core_class  # noqa: E402
+from adapter_cases import CONFIGS, reference  # noqa: E402
 from conftest import rel_l2  # noqa: E402
 
 import scatterjax.equinox as seqx  # noqa: E402
@@ -19,14 +19,15 @@ import scatterjax.equinox as seqx  # noqa: E402
 
 @pytest.mark.parametrize("dim", CONFIGS)
 def test_forward_and_input_gradient_match_core(dim):
-    name, kwargs, input_shape = CONFIGS[dim]
-    core = core_class(name)(**kwargs)
+    name, kwargs, _ = CONFIGS[dim]
+    core, x, y, expected = reference(dim)
     module = getattr(seqx, name)(**kwargs)
-    x = jnp.asarray(np.random.default_rng(0).standard_normal(input_shape), jnp.float32)
-    assert rel_l2(module(x), core(x)) <= 1e-6
-    assert rel_l2(eqx.filter_jit(lambda m, x: m(x))(module, x), core(x)) <= 1e-6
-    expected = jax.grad(lambda x: jnp.sum(core(x) ** 2))(x)
+    x = jnp.asarray(x)
+    assert rel_l2(module(x), y) <= 1e-6
+    assert rel_l2(eqx.filter_jit(lambda m, x: m(x))(module, x), y) <= 1e-6
     assert rel_l2(jax.grad(lambda x: jnp.sum(module(x) ** 2))(x), expected) <= 1e-5
+    assert seqx.trainable_spec(module).transform is False  # the whole bank, whatever its leaves
+    assert module.output_size() == core.output_size()
 
 
 def make_model():

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from adapter_cases import CONFIGS, core_class  # noqa: E402
+from adapter_cases import CONFIGS, reference  # noqa: E402
 from conftest import rel_l2  # noqa: E402
 
 import scatterjax.flax as sflax  # noqa: E402
@@ -20,22 +20,24 @@ def loss(fn, x):
 
 @pytest.mark.parametrize("dim", CONFIGS)
 def test_forward_and_input_gradient_match_core(dim):
-    name, kwargs, input_shape = CONFIGS[dim]
-    core = core_class(name)(**kwargs)
+    name, kwargs, _ = CONFIGS[dim]
+    core, x, y, expected = reference(dim)
     module = getattr(sflax, name)(**kwargs)
-    x = jnp.asarray(np.random.default_rng(0).standard_normal(input_shape), jnp.float32)
-    assert rel_l2(module(x), core(x)) <= 1e-6
-    assert rel_l2(nnx.jit(lambda m, x: m(x))(module, x), core(x)) <= 1e-6
-    expected = jax.grad(lambda x: loss(core, x))(x)
+    x = jnp.asarray(x)
+    assert rel_l2(module(x), y) <= 1e-6
+    assert rel_l2(nnx.jit(lambda m, x: m(x))(module, x), y) <= 1e-6
     assert rel_l2(jax.grad(lambda x: loss(module, x))(x), expected) <= 1e-5
+    assert module.output_size() == core.output_size()
 
 
-def test_filters_are_scattering_filters_with_zero_gradient():
-    module = sflax.Scattering1D(J=4, shape=256, Q=4)
+@pytest.mark.parametrize("dim", ["1d", "jtfs"])
+def test_filters_are_scattering_filters_with_zero_gradient(dim):
+    name, kwargs, input_shape = CONFIGS[dim]
+    module = getattr(sflax, name)(**kwargs)
     assert not jax.tree_util.tree_leaves(nnx.state(module, nnx.Param))
     filters = jax.tree_util.tree_leaves(nnx.state(module, sflax.ScatteringFilters))
     assert len(filters) == len(jax.tree_util.tree_leaves(module.transform))
-    x = jnp.ones((2, 256), jnp.float32)
+    x = jnp.ones(input_shape, jnp.float32)
     # Differentiate with respect to the filters themselves (their inexact ones; some banks also
     # hold integer index tables): stop_gradient in the call makes every gradient zero.
     float_filters = nnx.All(

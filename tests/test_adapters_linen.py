@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from adapter_cases import CONFIGS, core_class  # noqa: E402
+from adapter_cases import CONFIGS, reference  # noqa: E402
 from conftest import rel_l2  # noqa: E402
 
 import scatterjax.flax.linen as slinen  # noqa: E402
@@ -17,17 +17,38 @@ import scatterjax.flax.linen as slinen  # noqa: E402
 
 @pytest.mark.parametrize("dim", CONFIGS)
 def test_forward_and_input_gradient_match_core(dim):
-    name, kwargs, input_shape = CONFIGS[dim]
-    core = core_class(name)(**kwargs)
+    name, kwargs, _ = CONFIGS[dim]
+    core, x, y, expected = reference(dim)
     module = getattr(slinen, name)(**kwargs)
-    x = jnp.asarray(np.random.default_rng(0).standard_normal(input_shape), jnp.float32)
+    x = jnp.asarray(x)
     variables = module.init(jax.random.key(0), x)
     assert set(variables) == {"filters"}
-    assert rel_l2(module.apply(variables, x), core(x)) <= 1e-6
-    assert rel_l2(jax.jit(module.apply)(variables, x), core(x)) <= 1e-6
-    expected = jax.grad(lambda x: jnp.sum(core(x) ** 2))(x)
+    # The filters stored in the collection are the core's, leaf for leaf.
+    stored = jax.tree_util.tree_leaves(variables["filters"])
+    assert len(stored) == len(jax.tree_util.tree_leaves(core))
+    assert all(np.array_equal(a, b) for a, b in zip(stored, jax.tree_util.tree_leaves(core)))
+    assert rel_l2(module.apply(variables, x), y) <= 1e-6
+    assert rel_l2(jax.jit(module.apply)(variables, x), y) <= 1e-6
     got = jax.grad(lambda x: jnp.sum(module.apply(variables, x) ** 2))(x)
     assert rel_l2(got, expected) <= 1e-5
+
+
+def test_time_frequency_scattering_fields_follow_the_core_signature():
+    import dataclasses
+    import inspect
+
+    import scatterjax
+
+    fields = [f for f in dataclasses.fields(slinen.TimeFrequencyScattering) if f.name not in ("parent", "name")]
+    parameters = inspect.signature(scatterjax.TimeFrequencyScattering).parameters
+    assert [f.name for f in fields] == list(parameters)
+    for field in fields:
+        default = parameters[field.name].default
+        assert field.default == (dataclasses.MISSING if default is inspect.Parameter.empty else default)
+    module = slinen.TimeFrequencyScattering(3, 1, 2, 64, format="joint")
+    core = module.core()
+    assert (core.J, core.J_fr, core.shape, core.format) == (3, 1, (64,), "joint")
+    assert slinen.TimeFrequencyScattering(J=3, J_fr=1, Q=2, shape=64, format="joint").core() is core  # cached
 
 
 class Model(nn.Module):

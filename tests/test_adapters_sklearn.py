@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from adapter_cases import CONFIGS as ADAPTER_CONFIGS  # noqa: E402
 from adapter_cases import core_class  # noqa: E402
 from conftest import rel_l2  # noqa: E402
 from sklearn.base import clone  # noqa: E402
@@ -20,6 +21,9 @@ CONFIGS = {
     "1d": ("Scattering1D", dict(J=4, shape=256, Q=4), (5, 256)),
     "2d": ("Scattering2D", dict(J=2, shape=(16, 16), L=4), (5, 16, 16)),
     "3d": ("HarmonicScattering3D", dict(J=1, shape=(12, 12, 12), L=1), (5, 12, 12, 12)),
+    # The adapter tests' JTFS settings with a batch of 5; 'joint' flattens (C_joint, R, N_out).
+    "jtfs": (*ADAPTER_CONFIGS["jtfs"][:2], (5, 64)),
+    "jtfs_joint": (*ADAPTER_CONFIGS["jtfs_joint"][:2], (5, 64)),
 }
 
 
@@ -53,6 +57,23 @@ def test_params_clone_and_set_params():
     assert clone(ssk.HarmonicScattering3D(J=1, shape=(12, 12, 12))).get_params()["L"] == 3
     with pytest.raises(ValueError, match="shape"):
         transformer.transform(np.zeros((3, 100)))
+
+
+def test_time_frequency_scattering_params_and_format_change_the_features():
+    transformer = ssk.TimeFrequencyScattering(J=3, J_fr=1, Q=2, shape=64)
+    assert transformer.get_params() == dict(J=3, J_fr=1, Q=2, shape=64, T=None, stride=None, Q_fr=1,
+                                            F=None, stride_fr=None, format="time")
+    x = np.random.default_rng(1).standard_normal((3, 64)).astype(np.float32)
+    joint = clone(transformer).set_params(format="joint")
+    core = core_class("TimeFrequencyScattering")(J=3, J_fr=1, Q=2, shape=64, format="joint")
+    expected = np.asarray(core(x))
+    assert expected.ndim == 4
+    features = joint.transform(x)
+    assert features.shape == (3, expected[0].size)
+    assert rel_l2(features, expected.reshape(3, -1)) <= 1e-6
+    assert rel_l2(features[1], expected[1].ravel()) <= 1e-6  # one row per sample, C order
+    time_core = core_class("TimeFrequencyScattering")(J=3, J_fr=1, Q=2, shape=64)
+    assert transformer.transform(x).shape == (3, time_core.output_size() * expected.shape[-1])
 
 
 def test_digits_pipeline_accuracy():

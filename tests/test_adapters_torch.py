@@ -4,11 +4,10 @@ import importlib
 import sys
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
-from adapter_cases import CONFIGS, core_class  # noqa: E402
+from adapter_cases import CONFIGS, core_class, reference  # noqa: E402
 from conftest import rel_l2  # noqa: E402
 
 import scatterjax.torch as storch  # noqa: E402
@@ -16,19 +15,18 @@ import scatterjax.torch as storch  # noqa: E402
 
 @pytest.mark.parametrize("dim", CONFIGS)
 def test_forward_and_input_gradient_match_core(dim):
-    name, kwargs, input_shape = CONFIGS[dim]
-    core = core_class(name)(**kwargs)
+    name, kwargs, _ = CONFIGS[dim]
+    core, x_np, expected_y, expected = reference(dim)
     module = getattr(storch, name)(**kwargs)
-    x_np = np.random.default_rng(0).standard_normal(input_shape).astype(np.float32)
-    x = torch.from_numpy(x_np).requires_grad_(True)
+    x = torch.from_numpy(x_np.copy()).requires_grad_(True)
     y = module(x)
     assert y.dtype == torch.float32 and y.device == x.device
-    assert rel_l2(y.detach().numpy(), core(x_np)) <= 1e-6
+    assert rel_l2(y.detach().numpy(), expected_y) <= 1e-6
     (y**2).sum().backward()
-    expected = jax.grad(lambda x: jnp.sum(core(x) ** 2))(x_np)
     assert rel_l2(x.grad.numpy(), expected) <= 1e-5
     with torch.no_grad():
-        assert rel_l2(module(x).numpy(), core(x_np)) <= 1e-6
+        assert rel_l2(module(x).numpy(), expected_y) <= 1e-6
+    assert module.output_size() == core.output_size()
 
 
 def test_contiguous_cpu_tensors_cross_without_copy():
@@ -103,6 +101,26 @@ def test_training_with_adamw_and_no_parameters():
 def test_list_output_is_rejected():
     with pytest.raises(ValueError, match="out_type"):
         storch.Scattering1D(J=4, shape=256, T=0, out_type="list")
+    with pytest.raises(ValueError, match="out_type='dict' is not supported by the torch adapter"):
+        storch.TimeFrequencyScattering(J=3, J_fr=1, Q=2, shape=64, out_type="dict")
+
+
+def test_time_frequency_scattering_joint_batch_dims_and_settings():
+    name, kwargs, _ = CONFIGS["jtfs_joint"]
+    core = reference("jtfs_joint")[0]
+    module = storch.TimeFrequencyScattering(**kwargs)
+    x = torch.randn(2, 3, 64, dtype=torch.float32, generator=torch.Generator().manual_seed(0))
+    y = module(x)
+    assert y.ndim == 5 and y.shape[:2] == (2, 3)  # (*batch, C_joint, R, N_out)
+    assert rel_l2(y.numpy(), core(x.numpy())) <= 1e-6  # (the 4D backward pass: the test above)
+    # kymatio's read-only settings come from the core object.
+    assert (module.J, module.J_fr, module.Q, module.format) == (3, 1, core.Q, "joint")
+    assert module.N_frequency == core.N_frequency
+    assert module.output_size() == core.output_size() == y.shape[2]
+    meta = module.meta()
+    assert meta["key"] == core.meta()["key"] and len(meta["key"]) == y.shape[2]
+    assert np.array_equal(meta["order"], core.meta()["order"])
+    assert list(module.parameters()) == [] and module.state_dict() == {}
 
 
 def test_missing_torch_names_the_extra(monkeypatch):

@@ -52,7 +52,7 @@ def _signal(n, batch=(2,), seed=0):
     return np.random.default_rng(seed).standard_normal(batch + (n,)).astype(np.float32)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _transform(items, **extra):
     return scatterjax.TimeFrequencyScattering(**dict(items), **extra)
 

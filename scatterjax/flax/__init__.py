@@ -1,10 +1,12 @@
 """Flax NNX modules: scattering transforms as layers of an ``nnx.Module`` model.
 
-Each class takes the same arguments as the core class of the same name. The filters live in
-:class:`ScatteringFilters` variables, a subclass of ``nnx.Variable`` that is not ``nnx.Param``: an
-``nnx.Optimizer(model, tx, wrt=nnx.Param)`` never holds state for them or updates them (weight decay
-included), and the call applies ``jax.lax.stop_gradient`` so no gradient reaches them either.
-Linen modules are in :mod:`scatterjax.flax.linen`.
+Each class (``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``,
+``TimeFrequencyScattering``) takes the same arguments as the core class of the same name and returns
+the same outputs, e.g. ``(*batch, C_joint, R, N_out)`` for a ``format='joint'`` JTFS. The filters
+live in :class:`ScatteringFilters` variables, a subclass of ``nnx.Variable`` that is not
+``nnx.Param``: an ``nnx.Optimizer(model, tx, wrt=nnx.Param)`` never holds state for them or updates
+them (weight decay included), and the call applies ``jax.lax.stop_gradient`` so no gradient reaches
+them either. Linen modules are in :mod:`scatterjax.flax.linen`.
 
 Example:
   >>> import jax.numpy as jnp, optax
@@ -30,7 +32,10 @@ from .._adapter_common import build_core, frozen, require
 
 nnx = require("flax.nnx", "flax", what="scatterjax.flax")
 
-__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "ScatteringFilters"]
+__all__ = [
+    "HarmonicScattering3D", "Scattering1D", "Scattering2D", "ScatteringFilters",
+    "TimeFrequencyScattering",
+]
 
 
 class ScatteringFilters(nnx.Variable):
@@ -77,3 +82,9 @@ class HarmonicScattering3D(_Scattering):
     """``scatterjax.HarmonicScattering3D`` as a Flax NNX module (same arguments, same outputs)."""
 
     _core_name = "HarmonicScattering3D"
+
+
+class TimeFrequencyScattering(_Scattering):
+    """``scatterjax.TimeFrequencyScattering`` as a Flax NNX module (same arguments, same outputs)."""
+
+    _core_name = "TimeFrequencyScattering"

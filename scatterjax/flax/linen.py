@@ -1,6 +1,8 @@
 """Flax linen modules: scattering transforms as layers of a ``linen.Module`` model.
 
-Each class has the core class's arguments as dataclass fields. The filters live in their own variable
+Each class (``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``,
+``TimeFrequencyScattering``) has the core class's arguments as dataclass fields, in the same order
+and with the same defaults, and returns the core's outputs. The filters live in their own variable
 collection, ``"filters"`` (never ``"params"``): ``model.init`` returns them next to the parameters,
 an optimizer built on ``variables["params"]`` never sees them, and the call applies
 ``jax.lax.stop_gradient`` so no gradient reaches them either.
@@ -30,7 +32,7 @@ from .._adapter_common import cached_core, frozen, require
 
 nn = require("flax.linen", "flax", what="scatterjax.flax.linen")
 
-__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D"]
+__all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering"]
 
 _NOT_CORE_FIELDS = ("parent", "name")
 
@@ -95,3 +97,20 @@ class HarmonicScattering3D(_Scattering):
     points: Any = None
     integral_powers: Any = (0.5, 1.0, 2.0)
     out_type: str = "array"
+
+
+class TimeFrequencyScattering(_Scattering):
+    """``scatterjax.TimeFrequencyScattering`` as a linen module (same arguments, same outputs)."""
+
+    _core_name = "TimeFrequencyScattering"
+    J: int
+    J_fr: int
+    Q: Any
+    shape: Any
+    T: Any = None
+    stride: Any = None
+    Q_fr: Any = 1
+    F: Any = None
+    stride_fr: Any = None
+    out_type: str = "array"
+    format: str = "time"
