@@ -215,7 +215,8 @@ def _block(
         channels = min(-(-M // kymatio_stride), keep)
         designs.append((n_fr, analysis, finish, keep, channels, stride, kymatio_stride))
 
-    finishes = list(dict.fromkeys(d[2] for d in designs))  # distinct, in first-use order
+    # Distinct finishes, the largest first (the product's big row blocks start aligned).
+    finishes = sorted(dict.fromkeys(d[2] for d in designs), key=lambda f: -f[1])
     groups, analyses, posts, out_start = [], [], [], {}
     row_start = kept = 0
     for finish in finishes:
