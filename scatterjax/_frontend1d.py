@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._bank1d import FilterBank1D, filter_bank_1d
-from ._chunking import chunk_budget, chunk_size
+from ._chunking import apply_in_chunks
 from ._frontend import ScatteringTransform
 from ._scattering1d import CHUNK_BYTES, scattering1d, signal_bytes
 from ._validation import check_choice, check_int, check_real_input, check_shape
@@ -312,20 +312,11 @@ def _apply(bank: FilterBank1D, x: jax.Array):
 def _averaged(bank: FilterBank1D, x: jax.Array) -> jax.Array:
     """``scattering1d(x, bank)`` for an averaged transform, chunked over the batch.
 
-    Traced (inside the caller's jit, vmap or grad), the chunks are a ``lax.map`` in the program.
-    Called on a concrete array, one compiled program per chunk shape runs chunk after chunk: it
-    compiles about twice as fast as the program with the loop inside, and serves every batch size.
+    Traced (inside the caller's jit, vmap or grad), the chunks are a ``lax.map`` in the program;
+    on a concrete array, see :func:`apply_in_chunks`.
     """
     if isinstance(x, jax.core.Tracer):
         return _apply(bank, x)
-    plan = bank.plan
-    flat = x.reshape((-1, plan.N))
-    count = flat.shape[0]
-    size = chunk_size(count, signal_bytes(plan, x.dtype), chunk_budget(CHUNK_BYTES))
-    if size >= count:
-        return _apply(bank, x)
-    padded = -(-count // size) * size
-    flat = jnp.pad(flat, ((0, padded - count), (0, 0)))
-    chunks = [_apply(bank, flat[start : start + size]) for start in range(0, padded, size)]
-    out = jnp.concatenate(chunks, axis=0)[:count]
-    return out.reshape(x.shape[:-1] + out.shape[1:])
+    return apply_in_chunks(
+        lambda chunk: _apply(bank, chunk), x, 1, signal_bytes(bank.plan, x.dtype), CHUNK_BYTES
+    )

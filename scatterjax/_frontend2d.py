@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _morlet2d as design
 from ._bank2d import FilterBank2D, filter_bank_2d
+from ._chunking import NO_LIMIT, apply_in_chunks
 from ._frontend import ScatteringTransform
 from ._scattering2d import scattering2d
 from ._validation import check_choice, check_int, check_real_input, check_shape
@@ -125,7 +126,14 @@ class Scattering2D(ScatteringTransform):
         if sharded is not None:
             return sharded
         split = self.out_type != "array"
-        coefficients = _apply(self.bank, x, split=split)
+        if isinstance(x, jax.core.Tracer):
+            coefficients = _apply(self.bank, x, split=split)
+        else:  # concrete: batch chunks on every core (XLA's CPU FFTs use one each)
+            coefficients = apply_in_chunks(
+                lambda chunk: _apply(self.bank, chunk, split=False), x, 2, 1, NO_LIMIT, spread=True
+            )
+            if split:
+                coefficients = _channels_first(coefficients)
         if not split:
             return coefficients
         keys = self._paths()
@@ -195,6 +203,11 @@ def _apply(bank: FilterBank2D, x: jax.Array, *, split: bool) -> jax.Array:
     if split:
         return jnp.moveaxis(coefficients, -3, 0)
     return coefficients
+
+
+@jax.jit
+def _channels_first(coefficients: jax.Array) -> jax.Array:
+    return jnp.moveaxis(coefficients, -3, 0)
 
 
 @jax.jit

@@ -10,6 +10,7 @@ import jax
 import numpy as np
 
 from ._bank3d import FilterBank3D, filter_bank_3d
+from ._chunking import NO_LIMIT, apply_in_chunks
 from ._frontend import ScatteringTransform
 from ._scattering3d import harmonic_scattering3d, order0_integrals
 from ._validation import check_choice, check_int, check_real_input, check_shape
@@ -203,7 +204,10 @@ class HarmonicScattering3D(ScatteringTransform):
         sharded = self._per_device_call(x)
         if sharded is not None:
             return sharded
-        coefficients = _apply(self.bank, x)
+        if isinstance(x, jax.core.Tracer):
+            coefficients = _apply(self.bank, x)
+        else:  # concrete: batch chunks on every core (XLA's CPU FFTs use one each)
+            coefficients = apply_in_chunks(lambda chunk: _apply(self.bank, chunk), x, 3, 1, NO_LIMIT, spread=True)
         if self.out_type == "array":
             return coefficients
         keys = self._keys()

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._bank_jtfs import FilterBankJTFS, filter_bank_jtfs, frequency_length
-from ._chunking import chunk_budget, chunk_size
+from ._chunking import apply_in_chunks
 from ._frontend import ScatteringTransform
 from ._frontend1d import _parse_Q, parse_stride
 from ._jtfs import CHUNK_BYTES, signal_bytes, time_frequency_scattering
@@ -341,21 +341,8 @@ def _apply(bank: FilterBankJTFS, x: jax.Array):
 
 
 def _chunked(bank: FilterBankJTFS, x: jax.Array):
-    """``time_frequency_scattering(x, bank)``, chunked over the batch outside jit for concrete
-    input (one compiled chunk program serves every batch size), inside it when traced."""
+    """``time_frequency_scattering(x, bank)``, chunked over the batch (see :func:`apply_in_chunks`),
+    or inside the caller's program when traced."""
     if isinstance(x, jax.core.Tracer):
         return _apply(bank, x)
-    flat = x.reshape((-1, bank.time.plan.N))
-    count = flat.shape[0]
-    size = chunk_size(count, signal_bytes(bank, x.dtype), chunk_budget(CHUNK_BYTES))
-    if size >= count or count == 0:
-        return _apply(bank, x)
-    padded = -(-count // size) * size
-    flat = jnp.pad(flat, ((0, padded - count), (0, 0)))
-    chunks = [_apply(bank, flat[start : start + size]) for start in range(0, padded, size)]
-    if isinstance(chunks[0], list):
-        out = [jnp.concatenate(parts, axis=0)[:count] for parts in zip(*chunks)]
-        return [o.reshape(x.shape[:-1] + o.shape[1:]) for o in out]
-    out = jnp.concatenate(chunks, axis=0)[:count]
-    return out.reshape(x.shape[:-1] + out.shape[1:])
-
+    return apply_in_chunks(lambda chunk: _apply(bank, chunk), x, 1, signal_bytes(bank, x.dtype), CHUNK_BYTES)

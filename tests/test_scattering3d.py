@@ -34,13 +34,15 @@ def test_jit_equals_eager():
     eager = np.asarray(harmonic_scattering3d(jnp.asarray(x), S.bank))
     jitted = np.asarray(jax.jit(harmonic_scattering3d)(x, S.bank))
     np.testing.assert_allclose(eager, jitted, rtol=1e-6, atol=1e-7 * np.abs(jitted).max())
-    np.testing.assert_array_equal(np.asarray(S(x)), jitted)
+    # The object call splits the batch over the cores: programs for another batch size round differently.
+    np.testing.assert_allclose(np.asarray(S(x)), jitted, rtol=1e-5, atol=1e-6 * np.abs(jitted).max())
 
 
 def test_transform_object_passes_through_jit(S):
     x = _volumes((2,))
     through = jax.jit(lambda S, x: S(x))(S, x)
-    np.testing.assert_array_equal(np.asarray(through), np.asarray(S(x)))
+    eager = np.asarray(S(x))
+    np.testing.assert_allclose(np.asarray(through), eager, rtol=1e-5, atol=1e-6 * np.abs(eager).max())
 
 
 def test_filters_are_arguments_not_constants():
