@@ -19,11 +19,10 @@ import math
 from dataclasses import dataclass
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from . import _morlet1d as design
-from ._bank1d import FilterBank1D, filter_bank_1d
+from ._bank1d import FilterBank1D, _as_leaf, filter_bank_1d
 from ._pytree import pytree_dataclass, static_field
 
 
@@ -129,10 +128,6 @@ class FilterBankJTFS:
     order2: tuple[FrequencyOperators, ...]
     plan: PlanJTFS = static_field()
     filters_fr: tuple[FrequencyFilter, ...] = static_field()
-
-
-def _as_leaf(array: np.ndarray) -> jax.Array:
-    return jnp.asarray(array, dtype=jnp.result_type(float))
 
 
 def frequency_filters(J_fr: int, Q_fr: int) -> tuple[FrequencyFilter, ...]:
