@@ -9,7 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._bank_jtfs import FilterBankJTFS, filter_bank_jtfs, frequency_length
+from . import _morlet1d as design
+from ._bank_jtfs import FilterBankJTFS, filter_bank_jtfs, frequency_filters, frequency_length
 from ._chunking import apply_in_chunks
 from ._frontend import ScatteringTransform
 from ._frontend1d import _parse_Q, parse_stride
@@ -299,9 +300,6 @@ class TimeFrequencyScattering(ScatteringTransform):
 
 def _check_domain(J, Q1, Q2, averaging, s, J_fr, Q_fr, averaging_fr, log2_F, s_fr, F) -> None:
     """Raise a ValueError for every configuration kymatio main crashes on (bug B5)."""
-    from . import _morlet1d as design
-    from ._bank_jtfs import frequency_filters
-
     if averaging == "local":
         j1 = design.wavelet_params(J, Q1, repeated_subtraction=True).j
         used = [j2 for j2 in design.wavelet_params(J, Q2, repeated_subtraction=True).j if any(j < j2 for j in j1)]
