@@ -44,8 +44,8 @@ def worker(args) -> dict:
     import jax
 
     import scatterjax
-    from scatterjax._extract import main as extract_main
-    from scatterjax._sharding import make_batch_mesh, replicate, shard_batch, sharded_apply
+    from scatterjax._applications.extract import main as extract_main
+    from scatterjax._core.sharding import make_batch_mesh, replicate, shard_batch, sharded_apply
 
     folder = Path(args.folder)
     files = sorted(folder.glob("*.npy"))

@@ -9,28 +9,28 @@ time-frequency scattering ``TimeFrequencyScattering``. Pure functions over filte
 ``scatterjax.plot``.
 """
 
-from ._bank1d import FilterBank1D as FilterBank1D
-from ._bank1d import filter_bank_1d as filter_bank_1d
-from ._bank2d import FilterBank2D as FilterBank2D
-from ._bank2d import filter_bank_2d as filter_bank_2d
-from ._bank3d import FilterBank3D as FilterBank3D
-from ._bank3d import filter_bank_3d as filter_bank_3d
-from ._bank_jtfs import FilterBankJTFS as FilterBankJTFS
-from ._bank_jtfs import filter_bank_jtfs as filter_bank_jtfs
-from ._frontend1d import Scattering1D as Scattering1D
-from ._frontend2d import Scattering2D as Scattering2D
-from ._frontend3d import HarmonicScattering3D as HarmonicScattering3D
-from ._frontend_jtfs import TimeFrequencyScattering as TimeFrequencyScattering
-from ._jtfs import time_frequency_scattering as time_frequency_scattering
-from ._modulus import modulus as modulus
-from ._reconstruct import reconstruct as reconstruct
-from ._scattering1d import scattering1d as scattering1d
-from ._scattering2d import scattering2d as scattering2d
-from ._scattering3d import harmonic_scattering3d as harmonic_scattering3d
-from ._scattering3d import order0_integrals as order0_integrals
-from ._sharding import make_batch_mesh as make_batch_mesh
-from ._sharding import replicate as replicate
-from ._sharding import shard_batch as shard_batch
-from ._sharding import sharded_apply as sharded_apply
+from ._applications.reconstruct import reconstruct as reconstruct
+from ._core.modulus import modulus as modulus
+from ._core.sharding import make_batch_mesh as make_batch_mesh
+from ._core.sharding import replicate as replicate
+from ._core.sharding import shard_batch as shard_batch
+from ._core.sharding import sharded_apply as sharded_apply
+from ._harmonic3d.bank import FilterBank3D as FilterBank3D
+from ._harmonic3d.bank import filter_bank_3d as filter_bank_3d
+from ._harmonic3d.core import harmonic_scattering3d as harmonic_scattering3d
+from ._harmonic3d.core import order0_integrals as order0_integrals
+from ._harmonic3d.frontend import HarmonicScattering3D as HarmonicScattering3D
+from ._jtfs.bank import FilterBankJTFS as FilterBankJTFS
+from ._jtfs.bank import filter_bank_jtfs as filter_bank_jtfs
+from ._jtfs.core import time_frequency_scattering as time_frequency_scattering
+from ._jtfs.frontend import TimeFrequencyScattering as TimeFrequencyScattering
+from ._scattering1d.bank import FilterBank1D as FilterBank1D
+from ._scattering1d.bank import filter_bank_1d as filter_bank_1d
+from ._scattering1d.core import scattering1d as scattering1d
+from ._scattering1d.frontend import Scattering1D as Scattering1D
+from ._scattering2d.bank import FilterBank2D as FilterBank2D
+from ._scattering2d.bank import filter_bank_2d as filter_bank_2d
+from ._scattering2d.core import scattering2d as scattering2d
+from ._scattering2d.frontend import Scattering2D as Scattering2D
 
 __version__ = "0.1.0.dev0"

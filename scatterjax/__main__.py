@@ -2,6 +2,6 @@
 
 import sys
 
-from ._tour import main
+from ._applications.tour import main
 
 sys.exit(main())

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import jax
 
-from ._adapter_common import apply_frozen, build_core, require
-from ._frontend import ScatteringTransform
+from ._adapters.common import apply_frozen, build_core, require
+from ._core.transform import ScatteringTransform
 
 eqx = require("equinox", "equinox", what="scatterjax.equinox")
 

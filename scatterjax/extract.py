@@ -1,6 +1,6 @@
 """``python -m scatterjax.extract``: scattering features of files on disk (see ``scatterjax extract --help``).
 
-The library code lives in ``scatterjax._extract``; :func:`item_index` maps output rows back to
+The library code lives in ``scatterjax._applications.extract``; :func:`item_index` maps output rows back to
 their file, signal and frame from the sidecar.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from ._extract import item_index as item_index
-from ._extract import main as _main
+from ._applications.extract import item_index as item_index
+from ._applications.extract import main as _main
 
 
 def main(argv=None) -> int:

@@ -28,7 +28,7 @@ import importlib
 import jax
 import numpy as np
 
-from ._adapter_common import apply_frozen, build_core, output_shape, require
+from ._adapters.common import apply_frozen, build_core, output_shape, require
 
 keras = require("keras", "tf", what="scatterjax.keras")
 

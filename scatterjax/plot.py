@@ -21,7 +21,7 @@ import math
 import numpy as np
 import scipy.fft
 
-from . import _morlet1d as design
+from ._scattering1d import design as design
 
 __all__ = [
     "filter_bank",

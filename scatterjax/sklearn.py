@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from ._adapter_common import cached_core, require
+from ._adapters.common import cached_core, require
 
 sklearn_base = require("sklearn.base", "sklearn", what="scatterjax.sklearn")
 from sklearn.utils import check_array  # noqa: E402  (after the friendly ImportError above)

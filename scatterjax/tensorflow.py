@@ -30,7 +30,7 @@ import functools
 import jax
 import numpy as np
 
-from ._adapter_common import apply_frozen, build_core, require, require_array_output
+from ._adapters.common import apply_frozen, build_core, require, require_array_output
 
 tf = require("tensorflow", "tf", what="scatterjax.tensorflow")
 from jax.experimental import jax2tf  # noqa: E402  (imports TensorFlow)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import jax
 import jax.dlpack
 
-from ._adapter_common import build_core, require, require_array_output
+from ._adapters.common import build_core, require, require_array_output
 
 torch = require("torch", "torch", what="scatterjax.torch")
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import jax
 
-from .._adapter_common import build_core, frozen, require
+from .._adapters.common import build_core, frozen, require
 
 nnx = require("flax.nnx", "flax", what="scatterjax.flax")
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import jax
 
-from .._adapter_common import cached_core, frozen, require
+from .._adapters.common import cached_core, frozen, require
 
 nn = require("flax.linen", "flax", what="scatterjax.flax.linen")
 

@@ -1,0 +1,404 @@
+"""The pure 3D solid harmonic scattering transform: ``harmonic_scattering3d(x, bank)``.
+
+Kymatio 0.3.0's math (KYMATIO.md §2.3.3), organised for few large operations:
+
+- ``X = fftn(x)`` once (from ``rfftn``: the input is real);
+- first order, a Python loop over the scale ``j1`` (``J + 1`` steps): every wavelet of every
+  degree ``l`` and order ``m`` at that scale is applied with one batched multiply and one batched
+  inverse FFT; the rotation-covariant modulus ``U1 = sqrt(sum_m |x * psi_{l,m,j1}|^2)`` is
+  formed for every ``l`` at once, integrated (``sum U1^p``) and, for ``max_order=2``,
+  transformed (``rfftn``);
+- second order: for each ``j1``, one ``lax.map`` over the wider scales ``j2 > j1`` applies the
+  wavelets at ``j2`` to the spectrum of ``U1[l, j1]`` (same degree ``l``), then integrates.
+
+In the Hermitian layout (all sides even, see :mod:`scatterjax._harmonic3d.bank`) the orders ``m`` and
+``-m`` share one complex inverse FFT and the real order-0 responses of two degrees share another,
+which halves kymatio's FFT work; kymatio's asymmetric Nyquist planes are added back exactly with
+2D FFTs. Samples never share an FFT, so each sample's output depends on that sample only (a NaN
+stays in its sample). XLA runs each CPU FFT call on one thread but runs independent calls
+concurrently, so every batched FFT is issued as up to ``FFT_PIECES`` independent calls.
+
+Gradients are finite everywhere, including at ``x = 0`` where kymatio's are NaN: the derivative
+of ``sqrt`` at 0 and of ``u^p`` (``p < 1``) at ``u = 0`` are taken to be 0 (the minimal-norm
+subgradient of the modulus; see :func:`safe_sqrt` and :func:`safe_power`). The filters get no
+gradient (``stop_gradient``).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .bank import FilterBank3D
+
+_AXES = (-3, -2, -1)
+
+# XLA's CPU FFT runs each FFT call on one thread, and runs independent calls concurrently: a
+# batched FFT is issued as up to this many independent calls (whole volumes each).
+FFT_PIECES = 8
+
+
+def _pieces(fft, a: jax.Array) -> jax.Array:
+    """``fft(a)`` over the leading axis of volumes, issued as up to ``FFT_PIECES`` calls."""
+    if jax.export.is_symbolic_dim(a.shape[0]):  # symbolic batch (jax.export, jax2tf): one call
+        return fft(a)
+    count = min(a.shape[0], FFT_PIECES)
+    if count <= 1:
+        return fft(a)
+    edges = [round(i * a.shape[0] / count) for i in range(count + 1)]
+    return jnp.concatenate([fft(a[start:stop]) for start, stop in zip(edges, edges[1:])])
+
+
+def _ifftn(a: jax.Array) -> jax.Array:
+    return _pieces(partial(jnp.fft.ifftn, axes=_AXES), a)
+
+
+def _rfftn(a: jax.Array) -> jax.Array:
+    """``rfftn`` over the last three axes of ``(V, M, N, O)`` or ``(B, V, M, N, O)`` volumes."""
+    flat = a.reshape((-1,) + a.shape[-3:])
+    return _pieces(partial(jnp.fft.rfftn, axes=_AXES), flat).reshape(a.shape[:-1] + (-1,))
+
+
+def _irfftn(a: jax.Array, shape) -> jax.Array:
+    return _pieces(partial(jnp.fft.irfftn, s=shape, axes=_AXES), a)
+
+
+# --- pointwise functions with finite derivatives at 0 ---------------------------------------------
+@jax.custom_jvp
+def safe_sqrt(s: jax.Array) -> jax.Array:
+    """``sqrt(s)`` for ``s >= 0``, with derivative 0 (instead of infinity) at ``s = 0``."""
+    return jnp.sqrt(s)
+
+
+@safe_sqrt.defjvp
+def _safe_sqrt_jvp(primals, tangents):
+    (s,), (ds,) = primals, tangents
+    root = jnp.sqrt(s)
+    positive = s > 0
+    return root, jnp.where(positive, ds / (2 * jnp.where(positive, root, 1)), 0)
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(1,))
+def safe_power(u: jax.Array, p: float) -> jax.Array:
+    """``u ** p`` for a Python float ``p > 0``; for ``p < 1`` the derivative at ``u = 0`` is 0.
+
+    (For ``p >= 1`` the usual derivative ``p u^(p-1)`` is finite and is kept; it is 1 at ``u = 0``
+    for ``p = 1``.) Negative ``u`` with a non-integer ``p`` gives NaN, like ``numpy``.
+    """
+    return _power(u, p)
+
+
+@safe_power.defjvp
+def _safe_power_jvp(p, primals, tangents):
+    (u,), (du,) = primals, tangents
+    value = _power(u, p)
+    if p == 1:
+        return value, du
+    if p > 1:
+        return value, p * _power(u, p - 1) * du
+    at_zero = u == 0
+    derivative = p * _power(jnp.where(at_zero, 1, u), p - 1)
+    return value, jnp.where(at_zero, 0, derivative) * du
+
+
+def _power(u: jax.Array, p: float) -> jax.Array:
+    if p == 1:
+        return u
+    if p == 2:
+        return u * u
+    if float(p).is_integer():
+        return jax.lax.integer_pow(u, int(p))
+    return jnp.power(u, jnp.asarray(p, u.dtype))
+
+
+def _volume_sum(v: jax.Array) -> jax.Array:
+    return jnp.sum(v, axis=_AXES)
+
+
+def _integrals(energy: jax.Array, powers: tuple[float, ...]) -> jax.Array:
+    """``sum_voxels U^p`` for ``U = sqrt(energy)``; energy ``(..., M, N, O)`` -> ``(..., P)``."""
+    modulus = safe_sqrt(energy)
+    out = []
+    for p in powers:
+        if p == 2:
+            out.append(_volume_sum(energy))  # U^2 without the rounding of sqrt then square
+        else:
+            out.append(_volume_sum(safe_power(modulus, p)))
+    return jnp.stack(out, axis=-1)
+
+
+def order0_integrals(x: jax.Array, integral_powers) -> jax.Array:
+    """Order-0 harmonic scattering coefficients: ``sum_voxels x^p`` for each ``p``.
+
+    Kymatio computes these separately from ``HarmonicScattering3D`` (its tests call the backend's
+    ``compute_integrals(x, integral_powers)``); this is the same quantity.
+
+    Args:
+      x: real float32/float64 array of shape ``(*batch, M, N, O)``.
+      integral_powers: sequence of Python floats ``p > 0``.
+
+    Returns:
+      array of shape ``(*batch, P)`` in ``x``'s dtype. Negative voxels with a non-integer ``p``
+      give NaN, as in kymatio. The derivative of ``x^p`` at ``x = 0`` for ``p < 1`` is taken as 0.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> order0_integrals(jnp.ones((2, 4, 4, 4)), (1.0, 2.0)).tolist()
+      [[64.0, 64.0], [64.0, 64.0]]
+    """
+    powers = tuple(float(p) for p in integral_powers)
+    return jnp.stack([_volume_sum(safe_power(x, p)) for p in powers], axis=-1)
+
+
+# --- spectra ------------------------------------------------------------------------------------
+def _negate_index(a: jax.Array, axis: int) -> jax.Array:
+    """``a[..., (-k) mod n, ...]`` along ``axis``."""
+    return jnp.roll(jnp.flip(a, axis=axis), 1, axis=axis)
+
+
+def _hermitian_extend(half: jax.Array, O: int) -> jax.Array:
+    """The full spectrum of real volumes from their ``rfftn`` (last axis ``O // 2 + 1`` bins).
+
+    The missing bins ``n2 > O/2`` are ``conj(X[-n])``.
+    """
+    mirrored = half[..., 1 : O - O // 2][..., ::-1]
+    tail = jnp.conj(_negate_index(_negate_index(mirrored, -3), -2))
+    return jnp.concatenate([half, tail], axis=-1)
+
+
+def _nyquist_planes(spectrum: jax.Array, shape) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """The three Nyquist planes ``n0 = M/2``, ``n1 = N/2``, ``n2 = O/2`` of full spectra."""
+    M, N, O = shape
+    return spectrum[..., M // 2, :, :], spectrum[..., :, N // 2, :], spectrum[..., :, :, O // 2]
+
+
+def _alternating(n: int, dtype) -> jax.Array:
+    return jnp.asarray(np.where(np.arange(n) % 2 == 0, 1.0, -1.0), dtype)
+
+
+def _nyquist_response(spectrum_planes, filter_planes, shape, real_dtype) -> jax.Array:
+    """``ifftn(X * D)`` for filters ``D`` supported on the Nyquist planes, via 2D inverse FFTs.
+
+    With ``D`` split into the disjoint planes ``n0 = M/2``, ``n1 = N/2``, ``n2 = O/2``, each plane
+    contributes ``(-1)^{t_k} / size_k * ifft2(X D on the plane)``, constant along its axis ``k``.
+
+    Args:
+      spectrum_planes: the planes of ``X``, ``(B, R, N, O)``, ``(B, R, M, O)``, ``(B, R, M, N)``.
+      filter_planes: ``(R, N, O)``, ``(R, M, O)``, ``(R, M, N)``.
+
+    Returns:
+      complex ``(B, R, M, N, O)``.
+    """
+    M, N, O = shape
+    a0, a1, a2 = (
+        jnp.fft.ifft2(x * d, axes=(-2, -1)) / size
+        for x, d, size in zip(spectrum_planes, filter_planes, shape)
+    )
+    sign0 = _alternating(M, real_dtype)[:, None, None]
+    sign1 = _alternating(N, real_dtype)[None, :, None]
+    sign2 = _alternating(O, real_dtype)[None, None, :]
+    return a0[..., None, :, :] * sign0 + a1[..., :, None, :] * sign1 + a2[..., :, :, None] * sign2
+
+
+def _abs2(z: jax.Array) -> jax.Array:
+    return jnp.real(z) ** 2 + jnp.imag(z) ** 2
+
+
+# --- one scale of wavelets applied to a batch of real volumes -----------------------------------
+def _energies(spectrum, filters, bank: FilterBank3D) -> jax.Array:
+    """``sum_m |u_l * psi_{l,m}|^2`` per degree (or ``|u_l * psi_{l,-l}|^2``), at one scale.
+
+    Args:
+      spectrum: ``fftn`` of the real volumes ``u``, complex ``(B, D, M, N, O)``: ``D = 1`` (the
+        same volume for every degree) or ``D = L + 1`` (volume ``u_l`` for degree ``l``).
+      filters: ``(psi_real, psi_complex, psi_nyquist)`` at one scale (see :class:`FilterBank3D`);
+        ``psi_nyquist`` may be None (negligible at this scale).
+
+    Returns:
+      real ``(B, L + 1, M, N, O)``.
+    """
+    psi_real, psi_complex, psi_nyquist = filters
+
+    def volume(l):  # the spectrum degree l works on
+        return spectrum[:, l if spectrum.shape[1] > 1 else 0]
+
+    batch, shape = spectrum.shape[0], bank.shape
+    if not bank.hermitian:
+        orders = bank.orders
+        products = [volume(l) * psi_complex[r] for r, (l, _) in enumerate(orders)]
+        moduli = _abs2(_ifftn(jnp.concatenate(products)))
+        energies = [0.0] * (bank.L + 1)
+        for r, (l, _) in enumerate(orders):
+            energies[l] = energies[l] + moduli[r * batch : (r + 1) * batch]
+        return jnp.stack(energies, axis=1)
+
+    # x * psi_{l,0} is real (Hermitian wavelet): these responses are packed two degrees per
+    # complex inverse FFT (an odd one out takes a real inverse FFT); then one complex inverse
+    # FFT per order m > 0. Every product is written once, straight into the FFT's input.
+    real_degrees = bank.real_degrees
+
+    def real_product(k):
+        """``(re, im)`` of ``X * psi_{l,0} = X * (-i)^l * psi_real``, in real arithmetic."""
+        l = real_degrees[k]
+        v = volume(l)
+        g = psi_real[k] if l % 4 in (0, 3) else -psi_real[k]  # (-i)^l = +-1 or +-i
+        re, im = jnp.real(v) * g, jnp.imag(v) * g
+        return (-im, re) if l % 2 else (re, im)
+
+    def packed_pair(k):  # A + iB for the two Hermitian products A, B
+        (a_re, a_im), (b_re, b_im) = real_product(2 * k), real_product(2 * k + 1)
+        return jax.lax.complex(a_re - b_im, a_im + b_re)
+
+    n_pairs = len(real_degrees) // 2
+    blocks = [packed_pair(k) for k in range(n_pairs)]
+    complex_orders = bank.complex_orders
+    blocks += [volume(l) * psi_complex[c] for c, (l, _) in enumerate(complex_orders)]
+    responses = _ifftn(jnp.concatenate(blocks)) if blocks else None
+
+    def block(k):
+        return responses[k * batch : (k + 1) * batch]
+
+    real_response = {}
+    for k in range(n_pairs):
+        real_response[real_degrees[2 * k]] = jnp.real(block(k))
+        real_response[real_degrees[2 * k + 1]] = jnp.imag(block(k))
+    if len(real_degrees) % 2:
+        O = shape[-1]
+        last = jax.lax.complex(*real_product(len(real_degrees) - 1))[..., : O // 2 + 1]
+        real_response[real_degrees[-1]] = _irfftn(last, shape)
+    complex_response = {order: block(n_pairs + c) for c, order in enumerate(complex_orders)}
+
+    nyquist = None
+    if psi_nyquist is not None:
+        rows = [l if spectrum.shape[1] > 1 else 0 for l, _ in bank.orders]
+        planes = [p[:, rows] for p in _nyquist_planes(spectrum, bank.shape)]
+        nyquist = _nyquist_response(planes, psi_nyquist, bank.shape, psi_real.dtype)
+    order_index = {order: r for r, order in enumerate(bank.orders)}
+
+    def corrected(z, l, m):
+        return z if nyquist is None else z + nyquist[:, order_index[(l, m)]]
+
+    energies = []
+    for l in range(bank.L + 1):
+        if not bank.rotation_covariant:
+            if l == 0:
+                z = corrected(real_response[0], 0, 0)
+            else:  # off the Nyquist planes, x * psi_{l,-l} = (-1)^l conj(x * psi_{l,l})
+                z = corrected((-1) ** l * jnp.conj(complex_response[(l, l)]), l, -l)
+            energies.append(_abs2(z))
+            continue
+        energy = _abs2(corrected(real_response[l], l, 0))
+        for m in range(1, l + 1):
+            z = complex_response[(l, m)]
+            if nyquist is None:
+                energy = energy + 2 * _abs2(z)
+            else:
+                negative = corrected((-1) ** m * jnp.conj(z), l, -m)
+                energy = energy + _abs2(negative) + _abs2(corrected(z, l, m))
+        energies.append(energy)
+    return jnp.stack(energies, axis=1)
+
+
+def _filters(bank: FilterBank3D, dtype):
+    """The bank's leaves in the computation's precision, with no gradient."""
+    complex_dtype = jnp.result_type(dtype, jnp.complex64)
+    real = None if bank.psi_real is None else bank.psi_real.astype(dtype)
+    nyquist = None
+    if bank.psi_nyquist is not None:
+        nyquist = tuple(p.astype(complex_dtype) for p in bank.psi_nyquist)
+    return jax.lax.stop_gradient((real, bank.psi_complex.astype(complex_dtype), nyquist))
+
+
+def _at_scale(filters, j, with_nyquist: bool):
+    real, complex_, nyquist = filters
+    return (
+        None if real is None else real[j],
+        complex_[j],
+        jax.tree_util.tree_map(lambda a: a[j], nyquist) if with_nyquist else None,
+    )
+
+
+def _map_jobs(step, scales: list[int], bank: FilterBank3D):
+    """``step(job, with_nyquist)`` over jobs ``0..len(scales)-1`` with ``lax.map``; ``scales[job]``
+    is the wavelet scale job ``job`` uses. Jobs whose scale keeps Nyquist planes and the others go
+    through two maps (two small loop bodies, whatever ``J``); results are stacked in job order."""
+    cut = bank.nyquist_scales
+    parts, produced = [], []
+    for with_nyquist in (True, False):
+        group = [job for job, j in enumerate(scales) if (j < cut) == with_nyquist]
+        if group:
+            step_group = partial(step, with_nyquist=with_nyquist)
+            parts.append(jax.lax.map(step_group, jnp.asarray(group)))
+            produced += group
+    order = np.argsort(produced)
+    return jax.tree_util.tree_map(lambda *a: jnp.concatenate(a)[order], *parts)
+
+
+def _materialised(a: jax.Array) -> jax.Array:
+    return jax.lax.optimization_barrier(a)
+
+
+def _scattering(x: jax.Array, bank: FilterBank3D) -> jax.Array:
+    """``(B, M, N, O)`` -> ``(B, K, L + 1, P)``.
+
+    A Python loop over the first-order scale ``j1`` (``J + 1`` steps; each applies every degree's
+    wavelets at once): the modulus ``U1`` is integrated and, for ``max_order=2``, its spectrum goes
+    through every wider wavelet ``j2 > j1`` in a ``lax.map``. Only one scale's ``U1`` is alive at a
+    time.
+    """
+    powers, O = bank.integral_powers, bank.shape[-1]
+    filters = _filters(bank, x.dtype)
+    # Full spectra are materialised once (the barrier keeps XLA from recomputing the Hermitian
+    # extension, with its reversed reads, inside every product that uses them).
+    x_spectrum = _materialised(_hermitian_extend(_rfftn(x), O))[:, None]
+    first, second = [], {}
+    for j1 in range(bank.J + 1):
+        with_nyquist = j1 < bank.nyquist_scales
+        energy = _energies(x_spectrum, _at_scale(filters, j1, with_nyquist), bank)
+        first.append(_integrals(energy, powers))  # (B, L+1, P)
+        wider = list(range(j1 + 1, bank.J + 1)) if bank.max_order == 2 else []
+        if not wider:
+            continue
+        u1_spectrum = _materialised(
+            _hermitian_extend(_rfftn(safe_sqrt(energy)), O)
+        )  # (B, L+1, M, N, O)
+
+        def second_order(job, with_nyquist, u1_spectrum=u1_spectrum, wider=wider):
+            j2 = jnp.asarray(wider)[job]
+            return _integrals(_energies(u1_spectrum, _at_scale(filters, j2, with_nyquist), bank),
+                              powers)
+
+        s2 = _map_jobs(second_order, wider, bank)  # (len(wider), B, L+1, P)
+        second.update({(j1, j2): s2[k] for k, j2 in enumerate(wider)})
+    rows = first + [second[pair] for pair in bank.order2_pairs]
+    return jnp.stack(rows, axis=1)
+
+
+def harmonic_scattering3d(x: jax.Array, bank: FilterBank3D) -> jax.Array:
+    """3D solid harmonic scattering of a batch of real volumes (kymatio 0.3.0's numbers).
+
+    Args:
+      x: real float32/float64 array of shape ``(*batch, M, N, O)``.
+      bank: a :class:`FilterBank3D` (e.g. ``HarmonicScattering3D(...).bank``).
+
+    Returns:
+      array of shape ``(*batch, K, L + 1, P)`` in ``x``'s dtype: ``K = J + 1`` first-order rows
+      (``j1 = 0..J``) then, for ``max_order=2``, ``J (J + 1) / 2`` second-order rows ``(j1, j2)``,
+      ``j1 < j2``, in lexicographic order; ``l = 0..L``; ``P = len(integral_powers)``. Each entry
+      is ``sum_voxels U^p`` of the (rotation-covariant) modulus ``U``. Order 0 is not included
+      (see :func:`order0_integrals`).
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> from scatterjax._harmonic3d.bank import filter_bank_3d
+      >>> bank = filter_bank_3d(1, (8, 8, 8), 1, 1.0, 2, True, (1.0, 2.0))
+      >>> jax.jit(harmonic_scattering3d)(jnp.ones((2, 8, 8, 8)), bank).shape
+      (2, 3, 2, 2)
+    """
+    batch_shape = x.shape[:-3]
+    flat = x.reshape((-1,) + tuple(bank.shape))
+    out = _scattering(flat, bank)
+    return out.reshape(batch_shape + out.shape[1:])

@@ -1,0 +1,283 @@
+"""``HarmonicScattering3D``: kymatio 0.3.0's 3D constructor and outputs, as an immutable JAX pytree."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from functools import partial
+
+import jax
+import numpy as np
+
+from .._core.chunking import NO_LIMIT, apply_in_chunks
+from .._core.transform import ScatteringTransform
+from .._core.validation import check_choice, check_int, check_real_input, check_shape
+from .bank import FilterBank3D, filter_bank_3d
+from .core import harmonic_scattering3d, order0_integrals
+
+_OUT_TYPES = ("array", "list", "dict")
+
+
+def _check_sigma_0(sigma_0) -> float:
+    if (
+        isinstance(sigma_0, bool)
+        or not isinstance(sigma_0, numbers.Real)
+        or not math.isfinite(sigma_0)
+        or sigma_0 <= 0
+    ):
+        raise ValueError(
+            f"sigma_0 must be a positive finite number (the scale-0 wavelet width in samples); "
+            f"got {sigma_0!r}."
+        )
+    return sigma_0
+
+
+def _check_integral_powers(integral_powers) -> tuple[float, ...]:
+    if isinstance(integral_powers, numbers.Real) and not isinstance(integral_powers, bool):
+        raise ValueError(
+            f"integral_powers must be a sequence of positive numbers, e.g. (1.0, 2.0); got the "
+            f"single number {integral_powers!r}. Wrap it: ({integral_powers!r},)."
+        )
+    try:
+        powers = [p for p in np.asarray(integral_powers, dtype=object).ravel()]
+    except TypeError as error:  # pragma: no cover - np.asarray accepts almost anything
+        raise ValueError(f"integral_powers must be a sequence; got {integral_powers!r}.") from error
+    if len(powers) == 0:
+        raise ValueError("integral_powers must not be empty; e.g. (0.5, 1.0, 2.0).")
+    checked = []
+    for p in powers:
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, (numbers.Real, np.number)):
+            raise ValueError(f"integral_powers must hold real numbers; got {p!r}.")
+        p = float(p)
+        if not math.isfinite(p) or p <= 0:
+            raise ValueError(
+                f"integral_powers must be positive and finite (sum U^p is undefined at U = 0 "
+                f"for p <= 0); got {p!r} in {tuple(powers)!r}."
+            )
+        checked.append(p)
+    return tuple(checked)
+
+
+@jax.tree_util.register_pytree_node_class
+class HarmonicScattering3D(ScatteringTransform):
+    """3D solid harmonic scattering with kymatio 0.3.0's arguments and numbers.
+
+    Args:
+      J: largest scale index (int >= 0): wavelets of widths ``sigma_0 * 2**j``, ``j = 0..J``
+        (``J + 1`` scales). 3D scattering does not subsample, so any ``J`` works numerically; we
+        require ``2**J <= max(M, N, O)``, beyond which the wavelets no longer fit in the volume.
+      shape: ``(M, N, O)``.
+      L: largest degree of the spherical harmonics (int >= 0): ``l = 0..L``.
+      sigma_0: width in samples of the scale-0 wavelets (positive number).
+      max_order: 1 or 2.
+      rotation_covariant: if True, the modulus is ``sqrt(sum_m |x * psi_{j,l,m}|^2)`` over
+        ``m = -l..l``; if False, ``|x * psi_{j,l,-l}|`` (kymatio's convention).
+      method: only ``'integral'`` (kymatio's numpy and jax frontends silently ignore this
+        argument; we reject anything else with a ``ValueError``).
+      integral_powers: the exponents ``p > 0`` of the integrals ``sum_voxels U^p``.
+      points: must be None (kymatio accepts and ignores it; it belonged to the removed
+        ``'local'`` method). Anything else raises ``ValueError``.
+      out_type: ``'array'``, ``'list'`` or ``'dict'``.
+
+    Calling ``S(x)`` on a real float32/float64 array of shape ``(*batch, M, N, O)`` returns:
+
+    - ``'array'``: shape ``(*batch, K, L + 1, P)`` with ``K = J + 1`` first-order rows (``j1``)
+      followed, for ``max_order=2``, by ``J (J + 1) / 2`` second-order rows ``(j1, j2)``,
+      ``j1 < j2``, in lexicographic order; ``l`` on the next axis; ``P = len(integral_powers)``
+      last (kymatio's layout; see :meth:`meta`).
+    - ``'dict'``: ``{(j1,): (*batch, L + 1, P), ..., (j1, j2): (*batch, L + 1, P), ...}`` in the
+      same row order.
+    - ``'list'``: a list of ``K`` dicts ``{'coef': (*batch, L + 1, P), 'j': (j1,) or (j1, j2),
+      'order': 1 or 2}``.
+
+    Order 0 (``sum_voxels x^p``) is not part of the output, as in kymatio; compute it with
+    :meth:`order0` (or :func:`scatterjax.order0_integrals`).
+
+    The output is float32 for float32 input. Kymatio always casts its output to float32; we
+    compute and return float64 for float64 input when ``jax_enable_x64`` is on (for synthesis
+    and reconstruction; enable it before building the transform so the filters are stored in
+    float64). The filters themselves are kymatio's complex64 values in either mode.
+
+    For volumes with every side even, the wavelets' symmetry under ``m -> -m`` halves kymatio's
+    FFT work and filter memory (see :mod:`scatterjax._harmonic3d.bank`); odd sides use kymatio's full
+    complex wavelets. Either way the numbers are kymatio's to float32 rounding (relative L2
+    error ~1e-7 against kymatio's float64 computation).
+
+    Gradients are finite everywhere, including at ``x = 0`` (kymatio's are NaN there): the
+    derivatives of the modulus ``sqrt`` at 0 and of ``U^p`` (``p < 1``) at ``U = 0`` are taken
+    to be 0. ``S(x)`` compiles once per input shape and dtype; ``S`` is a pytree whose leaves
+    are the filters, so it can be passed to ``jax.jit``/``jax.vmap`` as an argument. NaN or Inf
+    in ``x`` propagate to the output.
+
+    Example:
+      >>> import numpy as np, scatterjax
+      >>> S = scatterjax.HarmonicScattering3D(J=2, shape=(16, 16, 16), L=2,
+      ...                                    integral_powers=(1.0, 2.0))
+      >>> S(np.zeros((3, 16, 16, 16), np.float32)).shape
+      (3, 6, 3, 2)
+    """
+
+    _static_fields = (
+        "J",
+        "shape",
+        "L",
+        "sigma_0",
+        "max_order",
+        "rotation_covariant",
+        "method",
+        "integral_powers",
+        "out_type",
+    )
+    _repr_fields = _static_fields
+
+    bank: FilterBank3D
+
+    def __init__(
+        self,
+        J: int,
+        shape,
+        L: int = 3,
+        sigma_0=1,
+        max_order: int = 2,
+        rotation_covariant: bool = True,
+        method: str = "integral",
+        points=None,
+        integral_powers=(0.5, 1.0, 2.0),
+        out_type: str = "array",
+    ):
+        J = check_int("J", J, minimum=0)
+        shape = check_shape("shape", shape, 3)
+        if 2**J > max(shape):
+            raise ValueError(
+                f"J={J} is too large for shape={shape}: the widest wavelets (width "
+                f"sigma_0 * 2**J) must fit in the volume, 2**J <= max(shape) = {max(shape)}. "
+                f"Use J <= {int(math.log2(max(shape)))}."
+            )
+        L = check_int("L", L, minimum=0)
+        sigma_0 = _check_sigma_0(sigma_0)
+        max_order = check_int("max_order", max_order, minimum=1, maximum=2)
+        if not isinstance(rotation_covariant, (bool, np.bool_)):
+            raise TypeError(f"rotation_covariant must be True or False; got {rotation_covariant!r}.")
+        check_choice("method", method, ("integral",))
+        if points is not None:
+            raise ValueError(
+                "points must be None: it belonged to kymatio's removed 'local' method and is "
+                f"ignored by kymatio 0.3.0; got {type(points).__name__}. Remove the argument."
+            )
+        powers = _check_integral_powers(integral_powers)
+        check_choice("out_type", out_type, _OUT_TYPES)
+        self._set("J", J)
+        self._set("shape", shape)
+        self._set("L", L)
+        self._set("sigma_0", sigma_0)
+        self._set("max_order", max_order)
+        self._set("rotation_covariant", bool(rotation_covariant))
+        self._set("method", method)
+        self._set("integral_powers", powers)
+        self._set("out_type", out_type)
+        bank = filter_bank_3d(
+            J, shape, L, float(sigma_0), max_order, bool(rotation_covariant), powers
+        )
+        self._set("bank", bank)
+
+    # --- kymatio-compatible read-only attributes -------------------------------------------
+    @property
+    def M(self) -> int:
+        return self.shape[0]
+
+    @property
+    def N(self) -> int:
+        return self.shape[1]
+
+    @property
+    def O(self) -> int:  # noqa: E743 - kymatio's attribute name
+        return self.shape[2]
+
+    @property
+    def points(self) -> None:
+        return None
+
+    # --- the transform ----------------------------------------------------------------------
+    def __call__(self, x):
+        """Scattering coefficients of ``x`` (shape ``(*batch, M, N, O)``); see the class docstring."""
+        x = check_real_input(x, self.shape)
+        sharded = self._per_device_call(x)
+        if sharded is not None:
+            return sharded
+        if isinstance(x, jax.core.Tracer):
+            coefficients = _apply(self.bank, x)
+        else:  # concrete: batch chunks on every core (XLA's CPU FFTs use one each)
+            coefficients = apply_in_chunks(lambda chunk: _apply(self.bank, chunk), x, 3, 1, NO_LIMIT, spread=True)
+        if self.out_type == "array":
+            return coefficients
+        keys = self._keys()
+        rows = [coefficients[..., k, :, :] for k in range(len(keys))]
+        if self.out_type == "dict":
+            return dict(zip(keys, rows))
+        return [{"coef": row, "j": key, "order": len(key)} for row, key in zip(rows, keys)]
+
+    scattering = __call__
+
+    def order0(self, x):
+        """Order-0 coefficients ``sum_voxels x^p`` for this transform's powers: ``(*batch, P)``.
+
+        Kymatio computes these separately (its tests use ``compute_integrals``); negative voxels
+        with a non-integer ``p`` give NaN, as there.
+        """
+        x = check_real_input(x, self.shape)
+        return _order0(x, self.integral_powers)
+
+    def _keys(self) -> list[tuple[int, ...]]:
+        keys: list[tuple[int, ...]] = [(j1,) for j1 in range(self.J + 1)]
+        return keys + list(self.bank.order2_pairs)
+
+    def meta(self) -> dict:
+        """Per-coefficient metadata, each entry of shape ``(K, L + 1, P)`` like one output sample.
+
+        Returns a dict with ``order`` (int, 1 or 2), ``j1`` (int), ``j2`` (float, NaN for
+        order 1), ``l`` (int), ``power`` (float: the exponent ``p``), ``sigma1`` and ``sigma2``
+        (wavelet widths ``sigma_0 2^j`` in samples, NaN where undefined), and ``key``: the list
+        of ``K`` row keys (``(j1,)`` or ``(j1, j2)``, the keys of ``out_type='dict'``).
+
+        Example: ``Sx[..., meta['l'] == 2]`` selects every degree-2 coefficient.
+        """
+        keys = self._keys()
+        shape = (len(keys), self.L + 1, len(self.integral_powers))
+        order = np.array([len(k) for k in keys])
+        j1 = np.array([k[0] for k in keys])
+        j2 = np.array([k[1] if len(k) == 2 else np.nan for k in keys], dtype=float)
+
+        def rows(values):
+            return np.broadcast_to(np.asarray(values)[:, None, None], shape).copy()
+
+        return {
+            "order": rows(order),
+            "j1": rows(j1),
+            "j2": rows(j2),
+            "l": np.broadcast_to(np.arange(self.L + 1)[None, :, None], shape).copy(),
+            "power": np.broadcast_to(np.asarray(self.integral_powers)[None, None, :], shape).copy(),
+            "sigma1": rows(self.sigma_0 * 2.0**j1),
+            "sigma2": rows(self.sigma_0 * 2.0**j2),
+            "key": keys,
+        }
+
+    def output_size(self, detail: bool = False):
+        """Number of rows ``K`` of the ``(K, L + 1, P)`` output, or ``[K1, K2]`` per order.
+
+        ``K1 = J + 1``; ``K2 = J (J + 1) / 2`` (absent with ``max_order=1``). Each row holds
+        ``(L + 1) * P`` numbers.
+        """
+        counts = [self.J + 1]
+        if self.max_order == 2:
+            counts.append(self.J * (self.J + 1) // 2)
+        return counts if detail else sum(counts)
+
+
+@jax.jit
+def _apply(bank: FilterBank3D, x: jax.Array) -> jax.Array:
+    return harmonic_scattering3d(x, bank)
+
+
+@partial(jax.jit, static_argnames=("integral_powers",))
+def _order0(x: jax.Array, integral_powers: tuple[float, ...]) -> jax.Array:
+    return order0_integrals(x, integral_powers)

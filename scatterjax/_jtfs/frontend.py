@@ -1,0 +1,346 @@
+"""``TimeFrequencyScattering``: kymatio main's joint time-frequency scattering, as a JAX pytree."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._core.chunking import apply_in_chunks
+from .._core.transform import ScatteringTransform
+from .._core.validation import check_choice, check_int, check_real_input, check_shape
+from .._scattering1d import design as design
+from .._scattering1d.frontend import parse_Q, parse_stride
+from .bank import FilterBankJTFS, filter_bank_jtfs, frequency_filters, frequency_length
+from .core import CHUNK_BYTES, signal_bytes, time_frequency_scattering
+
+_OUT_TYPES = ("array", "list", "dict")
+_FORMATS = ("time", "joint")
+
+
+def _parse_scale(name: str, value, J: int, length: int, integer: bool) -> tuple[float, str]:
+    """kymatio main's ``parse``: ``(scale, mode)`` with mode 'local', 'global' or 'none' (0)."""
+    if value is None:
+        return float(2**J), "local"
+    if isinstance(value, str):
+        if value == "global":
+            return float(2**J), "global"
+        raise ValueError(f"{name} must be None, 'global', 0 or a number in [1, {length}]; got {value!r}.")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be None, 'global', 0 or a number in [1, {length}]; got {value!r}.")
+    if value > length:
+        raise ValueError(f"{name}={value} exceeds its axis length {length}; use {name} <= {length} or 'global'.")
+    if value == 0:
+        return float(2**J), "none"
+    if value < 1:
+        raise ValueError(f"{name} must be 0 (no averaging) or >= 1; got {name}={value}.")
+    if integer and not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"{name} must be an int (kymatio main crashes on a float such as {name}=4.0); got {value!r}."
+        )
+    return float(value), "local"
+
+
+def _parse_Q_fr(Q_fr) -> int:
+    if isinstance(Q_fr, tuple) and len(Q_fr) == 1:
+        Q_fr = Q_fr[0]
+    if isinstance(Q_fr, bool) or not isinstance(Q_fr, numbers.Integral):
+        raise ValueError(f"Q_fr must be an int >= 1 or a 1-tuple; got {Q_fr!r}.")
+    if Q_fr < 1:
+        raise ValueError(f"Q_fr must be >= 1 (wavelets per octave along frequency); got {Q_fr}.")
+    return int(Q_fr)
+
+
+@jax.tree_util.register_pytree_node_class
+class TimeFrequencyScattering(ScatteringTransform):
+    """Joint time-frequency scattering (JTFS) with kymatio main's arguments and numbers.
+
+    Scatters the first-order scalogram ``S1[n1, t]`` and the second-order wavelet transforms
+    ``Y2[n2][n1, t]`` once more along log-frequency ``n1`` with a low-pass and spinned wavelets
+    (spin +1 responds to rising chirps, -1 to falling ones), then takes a modulus and averages.
+    Reproduces ``kymatio.TimeFrequencyScattering`` on kymatio's unreleased ``main`` branch
+    (0.4.0.dev0, commit 11552ed5), with its bugs B1-B5 fixed as documented below.
+
+    Args:
+      J: log2 of the largest time scale (int >= 1, ``2**J <= N``).
+      J_fr: log2 of the largest scale along log-frequency, in first-order filter indices (>= 0).
+      Q: wavelets per octave: an int (order 2 then uses 1), ``(Q1,)`` or ``(Q1, Q2)``.
+      shape: signal length ``N`` (an int or a 1-tuple).
+      T: time averaging: ``None`` (``2**J``), a number in ``[1, N]``, ``'global'`` (a *sum* over
+        every padded sample) or ``0`` (none; needs ``out_type`` 'list' or 'dict'). First-order
+        paths are always averaged at ``2**J`` (as kymatio).
+      stride: time stride of the output, a power of two (default ``2**floor(log2 T)``); needs
+        local ``T`` and must be at least ``2**j2`` for every second-order wavelet used.
+      Q_fr: wavelets per octave along log-frequency (int >= 1).
+      F: frequency averaging of spinned paths: ``None`` (``2**J_fr``), an int in
+        ``[1, (J + 1) * Q1]``, ``'global'`` or ``0`` (none). Spin-0 paths are averaged by the
+        frequency low-pass of width ``2**J_fr`` instead.
+      stride_fr: frequency stride, a power of two (default ``2**floor(log2 F)``); needs local F.
+      out_type: ``'array'``, ``'list'`` or ``'dict'``.
+      format: ``'time'`` (one channel per (path, n1)) or ``'joint'`` (one channel per path, with a
+        frequency axis).
+
+    Calling ``S(x)`` on a real float32/float64 array ``(*batch, N)`` returns:
+
+    - ``format='time'``, ``'array'``: ``(*batch, C, N_out)``; channel 0 is order 0, then order 1
+      by ``(n_fr, n1)``, then order 2 by ``(n2, n_fr, n1)``. ``meta()`` row ``c`` describes channel
+      ``c`` (kymatio sorts its ``meta()`` instead: bug B1).
+    - ``format='joint'``, ``'array'``: ``(*batch, C_joint, R, N_out)``, one channel per path
+      (order 0 dropped), ``R`` uncropped frequency rows.
+    - ``'list'``: dicts with ``coef`` and the path's ``n``, ``order`` (1 and 2, as ``meta()``: bug
+      B2), ``j``, ``j_fr``, ``n_fr``, ``spin`` (joint: also ``n1_max``, ``n1_stride``).
+    - ``'dict'``: ``{key: coef}`` with the keys of ``meta()['key']``.
+
+    Fixed kymatio bugs: ``output_size()`` equals the channel count (B1); ``T=0`` with
+    ``format='time'`` crops first-order paths at their own resolution instead of returning empty
+    arrays (B3); the spin-0 paths keep kymatio's numbers and channel count when the frequency
+    stride is below ``2**J_fr`` but ``meta()`` reports their true ``n1`` (B4); every configuration
+    where kymatio crashes raises a ValueError at construction (B5).
+
+    The computation runs in the input's precision (float64 needs ``jax_enable_x64`` before the
+    transform is built). ``S`` is a pytree whose leaves are its filters; ``S(x)`` compiles once per
+    input shape and works under ``jax.jit``, ``jax.vmap`` and ``jax.grad``.
+
+    Example:
+      >>> import numpy as np, scatterjax
+      >>> S = scatterjax.TimeFrequencyScattering(J=6, J_fr=2, Q=8, shape=4096)
+      >>> S(np.zeros((2, 4096), np.float32)).shape
+      (2, 209, 64)
+    """
+
+    _static_fields = (
+        "J", "J_fr", "Q", "shape", "T", "stride", "Q_fr", "F", "stride_fr", "out_type", "format",
+    )
+    _repr_fields = _static_fields
+
+    bank: FilterBankJTFS
+
+    def __init__(
+        self,
+        J: int,
+        J_fr: int,
+        Q,
+        shape,
+        T=None,
+        stride=None,
+        Q_fr=1,
+        F=None,
+        stride_fr=None,
+        out_type: str = "array",
+        format: str = "time",
+    ):
+        J = check_int("J", J, minimum=1)
+        J_fr = check_int("J_fr", J_fr, minimum=0)
+        Q1, Q2 = parse_Q(Q)
+        (N,) = check_shape("shape", shape, 1)
+        if 2**J > N:
+            raise ValueError(f"J={J} is too large for N={N}: 2**J must be at most N. Use J <= {int(math.log2(N))}.")
+        T_value, averaging = _parse_scale("T", T, J, N, integer=False)
+        Q_fr = _parse_Q_fr(Q_fr)
+        N_fr_in = (J + 1) * Q1
+        F_value, averaging_fr = _parse_scale("F", F, J_fr, N_fr_in, integer=True)
+        check_choice("out_type", out_type, _OUT_TYPES)
+        check_choice("format", format, _FORMATS)
+        log2_T = math.floor(math.log2(T_value))
+        log2_F = math.floor(math.log2(F_value))
+        s = parse_stride("stride", stride, averaging, log2_T, max(log2_T, J))
+        s = (log2_T if averaging == "local" else J) if s is None else s
+        N_fr = frequency_length(N_fr_in, int(F_value), J_fr)
+        s_fr = parse_stride("stride_fr", stride_fr, averaging_fr, log2_F, max(log2_F, J_fr, N_fr.bit_length()))
+        if s_fr is not None and N_fr % 2**s_fr:
+            raise ValueError(
+                f"stride_fr={stride_fr} must divide the padded frequency axis of N_fr={N_fr} rows "
+                f"(kymatio main crashes); use a stride_fr of at most {N_fr & -N_fr}."
+            )
+        s_fr = (log2_F if averaging_fr == "local" else J_fr) if s_fr is None else s_fr
+        if averaging == "none" and out_type == "array":
+            raise ValueError("T=0 (no time averaging) gives paths of different lengths: use out_type='list' or 'dict'.")
+        if averaging_fr == "none" and format == "joint" and out_type == "array":
+            raise ValueError(
+                "F=0 with format='joint' and out_type='array': the paths have different numbers of "
+                "frequency rows. Use format='time', out_type='list'/'dict', or set F."
+            )
+        if averaging_fr == "local" and N_fr % 2**log2_F:
+            raise ValueError(
+                f"F={F} needs a frequency axis divisible by 2**{log2_F}, but it has {N_fr} rows; "
+                f"use F <= 2**J_fr = {2**J_fr}."
+            )
+        _check_domain(J, Q1, Q2, averaging, s, J_fr, Q_fr, averaging_fr, log2_F, s_fr, F)
+        bank = filter_bank_jtfs(
+            J=J, J_fr=J_fr, N=N, Q1=Q1, Q2=Q2, Q_fr=Q_fr, T=T_value, averaging=averaging,
+            log2_stride=s, F=F_value, averaging_fr=averaging_fr, log2_stride_fr=s_fr,
+            format=format, joint_array=format == "joint" and out_type == "array",
+        )
+        _check_joint_rows(bank, format, out_type)
+        for name, value in (("J", J), ("J_fr", J_fr), ("Q", (Q1, Q2)), ("shape", (N,)), ("T", T),
+                            ("stride", stride), ("Q_fr", Q_fr), ("F", F), ("stride_fr", stride_fr),
+                            ("out_type", out_type), ("format", format)):
+            self._set(name, value)
+        self._set("bank", bank)
+
+    # --- kymatio-compatible read-only attributes -------------------------------------------
+    @property
+    def N(self) -> int:
+        return self.shape[0]
+
+    @property
+    def N_frequency(self) -> int:
+        """Padded length of the frequency axis, ``N_fr``."""
+        return self.bank.plan.N_fr
+
+    # --- the transform ----------------------------------------------------------------------
+    def __call__(self, x):
+        """JTFS coefficients of ``x`` (shape ``(*batch, N)``); see the class docstring."""
+        x = check_real_input(x, self.shape)
+        sharded = self._per_device_call(x)
+        if sharded is not None:
+            return sharded
+        out = _chunked(self.bank, x)
+        if self.out_type == "array":
+            return out
+        if not isinstance(out, list):
+            out = list(jnp.moveaxis(out, -2, 0))
+        keys = self._keys()
+        if self.out_type == "dict":
+            return dict(zip(keys, out))
+        return [dict(coef=coef, **fields) for coef, fields in zip(out, self._list_fields())]
+
+    scattering = __call__
+
+    # --- channel tables ---------------------------------------------------------------------
+    def _channels(self) -> list[tuple]:
+        """``(order, n1, n2, path, M)`` per output channel ('time') or per path ('joint', n1
+        None); ``M`` is the path's number of real rows along ``n1``."""
+        plan = self.bank.plan
+        joint = self.format == "joint"
+        entries: list[tuple] = [] if (joint and self.out_type == "array") else [(0, None, None, None, 0)]
+        blocks = [(1, plan.order1, (None,))] + [(2, block, block.n2) for block in plan.order2]
+        for order, block, n2s in blocks:
+            for n2 in n2s:
+                for path in block.paths:
+                    if joint:
+                        entries.append((order, None, n2, path, block.M))
+                    else:
+                        entries += [(order, i * path.n1_stride, n2, path, block.M) for i in range(path.channels)]
+        return entries
+
+    def _keys(self) -> list[tuple[int, ...]]:
+        keys = []
+        for order, n1, n2, path, _ in self._channels():
+            if order == 0:
+                keys.append(())
+                continue
+            head = () if n1 is None else (n1,)
+            keys.append(head + (() if n2 is None else (n2,)) + (path.n_fr,))
+        return keys
+
+    def _list_fields(self) -> list[dict]:
+        bank = self.bank
+        fields = []
+        for order, n1, n2, path, M in self._channels():
+            if order == 0:
+                fields.append(dict(n=(), order=0, j=(), j_fr=(), n_fr=(), spin=0))
+                continue
+            f = bank.filters_fr[path.n_fr]
+            if n1 is None:  # joint: one entry for every n1 of the path
+                n = (-1,) if n2 is None else (-1, n2)
+                j = (-1,) if n2 is None else (-1, bank.time.j2[n2])
+                extra = dict(n1_max=M, n1_stride=path.n1_stride)
+            else:
+                n = (n1,) if n2 is None else (n1, n2)
+                j = (bank.time.j1[n1],) if n2 is None else (bank.time.j1[n1], bank.time.j2[n2])
+                extra = {}
+            fields.append(dict(n=n, order=order, j=j, j_fr=(f.j,), n_fr=(path.n_fr,), spin=f.spin, **extra))
+        return fields
+
+    def meta(self) -> dict:
+        """Per-channel metadata, row ``c`` describing output channel ``c`` (array order).
+
+        Returns a dict of NumPy arrays: ``order`` (C,) int; ``n``, ``xi``, ``sigma``, ``j`` (C, 2)
+        float (column 0: first-order filter ``n1``, NaN in 'joint' format where a channel spans
+        every ``n1``; column 1: second-order ``n2``); ``n_fr``, ``xi_fr``, ``sigma_fr``, ``j_fr``,
+        ``spin`` (C,) float; ``n1_stride`` (C,) the spacing in ``n1`` between a path's frequency rows
+        (rows ``i`` stands for ``n1 = i * n1_stride``); ``key``: list of C key tuples. Order 0 is NaN
+        in every field.
+        """
+        bank = self.bank
+        channels = self._channels()
+        count = len(channels)
+        meta = {name: np.full((count, 2), np.nan) for name in ("n", "xi", "sigma", "j")}
+        per_path = ("n_fr", "xi_fr", "sigma_fr", "j_fr", "spin", "n1_stride")
+        meta.update({name: np.full(count, np.nan) for name in per_path})
+        meta["order"] = np.array([c[0] for c in channels], dtype=int)
+        first = (bank.time.xi1, bank.time.sigma1, bank.time.j1)
+        second = (bank.time.xi2, bank.time.sigma2, bank.time.j2)
+        for c, (order, n1, n2, path, _) in enumerate(channels):
+            if order == 0:
+                continue
+            for column, n, table in ((0, n1, first), (1, n2, second)):
+                if n is not None:
+                    meta["n"][c, column] = n
+                    for name, values in zip(("xi", "sigma", "j"), table):
+                        meta[name][c, column] = values[n]
+            f = bank.filters_fr[path.n_fr]
+            meta["n_fr"][c] = path.n_fr
+            meta["n1_stride"][c] = path.n1_stride
+            meta["xi_fr"][c], meta["sigma_fr"][c], meta["j_fr"][c], meta["spin"][c] = f.xi, f.sigma, f.j, f.spin
+        meta["key"] = self._keys()
+        return meta
+
+    def output_size(self, detail: bool = False):
+        """Number of channels C (paths in 'joint' format), or ``[C0, C1, C2]`` per order."""
+        orders = [c[0] for c in self._channels()]
+        if detail:
+            return [orders.count(k) for k in (0, 1, 2)]
+        return len(orders)
+
+
+def _check_domain(J, Q1, Q2, averaging, s, J_fr, Q_fr, averaging_fr, log2_F, s_fr, F) -> None:
+    """Raise a ValueError for every configuration kymatio main crashes on (bug B5)."""
+    if averaging == "local":
+        j1 = design.wavelet_params(J, Q1, repeated_subtraction=True).j
+        used = [j2 for j2 in design.wavelet_params(J, Q2, repeated_subtraction=True).j if any(j < j2 for j in j1)]
+        if used and s < max(used):
+            raise ValueError(
+                f"the time stride 2**{s} is finer than the largest second-order scale 2**{max(used)}: "
+                f"second-order paths could not be stacked along n1 (kymatio main crashes). Use a "
+                f"stride (or T) of at least {2 ** max(used)}."
+            )
+    if averaging_fr == "local":
+        for f in frequency_filters(J_fr, Q_fr)[1:]:
+            b, c = min(f.j, s_fr), min(f.j, log2_F)
+            if b != c or c > s_fr:
+                raise ValueError(
+                    f"F={F} with stride_fr={2**s_fr}: a frequency wavelet with j_fr={f.j} would be "
+                    f"decimated by 2**{b} but averaged at level {c} (kymatio main crashes). Use "
+                    f"stride_fr >= 2**floor(log2 F)."
+                )
+
+
+def _check_joint_rows(bank: FilterBankJTFS, format: str, out_type: str) -> None:
+    if format != "joint" or out_type != "array":
+        return
+    plan = bank.plan
+    rows = {p.keep for block in (plan.order1, *plan.order2) for p in block.paths}
+    if len(rows) > 1:
+        raise ValueError(
+            f"format='joint' with out_type='array' needs every path to have the same number of "
+            f"frequency rows, but they have {sorted(rows)} (F > 2**J_fr, stride_fr > 2**J_fr or "
+            "F='global'). Use out_type='list' or 'dict', or format='time'."
+        )
+
+
+@jax.jit
+def _apply(bank: FilterBankJTFS, x: jax.Array):
+    return time_frequency_scattering(x, bank)
+
+
+def _chunked(bank: FilterBankJTFS, x: jax.Array):
+    """``time_frequency_scattering(x, bank)``, chunked over the batch (see :func:`apply_in_chunks`),
+    or inside the caller's program when traced."""
+    if isinstance(x, jax.core.Tracer):
+        return _apply(bank, x)
+    return apply_in_chunks(lambda chunk: _apply(bank, chunk), x, 1, signal_bytes(bank, x.dtype), CHUNK_BYTES)

@@ -1,0 +1,133 @@
+"""The 2D filter bank: Fourier filters at the resolutions they are used at, plus the static plan.
+
+``filter_bank_2d`` runs the NumPy filter design (:mod:`scatterjax._scattering2d.design`) once and packs the
+result into a :class:`FilterBank2D` pytree. Its leaves are grouped so that the transform applies
+all ``L`` orientations of a scale with one batched multiply, fold and FFT; its static
+:class:`Plan2D` holds every shape-deciding number, so a jitted transform compiles once per
+configuration and input shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._core.pytree import pytree_dataclass, static_field
+from . import design as design
+
+
+@dataclass(frozen=True)
+class Plan2D:
+    """Every shape-deciding number of a 2D scattering transform (hashable).
+
+    ``pad_rows``/``pad_cols`` are the reflect-padding widths ``(before, after)``; ``pre_pad`` means
+    the input arrives already padded to ``(M_padded, N_padded)``. ``order2`` lists the second-order
+    groups ``(j1, j2)`` with ``j2 > j1``, in the order their filters are stored in
+    :attr:`FilterBank2D.psi2`.
+    """
+
+    M: int
+    N: int
+    M_padded: int
+    N_padded: int
+    pad_rows: tuple[int, int]
+    pad_cols: tuple[int, int]
+    J: int
+    L: int
+    max_order: int
+    pre_pad: bool
+    order2: tuple[tuple[int, int], ...]
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        """Trailing shape the transform accepts: padded when ``pre_pad``."""
+        return (self.M_padded, self.N_padded) if self.pre_pad else (self.M, self.N)
+
+    @property
+    def output_shape(self) -> tuple[int, int]:
+        """Spatial shape of every coefficient: ``(M // 2**J, N // 2**J)``."""
+        return self.M_padded // 2**self.J - 2, self.N_padded // 2**self.J - 2
+
+    def level_shape(self, level: int) -> tuple[int, int]:
+        return self.M_padded // 2**level, self.N_padded // 2**level
+
+
+@pytree_dataclass
+class FilterBank2D:
+    """Fourier filters of a 2D scattering transform, ready for the jitted transform.
+
+    Leaves (float32, or float64 when ``jax_enable_x64`` was on at construction; the values are
+    kymatio's float32 filters either way):
+      psi1: per scale ``j1 = 0 .. J-1``, the ``L`` wavelets at full resolution, shape
+        ``(L, M_padded, N_padded)``.
+      psi2: per group ``(j1, j2) = plan.order2[i]``, the ``L`` wavelets of scale ``j2`` cropped to
+        resolution ``j1``, shape ``(L, M_padded // 2**j1, N_padded // 2**j1)``.
+      phi_half: per resolution ``r = 0 .. J-1``, the low-pass cropped to that resolution,
+        symmetrised (even part) and cut to the non-negative half of the last axis, shape
+        ``(M_padded // 2**r, N_padded // 2**r // 2 + 1)``: ``irfft2`` of a product with it
+        equals kymatio's ``Re(ifft2(.))`` of the product with the full filter.
+
+    Static:
+      plan: :class:`Plan2D`.
+      angles: the ``L`` orientation angles in radians (for ``meta()``).
+    """
+
+    psi1: tuple[jax.Array, ...]
+    psi2: tuple[jax.Array, ...]
+    phi_half: tuple[jax.Array, ...]
+    plan: Plan2D = static_field()
+    angles: tuple[float, ...] = static_field()
+
+
+def as_leaf(array: np.ndarray) -> jax.Array:
+    # Canonical float dtype: float64 under jax_enable_x64, float32 otherwise.
+    return jnp.asarray(array, dtype=jnp.result_type(float))
+
+
+def filter_bank_2d(J: int, M: int, N: int, L: int, max_order: int, pre_pad: bool) -> FilterBank2D:
+    """Design every filter of a 2D scattering transform (arguments already validated).
+
+    Args:
+      J: log2 of the scattering scale (``1 <= J``, ``2**J <= min(M, N)``).
+      M, N: unpadded image shape.
+      L: number of orientations.
+      max_order: 1 or 2.
+      pre_pad: whether the input arrives already padded.
+
+    Example:
+      >>> import scatterjax
+      >>> bank = scatterjax.filter_bank_2d(J=2, M=32, N=32, L=4, max_order=2, pre_pad=False)
+      >>> bank.psi1[0].shape, bank.plan.order2
+      ((4, 40, 40), ((0, 1),))
+    """
+    M_padded, N_padded = design.padded_shape(M, N, J)
+    pad_rows, pad_cols = design.padding(M, N, J)
+    order2 = tuple((j1, j2) for j1 in range(J) for j2 in range(j1 + 1, J)) if max_order == 2 else ()
+    plan = Plan2D(
+        M=M,
+        N=N,
+        M_padded=M_padded,
+        N_padded=N_padded,
+        pad_rows=pad_rows,
+        pad_cols=pad_cols,
+        J=J,
+        L=L,
+        max_order=max_order,
+        pre_pad=bool(pre_pad),
+        order2=order2,
+    )
+    wavelets = [
+        np.stack([design.wavelet_hat(M_padded, N_padded, j, l, L) for l in range(L)])
+        for j in range(J)
+    ]
+    psi1 = tuple(as_leaf(w) for w in wavelets)
+    psi2 = tuple(
+        as_leaf(np.stack([design.crop_level(w, j1) for w in wavelets[j2]])) for j1, j2 in order2
+    )
+    phi = design.lowpass_hat(M_padded, N_padded, J)
+    phi_half = tuple(as_leaf(design.symmetric_half(design.crop_level(phi, r))) for r in range(J))
+    angles = tuple(float(design.wavelet_angle(l, L)) for l in range(L))
+    return FilterBank2D(psi1=psi1, psi2=psi2, phi_half=phi_half, plan=plan, angles=angles)

@@ -1,0 +1,244 @@
+"""The pure 2D scattering transform: ``scattering2d(x, bank)``.
+
+The math is kymatio 0.3.0's (KYMATIO.md §2.2.5), organised by resolution instead of path by path.
+At level ``j`` (images of ``(M_padded, N_padded) / 2**j``) land the ``L`` first-order wavelets of
+scale ``j`` applied to the input, and the ``L`` second-order wavelets of scale ``j`` applied to
+each of the ``j L`` first-order moduli of scales ``j1 < j``. Each group is one batched
+multiply-and-fold; the first-order stack, then the second-order stack, go through one ``ifft2``,
+modulus, ``rfft2`` and low-pass (the same low-pass for both). ``J`` such steps make the whole
+transform, so the program stays small (tens of fused ops) whatever ``J`` and ``L``.
+
+Every real signal (the padded input, every modulus) is transformed with ``rfft2`` and every
+low-pass output with ``irfft2``; only the wavelet products, which are not Hermitian, take the full
+spectrum (rebuilt by symmetry from the half) and a complex ``ifft2``.
+
+Memory traffic, not arithmetic, dominates on CPUs: wavelet products are folded as soon as they are
+formed (sums of aligned blocks, real and imaginary parts apart, which XLA fuses into one loop);
+images go through in chunks (``lax.map``) of a few MB, and the second-order stacks (most of the
+work) in chunks of a few hundred KB, so each FFT's passes stay in cache. Chunking also bounds
+peak memory, whatever the batch size. On accelerators chunks are large (see ``_chunking.chunk_budget``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from .._core.chunking import map_in_chunks
+from .._core.modulus import modulus
+from .._core.validation import check_real_input
+from .bank import FilterBank2D, Plan2D
+
+# Chunk budgets, in bytes of the largest complex intermediate of one chunk. On CPU, memory
+# traffic rather than arithmetic bounds the speed, so chunks are sized to stay in cache: images go
+# through the transform a few MB at a time, and the second-order moduli (most of the work) are
+# transformed a few hundred KB at a time, which keeps each FFT's passes in L2. An accelerator
+# wants large kernels instead, so chunking there only bounds peak memory.
+_CHUNK_BYTES = 4 * 2**20
+_SECOND_ORDER_CHUNK_BYTES = 2**18
+
+
+# Folds with at most this many blocks are written as sums of aligned slices; more, as one reduction.
+_MAX_UNROLLED_BLOCKS = 16
+
+
+def _folded_product(array: jax.Array, weights: jax.Array, row_factor: int, col_factor: int):
+    """Sum over aligned blocks of ``array * weights`` (last two axes cut into ``row_factor`` x
+    ``col_factor`` blocks; broadcasting over the leading axes).
+
+    Each block's product is formed where it is summed, so XLA fuses the whole thing into one loop
+    that reads ``array`` and ``weights`` once and never materialises the full-size product. A few
+    blocks are written as aligned slices (one vectorised elementwise loop); many, as a reduction,
+    which keeps the program small.
+    """
+    rows, cols = array.shape[-2] // row_factor, array.shape[-1] // col_factor
+    if row_factor * col_factor > _MAX_UNROLLED_BLOCKS:
+        def split(a):
+            return a.reshape(a.shape[:-2] + (row_factor, rows, col_factor, cols))
+
+        return (split(array) * split(weights)).sum(axis=(-4, -2))
+    total = None
+    for a in range(row_factor):
+        for b in range(col_factor):
+            block = (..., slice(a * rows, (a + 1) * rows), slice(b * cols, (b + 1) * cols))
+            term = array[block] * weights[block]
+            total = term if total is None else total + term
+    return total
+
+
+def _block_sum(array: jax.Array, width: int, axis: int) -> jax.Array:
+    """Sum of the consecutive blocks of ``width`` along ``axis`` (whose length is a multiple)."""
+    blocks = array.shape[axis] // width
+    axis = axis % array.ndim
+    if blocks > _MAX_UNROLLED_BLOCKS:
+        shape = array.shape[:axis] + (blocks, width) + array.shape[axis + 1 :]
+        return array.reshape(shape).sum(axis=axis)
+    index = [slice(None)] * array.ndim
+    total = None
+    for i in range(blocks):
+        index[axis] = slice(i * width, (i + 1) * width)
+        block = array[tuple(index)]
+        total = block if total is None else total + block
+    return total
+
+
+def _mirror(half_part: jax.Array, n: int) -> jax.Array:
+    """Columns ``n//2 + 1 .. n - 1`` of a full spectrum part, from the half: ``P[-k0, n - k1]``."""
+    rows_mirrored = jnp.concatenate([half_part[..., :1, :], half_part[..., :0:-1, :]], axis=-2)
+    return rows_mirrored[..., 1 : n - n // 2][..., ::-1]
+
+
+def _hermitian_extend_2d(half_spectrum: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
+    """Real and imaginary parts of the full spectrum (last axis ``n``) of a real image's ``rfft2``.
+
+    ``X[k0, n - k1] = conj(X[-k0, k1])``: the missing columns are the kept ones reversed on both
+    axes (row 0 stays in place), conjugated.
+    """
+    real, imag = jnp.real(half_spectrum), jnp.imag(half_spectrum)
+    full_real = jnp.concatenate([real, _mirror(real, n)], axis=-1)
+    full_imag = jnp.concatenate([imag, -_mirror(imag, n)], axis=-1)
+    return full_real, full_imag
+
+
+def _lowpass(
+    u_half: jax.Array, phi_half: jax.Array, shape: tuple[int, int], factor: int
+) -> jax.Array:
+    """Average real images (given by their rfft2, spatial ``shape``), subsample by ``factor``,
+    drop the one-pixel border (kymatio's ``unpad``).
+
+    kymatio subsamples in the Fourier domain (mean of the aligned blocks of the spectrum, on both
+    axes), which is exactly decimation in space. The rows (a full axis of the rfft2) are folded
+    while multiplying by the filter; the columns (a half axis) are decimated after the inverse
+    transform, which costs a slightly larger ``irfft2`` but no Hermitian bookkeeping.
+    """
+    m, n = shape
+    if factor == 1:
+        rows_folded = u_half * phi_half
+    else:
+        rows_folded = _folded_product(u_half, phi_half, factor, 1) * (1.0 / factor)
+    averaged = jnp.fft.irfft2(rows_folded, s=(m // factor, n))[..., ::factor]
+    return averaged[..., 1:-1, 1:-1]
+
+
+def _wavelet_product(
+    spectrum: tuple[jax.Array, jax.Array], filters: jax.Array, factor: int
+) -> jax.Array:
+    """``D_factor(spectrum * filters)`` over the last two axes (broadcasting), complex.
+
+    ``D_factor`` is Fourier-domain subsampling: the mean of the ``factor**2`` aligned blocks, i.e.
+    the spectrum of the image decimated by ``factor`` on both axes. ``spectrum`` is given as its
+    real and imaginary parts (full, not half); ``filters`` is real.
+    """
+    real, imag = spectrum
+    if factor == 1:
+        return jax.lax.complex(real * filters, imag * filters)
+    scale = 1.0 / factor**2
+    return jax.lax.complex(
+        _folded_product(real, filters, factor, factor) * scale,
+        _folded_product(imag, filters, factor, factor) * scale,
+    )
+
+
+def _item_bytes(plan: Plan2D, itemsize: int) -> int:
+    """Largest complex intermediate of one image: its first-order wavelet products at level 0,
+    or one level's second-order wavelet products."""
+    sizes = [plan.L * plan.M_padded * plan.N_padded]
+    if plan.max_order == 2:
+        sizes += [level * plan.L**2 * math.prod(plan.level_shape(level)) for level in range(plan.J)]
+    return max(sizes) * 2 * itemsize
+
+
+def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
+    """All coefficients of a chunk of padded images ``(c, M_padded, N_padded)``, kymatio's order.
+
+    The work is organised by resolution. At level ``j`` (images of ``(M_padded, N_padded) / 2**j``)
+    land the ``L`` first-order wavelets of scale ``j`` applied to the input, and the ``L``
+    second-order wavelets of scale ``j`` applied to each first-order modulus of a scale ``j1 < j``:
+    all of them share the modulus, the ``rfft2`` and the low-pass of that level.
+    """
+    plan = bank.plan
+    dtype = images.dtype
+    J, L = plan.J, plan.L
+    count = images.shape[0]
+    x_half = jnp.fft.rfft2(images)
+    real, imag = _hermitian_extend_2d(x_half, plan.N_padded)
+    x_full = (real[:, None], imag[:, None])
+
+    order0 = _lowpass(x_half, bank.phi_half[0].astype(dtype), plan.level_shape(0), 2**J)[:, None]
+    order1, order2 = [], {}
+    u1_full = {}  # level j1 -> full spectrum of the first-order moduli, (c, L, 1, m1, n1) parts
+    for j in range(J):
+        shape, factor = plan.level_shape(j), 2 ** (J - j)
+        phi = bank.phi_half[j].astype(dtype)
+
+        def modulus_and_lowpass(spectra, shape=shape, factor=factor, phi=phi):
+            u_half = jnp.fft.rfft2(modulus(jnp.fft.ifft2(spectra)))
+            return _lowpass(u_half, phi, shape, factor), u_half
+
+        first = _wavelet_product(x_full, bank.psi1[j].astype(dtype), 2**j)  # (c, L, m, n)
+        averaged, u_half = modulus_and_lowpass(first)
+        order1.append(averaged)
+        if plan.max_order == 2 and j < J - 1:
+            real, imag = _hermitian_extend_2d(u_half, shape[1])
+            u1_full[j] = (real[:, :, None], imag[:, :, None])
+        if plan.max_order < 2 or j == 0:
+            continue
+        # Second order: the products of every first-order modulus of a scale j1 < j with the
+        # wavelets of scale j, folded to level j, as one stack of (m, n) spectra.
+        products = []
+        for j1 in range(j):
+            psi2 = bank.psi2[plan.order2.index((j1, j))].astype(dtype)
+            product = _wavelet_product(u1_full[j1], psi2, 2 ** (j - j1))  # (c, L1, L2, m, n)
+            products.append(product.reshape((count * L * L,) + shape))
+        averaged = map_in_chunks(
+            lambda spectra, f=modulus_and_lowpass: f(spectra)[0],
+            jnp.concatenate(products),
+            math.prod(shape) * 2 * dtype.itemsize,
+            _SECOND_ORDER_CHUNK_BYTES,
+        )
+        averaged = averaged.reshape((j, count, L * L) + averaged.shape[-2:])
+        for j1 in range(j):
+            order2[(j1, j)] = averaged[j1]
+    parts = [order0, *order1]
+    out_shape = order0.shape[-2:]
+    for j1 in range(J - 1 if plan.max_order == 2 else 0):
+        # kymatio's order: n1 = (j1, l1) outer, then n2 = (j2, l2).
+        blocks = [order2[(j1, j2)].reshape((count, L, L) + out_shape) for j2 in range(j1 + 1, J)]
+        parts.append(jnp.concatenate(blocks, axis=2).reshape((count, -1) + out_shape))
+    return jnp.concatenate(parts, axis=1)
+
+
+def scattering2d(x: jax.Array, bank: FilterBank2D) -> jax.Array:
+    """2D scattering transform of a batch of real images.
+
+    Args:
+      x: real float32/float64 array of shape ``(*batch, M, N)``, or ``(*batch, M_padded,
+        N_padded)`` when the bank was built with ``pre_pad=True``.
+      bank: a :class:`FilterBank2D` from :func:`filter_bank_2d` (or ``Scattering2D.bank``).
+
+    Returns:
+      array of shape ``(*batch, C, M // 2**J, N // 2**J)`` in the input's precision, channels in
+      kymatio's order: order 0; order 1 by ``n1 = j1 L + l1``; order 2 by ``(n1, n2)`` with
+      ``j2 > j1``. ``C = 1 + J L (+ L**2 J (J - 1) / 2 with max_order=2)``.
+
+    Example:
+      >>> import jax, scatterjax
+      >>> S = scatterjax.Scattering2D(J=2, shape=(32, 32), L=4)
+      >>> jax.jit(scatterjax.scattering2d)(jax.numpy.ones((3, 32, 32)), S.bank).shape
+      (3, 25, 8, 8)
+    """
+    plan: Plan2D = bank.plan
+    what = "x (padded, since the bank has pre_pad=True)" if plan.pre_pad else "x"
+    x = check_real_input(x, plan.input_shape, what=what)
+    bank = jax.tree_util.tree_map(jax.lax.stop_gradient, bank)  # the filters are frozen
+    batch_shape = x.shape[:-2]
+    images = x.reshape((-1, *plan.input_shape))
+    if not plan.pre_pad:
+        images = jnp.pad(images, ((0, 0), plan.pad_rows, plan.pad_cols), mode="reflect")
+    item_bytes = _item_bytes(plan, images.dtype.itemsize)
+    out = map_in_chunks(
+        lambda chunk: _transform_chunk(chunk, bank), images, item_bytes, _CHUNK_BYTES
+    )
+    return out.reshape(batch_shape + out.shape[1:])

@@ -1,0 +1,72 @@
+"""1D filter design against kymatio 0.3.0: parameters, filters, levels, padding, crop indices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import kymatio
+
+from scatterjax._scattering1d import design as design
+
+CONFIGS = [(1, 1, 100), (3, 16, 64), (4, (8, 2), 777), (6, 16, 512), (8, 8, 4096), (10, 8, 65536),
+           (12, (16, 4), 4097), (5, (12, 2), 3000), (2, 16, 300)]
+
+
+def _kymatio_1d(J, Q, N, T=None):
+    return kymatio().numpy.Scattering1D(J=J, shape=N, Q=Q, T=T)
+
+
+@pytest.mark.parametrize("J,Q,N", CONFIGS)
+def test_wavelet_params_match_kymatio_exactly(J, Q, N):
+    reference = _kymatio_1d(J, Q, N)
+    Q1, Q2 = (Q, 1) if isinstance(Q, int) else Q
+    for q, psis in ((Q1, reference.psi1_f), (Q2, reference.psi2_f)):
+        ours = design.wavelet_params(J, q)
+        assert list(ours.xi) == [p["xi"] for p in psis]
+        assert list(ours.sigma) == [p["sigma"] for p in psis]
+        assert list(ours.j) == [p["j"] for p in psis]
+
+
+@pytest.mark.parametrize("J,Q,N", CONFIGS)
+def test_filters_and_levels_match_kymatio(J, Q, N):
+    reference = _kymatio_1d(J, Q, N)
+    length = reference._N_padded
+    for psi in reference.psi1_f + reference.psi2_f:
+        ours = design.morlet_filter(length, psi["xi"], psi["sigma"])
+        for level, expected in enumerate(psi["levels"]):
+            np.testing.assert_allclose(design.period_average(ours, level), expected, rtol=0,
+                                       atol=1e-15)
+    phi = design.gaussian_filter(length, reference.phi_f["sigma"])
+    for level, expected in enumerate(reference.phi_f["levels"]):
+        np.testing.assert_allclose(design.period_average(phi, level), expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("N,T", [(100, 2), (777, 8), (777, 100), (1000, 32), (3000, 3000),
+                                 (4096, 256), (5000, 1), (65536, 65536), (513, 512)])
+def test_padding_and_crop_indices_match_kymatio(N, T):
+    J = max(1, min(int(np.log2(T)) if T > 1 else 1, int(np.log2(N))))
+    reference = _kymatio_1d(J, 1, N, T)
+    support = design.temporal_support(N, T)
+    padded = 2 ** design.padded_length_log2(N, support)
+    assert padded == reference._N_padded
+    pad_left = (padded - N) // 2
+    assert pad_left == reference.pad_left
+    assert padded - N - pad_left == reference.pad_right
+    starts, ends = design.crop_indices(pad_left, N, max(reference.log2_T, J))
+    assert starts == tuple(reference.ind_start[k] for k in range(len(starts)))
+    assert ends == tuple(reference.ind_end[k] for k in range(len(ends)))
+
+
+def test_filter_properties():
+    """Kymatio's own filter unit tests, on our design: zero mean, decay, peak, symmetric phi."""
+    length = 2048
+    params = design.wavelet_params(8, 8)
+    for xi, sigma in zip(params.xi, params.sigma):
+        psi = design.morlet_filter(length, xi, sigma)
+        assert abs(psi[0]) < 1e-12
+        peak = np.argmax(psi[: length // 2]) / length
+        assert abs(peak - xi) <= 0.01 * xi + 1.0 / length
+    phi = design.gaussian_filter(length, 0.1 / 32)
+    np.testing.assert_allclose(phi[1:], phi[1:][::-1], atol=1e-7)
+    time_phi = np.abs(np.fft.ifft(phi))
+    assert time_phi[length // 2] / time_phi.max() < 1e-3
