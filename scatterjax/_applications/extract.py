@@ -1,35 +1,51 @@
 """``scatterjax extract``: files on disk -> one ``.npy`` of scattering features, resumable.
 
 Inputs are ``.npy``/``.npz`` arrays, ``.wav``/``.flac`` audio (cut into frames of ``--frame-length``
-samples every ``--hop``) and image files (2D). Each *item* is one signal (1D), image (2D) or volume
-(3D): a file holding an array of shape ``(..., *shape)`` gives one item per leading index (times the
-frames, when framing). The output ``OUT.npy`` has shape ``(items, *per_item_output)`` (for 1D
-``(items, channels, time)``), written through a memory map, and ``OUT.json`` (the sidecar) holds:
+samples every ``--hop``) and image files (2D). Each *item* is one signal (1D, JTFS), image (2D) or
+volume (3D): a file holding an array of shape ``(..., *shape)`` gives one item per leading index
+(times the frames, when framing). Folders are searched recursively, following symbolic links (a
+folder reached twice is read once, and a note says so). The output ``OUT.npy`` (float32) has shape
+``(items, *per_item_output)`` (for 1D ``(items, channels, time)``); ``OUT.json`` (the sidecar) holds:
 
 - ``config``: every setting that decides the numbers, and the input files (path, size, mtime);
 - ``meta``: the transform's ``meta()``, arrays as lists (NaN as ``null``);
-- ``files``: for each used file, ``path``, ``first_item``, ``items``, ``signals`` and ``frames``
-  (items of a file are contiguous, signal-major: item ``first_item + s * frames + f`` is frame
-  ``f``, starting at sample ``f * hop``, of signal ``s``), plus ``sample_rate`` for audio;
-  :func:`item_index` turns this into an ``(items, 3)`` table ``[file, signal, frame]``;
+- ``files``: for each used file, ``path``, ``sha256`` (of its bytes), ``first_item``, ``items``,
+  ``signals`` and ``frames`` (items of a file are contiguous, signal-major: item
+  ``first_item + s * frames + f`` is frame ``f``, starting at sample ``f * hop``, of signal ``s``),
+  plus ``sample_rate`` for audio; :func:`item_index` turns this into an ``(items, 3)`` table
+  ``[file, signal, frame]``;
 - ``skipped``: files refused with ``--skip-bad``, and why;
-- ``progress``: ``items_done`` and ``complete``.
+- ``progress``: ``items_done``, ``complete`` and ``crc32``, the CRC-32 of each finished batch of
+  ``batch_size`` rows as stored.
 
-After each batch the memory map is flushed, then the sidecar is replaced atomically (temporary file +
-``os.replace``), so an interrupted run (Ctrl-C, kill, power loss) restarts from its last finished
-batch when the same command is run again, and ends with a file byte-identical to an uninterrupted
-run. Running a different configuration against an existing output is refused (``--overwrite``
-starts afresh). Bad input (unreadable file, wrong length or sample rate, NaN or Inf, empty folder)
-stops with a message naming the file (exit code 2), or with ``--skip-bad`` is listed in the sidecar.
+Safety. One extraction at a time per output: an exclusive ``flock`` on ``OUT.npy.lock``; a second
+one exits naming the holder (pid, host, start time). The output is created at its full size with
+its blocks reserved (``posix_fallocate``, else written zeros) after checking the free space, and
+rows are written with ``pwrite`` (no memory map: a full disk is a message, never a SIGBUS). After
+each batch the rows are synced, then the sidecar is replaced atomically (temporary file +
+``os.replace``), so an interrupted run (Ctrl-C, kill, power loss, full disk) restarts from its last
+finished batch when the same command is run again, and ends with a file byte-identical to an
+uninterrupted run. A resume first checks the output's header and size and the checksums of its last
+finished batches; rows that fail (a truncated or damaged file) are recomputed. An input that changed
+since the run started (size, mtime, or the SHA-256 of its bytes when it is read again) is refused
+rather than mixed in. A different configuration against an existing output is refused
+(``--overwrite`` starts afresh).
+
+Bad input (unreadable file, wrong length or sample rate, NaN or Inf, float64 values beyond float32's
+range, empty folder) stops with a message naming the file, or with ``--skip-bad`` is listed in the
+sidecar. Exit codes: 0 done, 2 bad input or arguments, 74 an operating-system error (full disk,
+unwritable output, ...), 75 the output is locked by another run, 130 interrupted.
 
 Example::
 
     scatterjax extract sounds/ --dim 1 --J 10 --Q 8 --frame-length 65536 --hop 32768 --out feats.npy
+    scatterjax extract sounds/ --dim jtfs --J 8 --J-fr 3 --Q 8 --frame-length 16384 --out jtfs.npy
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import os
@@ -40,11 +56,38 @@ from pathlib import Path
 
 import numpy as np
 
-from . import io as signal_io
+from . import io as files_io
+from .io import BadInput
+from .progress import progress_bar
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 EXIT_BAD_INPUT = 2
+EXIT_OS_ERROR = 74  # sysexits.h EX_IOERR
+EXIT_LOCKED = 75  # sysexits.h EX_TEMPFAIL: try again later
 EXIT_INTERRUPTED = 130
+VERIFY_LAST_BATCHES = 4  # batches re-checked on resume before trusting the rest
+
+_ITEM_RANK = {"1": 1, "2": 2, "3": 3, "jtfs": 1}
+# Which --dim each transform option applies to: giving one to another transform is an error, not a no-op.
+_OPTION_DIMS = {
+    "Q": ("1", "jtfs"),
+    "T": ("1", "jtfs"),
+    "stride": ("1", "jtfs"),
+    "oversampling": ("1",),
+    "levels": ("1",),
+    "max_order": ("1", "2", "3"),
+    "L": ("2", "3"),
+    "pre_pad": ("2",),
+    "sigma_0": ("3",),
+    "integral_powers": ("3",),
+    "J_fr": ("jtfs",),
+    "Q_fr": ("jtfs",),
+    "F": ("jtfs",),
+    "stride_fr": ("jtfs",),
+    "format": ("jtfs",),
+    "frame_length": ("1", "jtfs"),
+    "hop": ("1", "jtfs"),
+}
 
 
 class ExtractError(Exception):
@@ -66,8 +109,13 @@ def _floats(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"expected numbers separated by commas; got {text!r}") from error
 
 
-def _number(text: str) -> int | float:
-    value = float(text)
+def _scale(text: str) -> int | float | str:
+    if text == "global":
+        return text
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected a number or 'global'; got {text!r}") from error
     return int(value) if value.is_integer() else value
 
 
@@ -75,24 +123,38 @@ def build_parser(prog: str = "scatterjax extract") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Compute scattering features of files (.npy/.npz, .wav/.flac, images) into one .npy.",
-        epilog="Rerun the same command to resume an interrupted extraction.",
+        epilog="Rerun the same command to resume an interrupted extraction. Exit codes: 0 done, 2 bad input, "
+        "74 system error (disk full, unwritable output), 75 output locked by another run, 130 interrupted.",
     )
-    parser.add_argument("inputs", nargs="+", help="input files and folders (folders are searched recursively)")
+    parser.add_argument("inputs", nargs="+", help="input files and folders (searched recursively, links followed)")
     parser.add_argument("--out", required=True, help="output .npy path (the sidecar is the same path with .json)")
     group = parser.add_argument_group("transform (the constructor's arguments)")
-    group.add_argument("--dim", type=int, choices=(1, 2, 3), default=1, help="1D, 2D or 3D scattering (default 1)")
+    group.add_argument(
+        "--dim",
+        choices=tuple(_ITEM_RANK),
+        default="1",
+        help="1: Scattering1D, 2: Scattering2D, 3: HarmonicScattering3D, jtfs: TimeFrequencyScattering (default 1)",
+    )
     group.add_argument("--J", type=int, required=True, help="log2 of the largest scale")
     group.add_argument("--shape", type=_ints, help="item shape, e.g. 65536 or 256,256 (default: from the inputs)")
-    group.add_argument("--Q", type=_ints, default=(1,), help="1D: wavelets per octave, Q or Q1,Q2 (default 1)")
-    group.add_argument("--T", type=_number, help="1D: averaging scale in samples (default 2**J)")
-    group.add_argument("--max-order", type=int, default=2, help="1 or 2 (default 2)")
-    group.add_argument("--oversampling", type=int, default=0, help="1D: oversampling (default 0)")
+    group.add_argument("--Q", type=_ints, help="1D/jtfs: wavelets per octave, Q or Q1,Q2 (default 1)")
+    group.add_argument("--T", type=_scale, help="1D/jtfs: time averaging in samples, 0 or 'global' (default 2**J)")
+    group.add_argument("--stride", type=int, help="1D/jtfs: time stride of the output, a power of two")
+    group.add_argument("--max-order", type=int, help="1D/2D/3D: 1 or 2 (default 2)")
+    group.add_argument("--oversampling", type=int, help="1D: oversampling (default 0)")
+    group.add_argument("--levels", choices=("mean", "sum"), help="1D: 'mean' (kymatio 0.3.0, default) or 'sum'")
     group.add_argument("--L", type=int, help="2D: orientations (default 8); 3D: degree (default 3)")
-    group.add_argument("--sigma-0", type=float, default=1.0, help="3D: width of the mother wavelet (default 1)")
-    group.add_argument("--integral-powers", type=_floats, default=(0.5, 1.0, 2.0), help="3D (default 0.5,1,2)")
+    group.add_argument("--pre-pad", action="store_const", const=True, help="2D: the input is already padded")
+    group.add_argument("--sigma-0", type=float, help="3D: width of the mother wavelet (default 1)")
+    group.add_argument("--integral-powers", type=_floats, help="3D (default 0.5,1,2)")
+    group.add_argument("--J-fr", type=int, help="jtfs: log2 of the largest scale along log-frequency (required)")
+    group.add_argument("--Q-fr", type=int, help="jtfs: wavelets per octave along log-frequency (default 1)")
+    group.add_argument("--F", type=_scale, help="jtfs: frequency averaging, 0 or 'global' (default 2**J_fr)")
+    group.add_argument("--stride-fr", type=int, help="jtfs: frequency stride, a power of two")
+    group.add_argument("--format", choices=("time", "joint"), help="jtfs: 'time' (default) or 'joint'")
     group = parser.add_argument_group("inputs")
-    group.add_argument("--frame-length", type=int, help="1D: cut signals into frames of this many samples")
-    group.add_argument("--hop", type=int, help="1D: samples between frame starts (default: the frame length)")
+    group.add_argument("--frame-length", type=int, help="1D/jtfs: cut signals into frames of this many samples")
+    group.add_argument("--hop", type=int, help="1D/jtfs: samples between frame starts (default: the frame length)")
     group.add_argument("--sample-rate", type=int, help="audio: required sample rate (default: the first file's)")
     group.add_argument("--npz-key", help=".npz: which array to use when a file holds several")
     group.add_argument(
@@ -107,17 +169,36 @@ def build_parser(prog: str = "scatterjax extract") -> argparse.ArgumentParser:
 
 
 def main(argv=None, prog: str = "scatterjax extract") -> int:
-    """Run the extractor with command-line arguments ``argv``; returns the exit code."""
+    """Run the extractor with command-line arguments ``argv``; returns the exit code (see the module)."""
     args = build_parser(prog).parse_args(argv)
     try:
-        extract(args)
-    except (ExtractError, signal_io.BadInput) as error:
+        extract(args, notes=lambda line: print(f"{prog}: note: {line}", file=sys.stderr))
+    except (ExtractError, BadInput) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except files_io.OutputLocked as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return EXIT_LOCKED
+    except OSError as error:
+        print(f"{prog}: error: {describe_os_error(error)}", file=sys.stderr)
+        return EXIT_OS_ERROR
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted; rerun the same command to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for an ``OSError``: the file, the system's words, and what to do when that is clear."""
+    where = f"{error.filename}: " if error.filename else ""
+    text = f"{where}{error.strerror or error}"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"{text} (disk full; free some space and rerun the same command to resume)"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{text} (cannot write there; choose another --out)"
+    if error.errno in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST):
+        return f"{text} (check --out)"
+    return text
 
 
 # --- configuration -----------------------------------------------------------------------------
@@ -131,45 +212,79 @@ def _check_args(args) -> None:
     positive("frame-length", args.frame_length)
     positive("hop", args.hop)
     positive("sample-rate", args.sample_rate)
-    if args.dim != 1 and (args.frame_length is not None or args.hop is not None):
-        raise ExtractError("--frame-length and --hop apply to 1D (--dim 1) only.")
+    for option, dims in _OPTION_DIMS.items():
+        if getattr(args, option) is not None and args.dim not in dims:
+            flag = "--" + option.replace("_", "-")
+            raise ExtractError(f"{flag} applies to --dim {' and '.join(dims)} only; got --dim {args.dim}.")
+    if args.dim == "jtfs" and args.J_fr is None:
+        raise ExtractError("--dim jtfs needs --J-fr (log2 of the largest scale along log-frequency).")
     if args.hop is not None and args.frame_length is None:
         raise ExtractError("--hop needs --frame-length.")
-    if args.shape is not None and len(args.shape) != args.dim:
-        raise ExtractError(f"--shape must have {args.dim} number(s) for --dim {args.dim}; got {args.shape}.")
+    rank = _ITEM_RANK[args.dim]
+    if args.shape is not None and len(args.shape) != rank:
+        raise ExtractError(f"--shape must have {rank} number(s) for --dim {args.dim}; got {args.shape}.")
     if args.frame_length is not None and args.shape is not None and args.shape != (args.frame_length,):
         raise ExtractError(f"--shape {args.shape} contradicts --frame-length {args.frame_length}; give one of them.")
-    if len(args.Q) not in (1, 2):
+    if args.Q is not None and len(args.Q) not in (1, 2):
         raise ExtractError(f"--Q must be Q or Q1,Q2; got {args.Q}.")
 
 
+def _default(value, default):
+    return default if value is None else value
+
+
 def _transform_settings(args) -> dict:
-    if args.dim == 1:
+    """The constructor's keyword arguments (lists for tuples) and ``class``, for ``config['transform']``."""
+    if args.dim == "1":
         return {
             "class": "Scattering1D",
             "J": args.J,
-            "Q": list(args.Q),
+            "Q": list(_default(args.Q, (1,))),
             "T": args.T,
-            "max_order": args.max_order,
-            "oversampling": args.oversampling,
+            "max_order": _default(args.max_order, 2),
+            "oversampling": _default(args.oversampling, 0),
+            "stride": args.stride,
+            "levels": _default(args.levels, "mean"),
         }
-    if args.dim == 2:
-        return {"class": "Scattering2D", "J": args.J, "L": 8 if args.L is None else args.L, "max_order": args.max_order}
+    if args.dim == "2":
+        return {
+            "class": "Scattering2D",
+            "J": args.J,
+            "L": _default(args.L, 8),
+            "max_order": _default(args.max_order, 2),
+            "pre_pad": _default(args.pre_pad, False),
+        }
+    if args.dim == "3":
+        return {
+            "class": "HarmonicScattering3D",
+            "J": args.J,
+            "L": _default(args.L, 3),
+            "sigma_0": _default(args.sigma_0, 1.0),
+            "max_order": _default(args.max_order, 2),
+            "integral_powers": list(_default(args.integral_powers, (0.5, 1.0, 2.0))),
+        }
     return {
-        "class": "HarmonicScattering3D",
+        "class": "TimeFrequencyScattering",
         "J": args.J,
-        "L": 3 if args.L is None else args.L,
-        "sigma_0": args.sigma_0,
-        "max_order": args.max_order,
-        "integral_powers": list(args.integral_powers),
+        "J_fr": args.J_fr,
+        "Q": list(_default(args.Q, (1,))),
+        "T": args.T,
+        "stride": args.stride,
+        "Q_fr": _default(args.Q_fr, 1),
+        "F": args.F,
+        "stride_fr": args.stride_fr,
+        "format": _default(args.format, "time"),
     }
 
 
 def _configuration(args, files: list[Path], devices: int) -> dict:
     inputs = []
     for path in files:
-        stat = path.stat()
-        inputs.append({"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+        try:
+            stat = path.stat()
+            inputs.append({"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+        except OSError:  # a broken link: recorded as missing, refused (or skipped) by the scan
+            inputs.append({"path": str(path), "size": None, "mtime_ns": None})
     return {
         "format": FORMAT_VERSION,
         "dim": args.dim,
@@ -189,74 +304,84 @@ def _configuration(args, files: list[Path], devices: int) -> dict:
 
 def build_transform(settings: dict, shape: tuple[int, ...]):
     """The scatterjax transform described by ``config['transform']`` for items of ``shape``."""
-    kwargs = {key: value for key, value in settings.items() if key != "class"}
+    import scatterjax
+
+    kwargs = {key: tuple(value) if isinstance(value, list) else value for key, value in settings.items()}
+    transform_class = getattr(scatterjax, kwargs.pop("class"))
     try:
-        if settings["class"] == "Scattering1D":
-            from .._scattering1d.frontend import Scattering1D
-
-            kwargs["Q"] = tuple(kwargs["Q"])
-            return Scattering1D(shape=shape, **kwargs)
-        if settings["class"] == "Scattering2D":
-            from .._scattering2d.frontend import Scattering2D
-
-            return Scattering2D(shape=shape, **kwargs)
-        from .._harmonic3d.frontend import HarmonicScattering3D
-
-        kwargs["integral_powers"] = tuple(kwargs["integral_powers"])
-        return HarmonicScattering3D(shape=shape, **kwargs)
+        return transform_class(shape=shape, **kwargs)
     except (ValueError, TypeError) as error:
         raise ExtractError(f"invalid transform settings for items of shape {shape}: {error}") from error
 
 
 # --- scanning the inputs -----------------------------------------------------------------------
+def _check_values(path: Path, data: np.ndarray) -> None:
+    """Refuse NaN, Inf and values that become Inf in float32 (the features are float32)."""
+    finite = np.isfinite(data)
+    if not finite.all():
+        nan, inf = int(np.isnan(data).sum()), int(np.isinf(data).sum())
+        first = np.unravel_index(int(np.argmin(finite.reshape(-1))), data.shape)
+        raise BadInput(path, f"contains {nan} NaN and {inf} Inf value(s) (first at index {first})")
+    if data.dtype.itemsize > 4:
+        with np.errstate(over="ignore"):
+            overflow = np.isinf(data.astype(np.float32))
+        if overflow.any():
+            first = np.unravel_index(int(np.argmax(overflow.reshape(-1))), data.shape)
+            raise BadInput(
+                path,
+                f"has {int(overflow.sum())} value(s) beyond float32's range (+-3.4e38), e.g. {data[first]!r} at index "
+                f"{first}; the features are float32: rescale the data",
+            )
+
+
 def _scan(config: dict, files: list[Path]) -> tuple[list[dict], list[dict], tuple[int, ...]]:
     """Read and check every file; returns (used files table, skipped files, item shape)."""
-    dim = config["dim"]
+    rank = _ITEM_RANK[config["dim"]]
     frame_length, hop = config["frame_length"], config["hop"]
     shape = tuple(config["shape"]) if config["shape"] is not None else None
     if frame_length is not None:
         shape = (frame_length,)
     sample_rate = config["sample_rate"]
+    recorded = {entry["path"]: entry for entry in config["inputs"]}
     table: list[dict] = []
     skipped: list[dict] = []
     first_item = 0
     for path in files:
         try:
-            data, rate = signal_io.read(path, npz_key=config["npz_key"])
+            contents = files_io.load(path, npz_key=config["npz_key"])
+            _check_unchanged(path, contents, recorded[str(path)], None)
+            data, rate = contents.data, contents.sample_rate
             if rate is not None:
                 if sample_rate is None:
                     sample_rate = rate
                 elif rate != sample_rate:
-                    raise signal_io.BadInput(path, f"sample rate {rate} Hz differs from {sample_rate} Hz (see --sample-rate)")
-            if data.ndim < dim:
-                raise signal_io.BadInput(path, f"has shape {data.shape}; a {dim}D item needs at least {dim} dimension(s)")
-            item_shape = tuple(data.shape[data.ndim - dim :])
+                    raise BadInput(path, f"sample rate {rate} Hz differs from {sample_rate} Hz (see --sample-rate)")
+            if data.ndim < rank:
+                raise BadInput(path, f"has shape {data.shape}; a {rank}D item needs at least {rank} dimension(s)")
+            item_shape = tuple(data.shape[data.ndim - rank :])
             if frame_length is not None:
                 length = item_shape[0]
                 if length < frame_length:
-                    raise signal_io.BadInput(path, f"length {length} is shorter than the frame length {frame_length}")
+                    raise BadInput(path, f"length {length} is shorter than the frame length {frame_length}")
                 frames = 1 + (length - frame_length) // hop
             else:
                 if shape is None:
                     shape = item_shape
                 if item_shape != shape:
-                    what = "length" if dim == 1 else "shape"
-                    raise signal_io.BadInput(path, f"{what} {item_shape} does not match the expected {shape} (see --shape)")
+                    what = "length" if rank == 1 else "shape"
+                    raise BadInput(path, f"{what} {item_shape} does not match the expected {shape} (see --shape)")
                 frames = 1
-            signals = math.prod(data.shape[: data.ndim - dim])
+            signals = math.prod(data.shape[: data.ndim - rank])
             if signals * frames == 0:
-                raise signal_io.BadInput(path, f"holds no item (shape {data.shape})")
-            finite = np.isfinite(data)
-            if not finite.all():
-                nan, inf = int(np.isnan(data).sum()), int(np.isinf(data).sum())
-                first = np.unravel_index(int(np.argmin(finite.reshape(-1))), data.shape)
-                raise signal_io.BadInput(path, f"contains {nan} NaN and {inf} Inf value(s) (first at index {first})")
-        except signal_io.BadInput as error:
+                raise BadInput(path, f"holds no item (shape {data.shape})")
+            _check_values(path, data)
+        except BadInput as error:
             if not config["skip_bad"]:
                 raise
             skipped.append({"path": str(path), "problem": error.problem})
             continue
-        entry = {"path": str(path), "first_item": first_item, "items": signals * frames, "signals": signals}
+        entry = {"path": str(path), "sha256": contents.sha256, "first_item": first_item, "items": signals * frames}
+        entry["signals"] = signals
         entry["frames"] = frames
         if rate is not None:
             entry["sample_rate"] = rate
@@ -265,6 +390,23 @@ def _scan(config: dict, files: list[Path]) -> tuple[list[dict], list[dict], tupl
     if not table:
         raise ExtractError(f"no usable input: all {len(files)} file(s) were skipped ({skipped[:3]}...)")
     return table, skipped, shape
+
+
+class InputChanged(ExtractError):
+    """An input file differs from the one recorded when the extraction started."""
+
+
+def _check_unchanged(path, contents: files_io.FileContents, recorded: dict, sha256: str | None) -> None:
+    found = {"size": contents.size, "mtime_ns": contents.mtime_ns}
+    expected = {"size": recorded["size"], "mtime_ns": recorded["mtime_ns"]}
+    if sha256 is not None:
+        found["sha256"], expected["sha256"] = contents.sha256, sha256
+    differences = [f"{key} {expected[key]} -> {found[key]}" for key in expected if expected[key] != found[key]]
+    if differences:
+        raise InputChanged(
+            f"{path} changed since this extraction started ({'; '.join(differences)}); its rows would mix two versions "
+            "of the file. Restore it and rerun the same command, or pass --overwrite to start afresh."
+        )
 
 
 def item_index(sidecar: dict) -> np.ndarray:
@@ -277,20 +419,31 @@ def item_index(sidecar: dict) -> np.ndarray:
 
 
 class _ItemReader:
-    """Loads rows ``[start, stop)`` of the output's items from the files, keeping the last file open."""
+    """Loads rows ``[start, stop)`` of the output's items from the files, keeping the last file open.
+
+    Every file is read again here, so its size, mtime and SHA-256 are checked against the sidecar:
+    a file rewritten since the scan (even with same-shape content) raises :class:`InputChanged`.
+    """
 
     def __init__(self, table: list[dict], config: dict, shape: tuple[int, ...]):
         self.table = table
         self.firsts = [entry["first_item"] for entry in table]
         self.config = config
+        self.recorded = {entry["path"]: entry for entry in config["inputs"]}
         self.shape = shape
         self.cached: tuple[int, np.ndarray] | None = None
 
     def _signals(self, number: int) -> np.ndarray:
         if self.cached is None or self.cached[0] != number:
-            data, _ = signal_io.read(self.table[number]["path"], npz_key=self.config["npz_key"])
-            dim = self.config["dim"]
-            self.cached = (number, np.asarray(data).reshape((-1,) + tuple(data.shape[data.ndim - dim :])))
+            entry = self.table[number]
+            try:
+                contents = files_io.load(entry["path"], npz_key=self.config["npz_key"])
+            except BadInput as error:
+                raise InputChanged(f"{error} (it was readable when this extraction started)") from error
+            _check_unchanged(entry["path"], contents, self.recorded[entry["path"]], entry["sha256"])
+            data = contents.data
+            rank = _ITEM_RANK[self.config["dim"]]
+            self.cached = (number, np.asarray(data).reshape((-1,) + tuple(data.shape[data.ndim - rank :])))
         return self.cached[1]
 
     def read(self, start: int, stop: int) -> np.ndarray:
@@ -313,6 +466,10 @@ def sidecar_path(out: Path) -> Path:
     return out.with_suffix(".json")
 
 
+def lock_path(out: Path) -> Path:
+    return out.with_name(out.name + ".lock")
+
+
 def _jsonable(value):
     if isinstance(value, np.ndarray):
         return _jsonable(value.tolist())
@@ -327,14 +484,20 @@ def _jsonable(value):
     return value
 
 
-def _write_json_atomic(path: Path, content: dict | str) -> None:
+def write_json_atomic(path: Path, content: dict | str) -> None:
+    """Replace ``path`` by ``content`` all at once (temporary + fsync + rename); no temporary is left on error."""
     text = content if isinstance(content, str) else json.dumps(content, indent=1)
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(temporary, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    temporary = files_io.temporary_path(path)
+    try:
+        with open(temporary, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    files_io.fsync_folder(path.parent)
 
 
 def _differences(old: dict, new: dict) -> list[str]:
@@ -348,86 +511,97 @@ def _differences(old: dict, new: dict) -> list[str]:
             added = sorted(set(new_paths) - set(old_paths))
             removed = sorted(set(old_paths) - set(new_paths))
             modified = sorted(p for p in set(old_paths) & set(new_paths) if old_paths[p] != new_paths[p])
-            lines.append(f"inputs (added {added[:3]}, removed {removed[:3]}, modified {modified[:3]})")
+            lines.append(
+                f"inputs changed since the run started (added {added[:3]}, removed {removed[:3]}, "
+                f"modified (size or mtime) {modified[:3]})"
+            )
         else:
             lines.append(f"{key}: {old.get(key)!r} -> {new.get(key)!r}")
     return lines
 
 
-# --- progress ----------------------------------------------------------------------------------
-class _Progress:
-    """tqdm when installed, else a one-line bar; silent when stderr is not a terminal or ``quiet``."""
+# --- resuming ----------------------------------------------------------------------------------
+def _verified_progress(rows: files_io.NpyRows, checksums: list[int], batch_size: int, note) -> int:
+    """Rows known good: finished batches that are present and whose CRC-32 matches the sidecar.
 
-    def __init__(self, total: int, done: int, quiet: bool):
-        self.enabled = not quiet and sys.stderr.isatty()
-        self.total, self.done, self.start, self.start_done = total, done, time.monotonic(), done
-        self.bar = None
-        if self.enabled:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                tqdm = None
-            if tqdm is not None:
-                self.bar = tqdm(total=total, initial=done, unit="item", dynamic_ncols=True, smoothing=0.1)
+    Checks the last :data:`VERIFY_LAST_BATCHES` finished batches (where a crash or a truncation
+    shows); if one fails, every batch, to find the first bad one. Returns the row to resume from.
+    """
+    total = rows.shape[0]
 
-    def update(self, count: int) -> None:
-        self.done += count
-        if not self.enabled:
-            return
-        if self.bar is not None:
-            self.bar.update(count)
-            return
-        elapsed = max(time.monotonic() - self.start, 1e-9)
-        rate = (self.done - self.start_done) / elapsed
-        eta = (self.total - self.done) / rate if rate > 0 else float("inf")
-        width = 30
-        filled = int(width * self.done / self.total)
-        eta_text = f"{eta:.0f}s" if math.isfinite(eta) else "?"
-        line = f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {rate:.1f} items/s ETA {eta_text}"
-        sys.stderr.write(line)
-        sys.stderr.flush()
+    def good(batch: int) -> bool:
+        start = batch * batch_size
+        return rows.checksum(start, min(start + batch_size, total)) == checksums[batch]
 
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        elif self.enabled:
-            sys.stderr.write("\n")
+    finished = len(checksums)
+    recent = range(max(0, finished - VERIFY_LAST_BATCHES), finished)
+    if all(good(batch) for batch in recent):
+        return min(finished * batch_size, total)
+    first_bad = next(batch for batch in range(finished) if not good(batch))
+    resume = first_bad * batch_size
+    if rows.size < rows.expected_size:
+        note(
+            f"{rows.path} is truncated ({rows.size} of {rows.expected_size} bytes); recomputing rows {resume} to "
+            f"{total} instead of resuming at row {min(finished * batch_size, total)}"
+        )
+    else:
+        note(f"{rows.path}: rows from {resume} do not match their recorded checksums; recomputing them")
+    return resume
 
 
 # --- the extraction ----------------------------------------------------------------------------
-def extract(args) -> Path:
-    """Run one extraction (``args`` from :func:`build_parser`); returns the output path."""
-    _check_args(args)
-    import jax
+def extract(args, notes=None) -> Path:
+    """Run one extraction (``args`` from :func:`build_parser`); returns the output path.
 
-    from .._core.sharding import make_batch_mesh, replicate, shard_batch, sharded_apply
+    ``notes`` receives one-line remarks (links searched once, rows recomputed); default: ignored.
+    Raises :class:`ExtractError`/``BadInput`` (bad arguments or input), ``OutputLocked`` (another
+    run holds the output) and ``OSError`` (full disk, unwritable output): see :func:`main`.
+    """
+    note = notes if notes is not None else (lambda line: None)
+    _check_args(args)
+    out = Path(args.out)
+    if out.suffix != ".npy":
+        raise ExtractError(f"--out must end with .npy; got {str(out)!r}.")
+    import jax
 
     local_devices = jax.local_devices()
     devices = len(local_devices) if args.devices is None else args.devices
     if devices > len(local_devices):
         raise ExtractError(f"--devices {devices} asks for more devices than the {len(local_devices)} available.")
-    files = signal_io.list_inputs(args.inputs)
-    out = Path(args.out)
-    if out.suffix != ".npy":
-        raise ExtractError(f"--out must end with .npy; got {str(out)!r}.")
-    side = sidecar_path(out)
+    listing_notes: list[str] = []
+    files = files_io.list_inputs(args.inputs, listing_notes)
+    for line in listing_notes:
+        note(line)
+    own = {out.resolve(), sidecar_path(out).resolve()}
+    files = [path for path in files if path.resolve() not in own]  # --out inside an input folder
+    if not files:
+        raise ExtractError(f"no input file besides the output {out}.")
     out.parent.mkdir(parents=True, exist_ok=True)
-    config = _configuration(args, files, devices)
+    with files_io.OutputLock(lock_path(out)):
+        files_io.remove_stale_temporaries(out)
+        files_io.remove_stale_temporaries(sidecar_path(out))
+        return _extract_locked(args, out, files, devices, local_devices[:devices], note)
 
+
+def _extract_locked(args, out: Path, files: list[Path], devices: int, local_devices, note) -> Path:
+    import jax
+
+    side = sidecar_path(out)
+    config = _configuration(args, files, devices)
     sidecar = None
     if args.overwrite:
         for path in (out, side):
-            if path.exists():
-                path.unlink()
+            path.unlink(missing_ok=True)
     elif side.exists():
         try:
             sidecar = json.loads(side.read_text())
-        except (OSError, ValueError) as error:
+        except ValueError as error:
             raise ExtractError(
                 f"{side}: existing sidecar is unreadable ({error}); use --overwrite to start afresh."
             ) from error
-        if sidecar.get("config") != config:
-            changes = "; ".join(_differences(sidecar.get("config", {}), config))
+        if not isinstance(sidecar, dict) or sidecar.get("config") != config:
+            old = sidecar.get("config", {}) if isinstance(sidecar, dict) else {}
+            changes = "; ".join(_differences(old, config))
             raise ExtractError(
                 f"{out} was started with a different configuration ({changes}). Rerun the original command to "
                 "resume it, choose another --out, or pass --overwrite to replace it."
@@ -435,60 +609,84 @@ def extract(args) -> Path:
     elif out.exists():
         raise ExtractError(f"{out} exists and has no sidecar {side.name}; choose another --out or pass --overwrite.")
 
+    batch_size = args.batch_size
     if sidecar is None:
         table, skipped, shape = _scan(config, files)
         transform = build_transform(config["transform"], shape)
         item_output = jax.eval_shape(transform, jax.ShapeDtypeStruct((1,) + shape, np.float32))
         total = table[-1]["first_item"] + table[-1]["items"]
+        output_shape = (total, *item_output.shape[1:])
         sidecar = {
             "config": config,
             "item_shape": list(shape),
-            "output": {"path": out.name, "shape": [total, *item_output.shape[1:]], "dtype": "float32"},
+            "output": {"path": out.name, "shape": list(output_shape), "dtype": "float32"},
             "meta": _jsonable(transform.meta()),
             "files": table,
             "skipped": skipped,
-            "progress": {"items_done": 0, "complete": False},
+            "progress": {"items_done": 0, "complete": False, "crc32": []},
         }
-        _write_json_atomic(side, sidecar)
+        # Output first (at its full size), then the sidecar, then the rename: a failure at any step
+        # leaves either nothing or a sidecar at zero rows, from which the same command starts over.
+        files_io.create_npy(files_io.temporary_path(out), output_shape)
+        try:
+            write_json_atomic(side, sidecar)
+            os.replace(files_io.temporary_path(out), out)
+        finally:
+            files_io.temporary_path(out).unlink(missing_ok=True)
+        done, checksums = 0, []
     else:
         table, shape = sidecar["files"], tuple(sidecar["item_shape"])
+        output_shape = tuple(sidecar["output"]["shape"])
         transform = build_transform(config["transform"], shape)
-    output_shape = tuple(sidecar["output"]["shape"])
-    done = sidecar["progress"]["items_done"]
-    if sidecar["progress"]["complete"] and out.exists():
-        return out
+        checksums = list(sidecar["progress"]["crc32"])
+        if not out.exists():
+            if sidecar["progress"]["items_done"]:
+                note(f"{out} is missing; recomputing all {output_shape[0]} rows")
+            files_io.create_npy(out, output_shape)
+            checksums = []
 
-    if done == 0 or not out.exists():
-        done = 0
-        features = np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=output_shape)
-    else:
-        features = np.lib.format.open_memmap(out, mode="r+")
-        if features.shape != output_shape or features.dtype != np.float32:
-            raise ExtractError(
-                f"{out} has shape {features.shape} {features.dtype}, not the {output_shape} float32 its sidecar "
-                "describes; pass --overwrite to start afresh."
-            )
+    total = output_shape[0]
+    try:
+        rows = files_io.NpyRows(out, output_shape)
+    except ValueError as error:
+        raise ExtractError(f"{error}; pass --overwrite to start afresh.") from error
+    with rows:
+        done = _verified_progress(rows, checksums, batch_size, note)
+        checksums = checksums[: math.ceil(done / batch_size)]
+        rows.restore_size()
+        if done == total and sidecar["progress"].get("complete"):
+            return out
+        _run_batches(args, rows, sidecar, side, table, config, shape, transform, done, checksums, local_devices)
+    return out
 
-    mesh = make_batch_mesh(local_devices[:devices])
+
+def _run_batches(args, rows, sidecar, side, table, config, shape, transform, done, checksums, local_devices) -> None:
+    from .._core.sharding import make_batch_mesh, replicate, shard_batch, sharded_apply
+
+    mesh = make_batch_mesh(local_devices)
     transform = replicate(transform, mesh)
     batch_size = args.batch_size
     reader = _ItemReader(table, config, shape)
-    total = output_shape[0]
+    total = rows.shape[0]
     throttle = float(os.environ.get("_SCATTERJAX_EXTRACT_SLEEP", "0"))  # test hook: slow batches down
-    progress = _Progress(total, done, args.quiet)
 
     # The sidecar is rewritten after every batch: encode everything but the progress once.
     static = json.dumps({key: value for key, value in sidecar.items() if key != "progress"}, indent=1)
 
     def finish(start, stop, result, n_valid):
-        features[start:stop] = np.asarray(result)[:n_valid]
-        features.flush()
-        sidecar["progress"] = {"items_done": stop, "complete": stop == total}
-        _write_json_atomic(side, f'{static[:-2]},\n "progress": {json.dumps(sidecar["progress"])}\n}}')
-        progress.update(stop - start)
+        checksums.append(rows.write(start, np.asarray(result)[:n_valid]))
+        rows.sync()  # rows on disk before the sidecar says they are
+        progress = {"items_done": stop, "complete": stop == total, "crc32": checksums}
+        write_json_atomic(side, f'{static[:-2]},\n "progress": {json.dumps(progress)}\n}}')
+        bar.update(stop - start)
 
-    pending = None
-    try:
+    enabled = not args.quiet and sys.stderr.isatty()
+    with progress_bar(total, "extract", enabled=enabled, unit="item", initial=done) as bar:
+        if done == total:  # every row verified, only the "complete" flag was missing
+            progress = {"items_done": total, "complete": True, "crc32": checksums}
+            write_json_atomic(side, f'{static[:-2]},\n "progress": {json.dumps(progress)}\n}}')
+            return
+        pending = None
         for start in range(done, total, batch_size):
             stop = min(start + batch_size, total)
             x_sharded, n_valid = shard_batch(reader.read(start, stop), mesh, pad_to=batch_size)
@@ -500,6 +698,3 @@ def extract(args) -> Path:
                 time.sleep(throttle)
         if pending is not None:
             finish(*pending)
-    finally:
-        progress.close()
-    return out
