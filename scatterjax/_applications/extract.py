@@ -320,17 +320,17 @@ def _check_values(path: Path, data: np.ndarray) -> None:
     finite = np.isfinite(data)
     if not finite.all():
         nan, inf = int(np.isnan(data).sum()), int(np.isinf(data).sum())
-        first = np.unravel_index(int(np.argmin(finite.reshape(-1))), data.shape)
+        first = tuple(int(i) for i in np.unravel_index(int(np.argmin(finite.reshape(-1))), data.shape))
         raise BadInput(path, f"contains {nan} NaN and {inf} Inf value(s) (first at index {first})")
     if data.dtype.itemsize > 4:
         with np.errstate(over="ignore"):
             overflow = np.isinf(data.astype(np.float32))
         if overflow.any():
-            first = np.unravel_index(int(np.argmax(overflow.reshape(-1))), data.shape)
+            first = tuple(int(i) for i in np.unravel_index(int(np.argmax(overflow.reshape(-1))), data.shape))
             raise BadInput(
                 path,
-                f"has {int(overflow.sum())} value(s) beyond float32's range (+-3.4e38), e.g. {data[first]!r} at index "
-                f"{first}; the features are float32: rescale the data",
+                f"has {int(overflow.sum())} value(s) beyond float32's range (+-3.4e38), e.g. {float(data[first]):g} "
+                f"at index {first}; the features are float32: rescale the data",
             )
 
 
@@ -445,6 +445,12 @@ class _ItemReader:
             rank = _ITEM_RANK[self.config["dim"]]
             self.cached = (number, np.asarray(data).reshape((-1,) + tuple(data.shape[data.ndim - rank :])))
         return self.cached[1]
+
+    def locate(self, item: int) -> tuple[str, int, int]:
+        """``(path, signal, frame)`` of output row ``item``."""
+        entry = self.table[bisect_right(self.firsts, item) - 1]
+        signal, frame = divmod(item - entry["first_item"], entry["frames"])
+        return entry["path"], signal, frame
 
     def read(self, start: int, stop: int) -> np.ndarray:
         batch = np.empty((stop - start,) + self.shape, np.float32)
@@ -674,7 +680,16 @@ def _run_batches(args, rows, sidecar, side, table, config, shape, transform, don
     static = json.dumps({key: value for key, value in sidecar.items() if key != "progress"}, indent=1)
 
     def finish(start, stop, result, n_valid):
-        checksums.append(rows.write(start, np.asarray(result)[:n_valid]))
+        block = np.asarray(result)[:n_valid]
+        finite = np.isfinite(block.reshape(len(block), -1)).all(axis=1)
+        if not finite.all():  # finite inputs whose float32 arithmetic overflows (|x| near 3.4e38)
+            path, signal, frame = reader.locate(start + int(np.argmin(finite)))
+            raise BadInput(
+                path,
+                f"signal {signal}, frame {frame} gives NaN or Inf features: its values are too large for float32 "
+                "arithmetic; rescale the data",
+            )
+        checksums.append(rows.write(start, block))
         rows.sync()  # rows on disk before the sidecar says they are
         progress = {"items_done": stop, "complete": stop == total, "crc32": checksums}
         write_json_atomic(side, f'{static[:-2]},\n "progress": {json.dumps(progress)}\n}}')
@@ -689,7 +704,13 @@ def _run_batches(args, rows, sidecar, side, table, config, shape, transform, don
         pending = None
         for start in range(done, total, batch_size):
             stop = min(start + batch_size, total)
-            x_sharded, n_valid = shard_batch(reader.read(start, stop), mesh, pad_to=batch_size)
+            try:
+                items = reader.read(start, stop)
+            except Exception:
+                if pending is not None:  # keep the batch already computed: a rerun starts after it
+                    finish(*pending)
+                raise
+            x_sharded, n_valid = shard_batch(items, mesh, pad_to=batch_size)
             result = sharded_apply(transform, x_sharded, mesh)  # dispatched asynchronously
             if pending is not None:
                 finish(*pending)
