@@ -1,4 +1,4 @@
-"""The ``scatterjax`` console script: ``scatterjax extract ...`` (see ``scatterjax extract --help``)."""
+"""The ``scatterjax`` console script (also ``python -m scatterjax extract ...``): see ``scatterjax extract --help``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import sys
 _USAGE = """usage: scatterjax <command> [options]
 
 commands:
-  extract   compute scattering features of files (.npy/.npz, .wav/.flac, images) into one .npy
+  extract   compute scattering features (1D, 2D, 3D, JTFS) of files (.npy/.npz, .wav/.flac, images)
+            into one .npy, resumably (rerun the same command after an interruption)
 
 Run 'scatterjax <command> --help' for a command's options."""
 

@@ -633,22 +633,29 @@ def _extract_locked(args, out: Path, files: list[Path], devices: int, local_devi
         }
         # Output first (at its full size), then the sidecar, then the rename: a failure at any step
         # leaves either nothing or a sidecar at zero rows, from which the same command starts over.
-        files_io.create_npy(files_io.temporary_path(out), output_shape)
+        temporary = files_io.temporary_path(out)
+        files_io.create_npy(temporary, output_shape)
         try:
             write_json_atomic(side, sidecar)
-            os.replace(files_io.temporary_path(out), out)
+            os.replace(temporary, out)
         finally:
-            files_io.temporary_path(out).unlink(missing_ok=True)
-        done, checksums = 0, []
+            temporary.unlink(missing_ok=True)
+        files_io.fsync_folder(out.parent)
+        checksums = []
     else:
         table, shape = sidecar["files"], tuple(sidecar["item_shape"])
         output_shape = tuple(sidecar["output"]["shape"])
         transform = build_transform(config["transform"], shape)
-        checksums = list(sidecar["progress"]["crc32"])
+        checksums = list(sidecar["progress"].get("crc32", []))
         if not out.exists():
-            if sidecar["progress"]["items_done"]:
+            if sidecar["progress"].get("items_done"):
                 note(f"{out} is missing; recomputing all {output_shape[0]} rows")
-            files_io.create_npy(out, output_shape)
+            temporary = files_io.temporary_path(out)
+            files_io.create_npy(temporary, output_shape)
+            try:
+                os.replace(temporary, out)
+            finally:
+                temporary.unlink(missing_ok=True)
             checksums = []
 
     total = output_shape[0]

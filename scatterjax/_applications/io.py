@@ -401,28 +401,23 @@ def fsync_folder(folder: Path) -> None:
 def create_npy(path: Path, shape: tuple[int, ...]) -> None:
     """Create ``path``: a float32 ``.npy`` of ``shape`` whose data blocks are reserved and zero.
 
-    Checks the free space first, writes a temporary beside ``path`` and renames it into place, so
-    ``path`` either does not exist or has its full size; on any error the temporary is removed and
-    the ``OSError`` propagates (``ENOSPC`` for a full disk).
+    Checks the free space first. Give a temporary ``path`` and rename it into place afterwards, so
+    that the real name only ever holds a full-size file. On any error ``path`` is removed and the
+    ``OSError`` propagates (``ENOSPC`` for a full disk).
     """
     header = npy_header(shape)
     total = len(header) + math.prod(shape) * NPY_DTYPE.itemsize
     check_free_space(path.parent, total, f"the output {path}")
-    temporary = temporary_path(path)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         _pwrite_all(fd, header, 0)
         _reserve(fd, len(header), total - len(header))
         os.fsync(fd)
-        os.close(fd)
-        fd = None
-        os.replace(temporary, path)
     except BaseException:
-        if fd is not None:
-            os.close(fd)
-        temporary.unlink(missing_ok=True)
+        os.close(fd)
+        path.unlink(missing_ok=True)
         raise
-    fsync_folder(path.parent)
+    os.close(fd)
 
 
 class NpyRows:

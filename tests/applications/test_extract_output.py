@@ -89,6 +89,8 @@ def test_lock_names_the_holder_then_kill_and_resume_is_byte_identical(images, re
     progress = _progress(out)
     assert 2 <= progress["items_done"] < ITEMS and not progress["complete"]
     assert (tmp_path / "features.npy.lock").exists()  # a killed holder leaves its file, but not its flock
+    for stale in (".features.npy.tmp99999", ".features.json.tmp99999"):  # as a kill mid-creation would leave
+        (tmp_path / stale).write_bytes(b"partial")
 
     assert extract_main([str(images), "--out", str(out), *ARGS]) == 0
     assert _progress(out)["complete"]
