@@ -10,6 +10,8 @@ time-frequency scattering ``TimeFrequencyScattering``. Pure functions over filte
 """
 
 from ._applications.reconstruct import reconstruct as reconstruct
+from ._core.errors import BackendError as BackendError
+from ._core.errors import ShapeError as ShapeError
 from ._core.modulus import modulus as modulus
 from ._core.sharding import make_batch_mesh as make_batch_mesh
 from ._core.sharding import replicate as replicate
@@ -33,4 +35,5 @@ from ._scattering2d.bank import filter_bank_2d as filter_bank_2d
 from ._scattering2d.core import scattering2d as scattering2d
 from ._scattering2d.frontend import Scattering2D as Scattering2D
 
+# The one place the version is written: pyproject.toml reads it from here (hatch dynamic version).
 __version__ = "0.1.0.dev0"
