@@ -363,9 +363,12 @@ def scattering2d(Sx, transform, *, image=None, log=False, figsize=None):
     """Scattering coefficients of one image, by scale and orientation.
 
     Top: the first-order maps ``S1 x[j1, theta1]`` in a grid (rows: scale ``2**j1`` pixels;
-    columns: wavelet orientation), on one colour scale; the image itself on the left if given.
-    Bottom (``max_order=2``): the spatial average of every second-order path as a matrix,
-    rows ``(j1, theta1)``, columns ``(j2, theta2)`` (blank where ``j2 <= j1``: not computed).
+    columns: wavelet orientation), on one colour scale. Bottom (``max_order=2``), from the left:
+    the image itself if given; the spatial average of every second-order path as a matrix, rows
+    ``(j1, theta1)``, columns ``(j2, theta2)`` (blank where ``j2 <= j1``: not computed); and a polar
+    plot of the spatially averaged ``S1`` against orientation, one curve per scale (orientations are
+    axial, so each value is drawn at ``theta`` and ``theta + 180°``). With ``max_order=1`` the image
+    sits on the left of the first-order grid.
 
     Args:
       Sx: ``transform(x)`` for one image, shape ``(C, M_out, N_out)``.
@@ -391,7 +394,9 @@ def scattering2d(Sx, transform, *, image=None, log=False, figsize=None):
     top, bottom = (fig.subfigures(2, 1, height_ratios=[1.25 * J + 1.0, 0.32 * rows2 + 1.6])
                    if has_second else (fig, None))
 
-    extra = image is not None
+    # With a second order the image goes in the bottom row, beside the matrix, so that neither row
+    # leaves most of the canvas empty; without one it sits left of the first-order grid.
+    extra = image is not None and not has_second
     axes = top.subplots(J, L + extra, squeeze=False,
                         gridspec_kw={"width_ratios": ([1.6] if extra else []) + [1] * L})
     if extra:
@@ -423,7 +428,23 @@ def scattering2d(Sx, transform, *, image=None, log=False, figsize=None):
         averages = Sx[order2].mean(axis=(-2, -1))
         for c, value in zip(order2, averages):
             grid[int(meta["n"][c, 0]), int(meta["n"][c, 1]) - L] = value
-        ax = bottom.subplots()
+        widths = ([1.0] if image is not None else []) + [1.6, 1.0]
+        grid_spec = bottom.add_gridspec(1, len(widths), width_ratios=widths)
+        if image is not None:
+            image_ax = bottom.add_subplot(grid_spec[0])
+            image_shown = image_ax.imshow(np.asarray(image), cmap="gray")
+            image_ax.set(title="input image", xlabel="x (pixels)", ylabel="y (pixels)")
+            bottom.colorbar(image_shown, ax=image_ax, label="intensity", shrink=0.8)
+        ax = bottom.add_subplot(grid_spec[-2])
+        rose = bottom.add_subplot(grid_spec[-1], projection="polar")
+        averages1 = Sx[order1].reshape(J, L, -1).mean(axis=-1)
+        theta = np.radians(np.concatenate([angles, angles + 180.0, angles[:1]]))
+        for j in range(J):
+            values = np.concatenate([averages1[j], averages1[j], averages1[j, :1]])
+            rose.plot(theta, values, marker=".", label=f"j1={j}")
+        rose.set_title("S1 averaged over space,\nby orientation θ1", fontsize="small")
+        rose.tick_params(labelsize="x-small")
+        rose.legend(fontsize="x-small", loc="lower left", bbox_to_anchor=(0.9, -0.1))
         mesh = ax.imshow(np.ma.masked_invalid(grid), norm=_color_norm(grid, log), cmap="viridis",
                          interpolation="nearest", aspect="equal")
         cells = np.arange(rows2)
@@ -438,7 +459,9 @@ def scattering2d(Sx, transform, *, image=None, log=False, figsize=None):
             ax.axvline(boundary, color="k", lw=0.8)
         ax.set(xlabel="second wavelet: orientation θ2 within scale j2 (top)",
                ylabel="first wavelet: orientation θ1 within scale j1 (right)")
-        bottom.suptitle("Second order S2 averaged over space (blank: j2 ≤ j1, not computed)", fontsize="medium")
+        bottom.suptitle(("The input image; " if image is not None else "")
+                        + "second order S2 averaged over space (blank: j2 ≤ j1, not computed); S1 by orientation",
+                        fontsize="medium")
         bottom.colorbar(mesh, ax=ax, label="spatially averaged S2")
     return fig
 

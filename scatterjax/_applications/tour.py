@@ -4,6 +4,7 @@ and writing a figure per transform."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 from pathlib import Path
 
@@ -121,8 +122,12 @@ def _edges(centres: np.ndarray) -> np.ndarray:
 
 def tour_2d(out_dir: Path) -> Path | None:
     image = texture_image(32)
+    # texture_image gives scikit-learn's first digit when scikit-learn is installed (the tour's own
+    # install, ".[plots]", has no scikit-learn: then oriented stripes under a disk): say which.
+    what = ("a handwritten 0 from scikit-learn's load_digits, upsampled 4x" if importlib.util.find_spec("sklearn")
+            else "oriented stripes under a disk (with scikit-learn installed: one of its handwritten digits)")
     S = Scattering2D(J=2, shape=image.shape, L=8)
-    print("== 2D: Scattering2D on a 32x32 image (a handwritten digit from scikit-learn, or a texture)")
+    print(f"== 2D: Scattering2D on a 32x32 image: {what}")
     Sx = _run_and_report(S, image, "channels, rows, columns")
     meta = S.meta()
     order1 = np.flatnonzero(meta["order"] == 1)
@@ -131,7 +136,7 @@ def tour_2d(out_dir: Path) -> Path | None:
     print(f"   strongest first-order channel: scale 2**{int(meta['j'][best, 0])} px, orientation "
           f"{np.degrees(meta['angle'][best, 0]):.1f} degrees")
     try:
-        from . import plot
+        from .. import plot
 
         fig = plot.scattering2d(np.asarray(Sx), S, image=image)
     except ImportError:
@@ -201,7 +206,7 @@ def _figure_jtfs(Sx, S, path: Path) -> Path | None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from . import plot
+        from .. import plot
     except ImportError:
         print('   (matplotlib is not installed: pip install "scatterjax[plots]" for the figure)')
         return None
@@ -212,7 +217,8 @@ def _figure_jtfs(Sx, S, path: Path) -> Path | None:
         plot.jtfs_joint(coefficients, S, n2=n2, fig=subfigure,
                         title=f"{name} chirp: first order and the two largest second-order scales")
     fig.suptitle("Joint time-frequency scattering (J=6, J_fr=2, Q=8): one n1 × time image per path; "
-                 "rows n1 = 0, 4, 8, … (0: highest frequency)")
+                 "rows n1 = 0, 4, 8, … (0: highest frequency)\nbelow each dashed line: rows past the path's "
+                 "last first-order filter (n1 axis zero-padded for the frequency wavelets); grey: no such path")
     fig.savefig(path, dpi=90)
     plt.close(fig)
     print(f"   figure: {path}")
