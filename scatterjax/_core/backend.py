@@ -1,0 +1,71 @@
+"""The ``backend`` argument of the core classes, accepted for kymatio 0.3.0 compatibility.
+
+kymatio selects a computation backend by name (``backend='numpy'``, ``'jax'``, ``'torch'``, ...)
+or by a backend object with a ``name``. Every scatterjax core class computes with JAX and takes
+NumPy or JAX arrays, so it accepts the names of kymatio's NumPy and JAX frontends (``None``,
+``'jax'``, ``'numpy'``, or a kymatio backend object with one of these names) and always reports
+:data:`JAX_BACKEND`. A framework name points to the scatterjax module for that framework.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import BackendError
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What a transform computes with: ``name`` is ``'jax'`` (kymatio's ``S.backend.name``)."""
+
+    name: str
+
+
+JAX_BACKEND = Backend("jax")
+
+# Names the core classes accept: kymatio's NumPy and JAX frontends both map to them, since they
+# take NumPy input and return arrays that ``np.asarray`` reads without a copy on CPU.
+ACCEPTED = ("jax", "numpy")
+
+# kymatio backend names (and its frontends' names) that belong to another framework.
+FRAMEWORK_MODULES = {
+    "torch": "scatterjax.torch",
+    "torch_skcuda": "scatterjax.torch",
+    "tensorflow": "scatterjax.tensorflow",
+    "keras": "scatterjax.keras",
+    "sklearn": "scatterjax.sklearn",
+}
+
+
+def check_backend(backend, class_name: str) -> Backend:
+    """Validate a kymatio-style ``backend`` argument; return :data:`JAX_BACKEND`.
+
+    Args:
+      backend: ``None``, a name, or an object with a ``name`` attribute (kymatio's backends).
+      class_name: the transform's class name, for messages.
+
+    Raises:
+      BackendError: (an ``ImportError`` and a ``ValueError``) for any other framework, naming the
+        scatterjax module to use, and for unknown names.
+    """
+    if backend is None:
+        return JAX_BACKEND
+    name = backend if isinstance(backend, str) else getattr(backend, "name", None)
+    if not isinstance(name, str):
+        raise BackendError(
+            f"backend must be None, 'jax', 'numpy' or a kymatio backend object with a name; got "
+            f"{backend!r} of type {type(backend).__name__}."
+        )
+    if name in ACCEPTED:
+        return JAX_BACKEND
+    module = FRAMEWORK_MODULES.get(name)
+    if module is not None:
+        raise BackendError(
+            f"backend={name!r} is not supported by scatterjax.{class_name}, which computes with JAX "
+            f"on NumPy or JAX arrays: for {name.split('_')[0]} use {module}.{class_name} "
+            f"(or the kymatio frontend of that name), or pass backend=None."
+        )
+    raise BackendError(
+        f"backend={name!r} is not supported and can not be called from scatterjax.{class_name}: "
+        f"use None, 'jax' or 'numpy' (all compute with JAX)."
+    )

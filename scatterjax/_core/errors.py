@@ -1,0 +1,23 @@
+"""Exception classes that keep both our error types and kymatio 0.3.0's.
+
+kymatio raises ``RuntimeError`` where an input or a size does not fit the transform's shape, and
+``ImportError`` for a backend it cannot use. We raise the types our style asks for (``ValueError``
+for bad values) and, where kymatio documented another type, a class that is an instance of both,
+so that ``except ValueError`` and kymatio users' ``except RuntimeError`` both catch it.
+"""
+
+from __future__ import annotations
+
+
+class ShapeError(ValueError, RuntimeError):
+    """An input array, or a size setting such as ``J``, does not fit the transform's shape.
+
+    A ``ValueError`` and a ``RuntimeError`` (what kymatio 0.3.0 raises at the same places).
+    """
+
+
+class BackendError(ImportError, ValueError):
+    """The ``backend`` argument names a backend that this class cannot run.
+
+    An ``ImportError`` (what kymatio 0.3.0 raises) and a ``ValueError``.
+    """
