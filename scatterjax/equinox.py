@@ -1,11 +1,12 @@
 """Equinox modules: scattering transforms as layers of an ``eqx.Module`` model.
 
 Each class (``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``,
-``TimeFrequencyScattering``) takes the same arguments as the core class of the same name, returns
-its outputs, and holds the core object as its only field, so the filters are ordinary array leaves
-of the model. They stay frozen twice over: the call applies ``jax.lax.stop_gradient`` to them, and
-:func:`trainable_spec` leaves them out of the trainable partition, so an optimizer with weight decay
-never sees them.
+``TimeFrequencyScattering``) takes exactly the arguments of the core class of the same name (same
+names, defaults and order), returns its outputs, reads its attributes (kymatio's ``J``, ``Q``,
+``shape``, ..., ``meta()``, ``output_size()``; immutable, like every Equinox module), and holds the
+core object as its only field, so the filters are ordinary array leaves of the model. They stay
+frozen twice over: the call applies ``jax.lax.stop_gradient`` to them, and :func:`trainable_spec`
+leaves them out of the trainable partition, so an optimizer with weight decay never sees them.
 
 Example:
   >>> import equinox as eqx, jax, jax.numpy as jnp, optax
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import jax
 
-from ._adapters.common import apply_frozen, build_core, require
+from ._adapters.common import CoreForwarding, apply_frozen, bind_settings, build_core, make_adapters, require
 from ._core.transform import ScatteringTransform
 
 eqx = require("equinox", "equinox", what="scatterjax.equinox")
@@ -30,46 +31,27 @@ __all__ = [
 ]
 
 
-class _Scattering(eqx.Module):
+class _Scattering(CoreForwarding, eqx.Module):
     transform: ScatteringTransform
     _core_name = "Scattering1D"
 
     def __init__(self, *args, **kwargs):
-        self.transform = build_core(self._core_name, args, kwargs)
+        settings = bind_settings(type(self).__name__, self._core_name, args, kwargs)
+        self.transform = build_core(self._core_name, kwargs=settings)
+
+    def _core_or_none(self):
+        return self.__dict__.get("transform")
 
     def __call__(self, x):
         """The core transform of ``x`` (shape ``(*batch, *shape)``), with the filters held constant."""
         return apply_frozen(self.transform, x)
 
-    def meta(self):
-        return self.transform.meta()
 
-    def output_size(self, *args, **kwargs):
-        return self.transform.output_size(*args, **kwargs)
-
-
-class Scattering1D(_Scattering):
-    """``scatterjax.Scattering1D`` as an Equinox module (same arguments, same outputs)."""
-
-    _core_name = "Scattering1D"
-
-
-class Scattering2D(_Scattering):
-    """``scatterjax.Scattering2D`` as an Equinox module (same arguments, same outputs)."""
-
-    _core_name = "Scattering2D"
-
-
-class HarmonicScattering3D(_Scattering):
-    """``scatterjax.HarmonicScattering3D`` as an Equinox module (same arguments, same outputs)."""
-
-    _core_name = "HarmonicScattering3D"
-
-
-class TimeFrequencyScattering(_Scattering):
-    """``scatterjax.TimeFrequencyScattering`` as an Equinox module (same arguments, same outputs)."""
-
-    _core_name = "TimeFrequencyScattering"
+_classes = make_adapters(_Scattering, __name__, "an Equinox module")
+Scattering1D = _classes["Scattering1D"]
+Scattering2D = _classes["Scattering2D"]
+HarmonicScattering3D = _classes["HarmonicScattering3D"]
+TimeFrequencyScattering = _classes["TimeFrequencyScattering"]
 
 
 def _is_transform(node) -> bool:

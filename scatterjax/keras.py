@@ -1,16 +1,18 @@
 """Keras 3 layers: scattering transforms whose input shape is read in ``build``, as in kymatio.
 
-The constructors are kymatio 0.3.0's Keras ones (no ``shape``; ``out_type`` is ``'array'``):
-``Scattering1D(J, Q=1, T=None, max_order=2, oversampling=0)``,
-``Scattering2D(J, L=8, max_order=2, pre_pad=False)``, and, beyond kymatio,
-``HarmonicScattering3D(J, L=3, sigma_0=1, max_order=2, rotation_covariant=True, method='integral',
-points=None, integral_powers=(0.5, 1.0, 2.0))`` and kymatio main's
-``TimeFrequencyScattering(J, J_fr, Q, T=None, stride=None, Q_fr=1, F=None, stride_fr=None,
-format='time')``, whose output is ``(batch, C, N_out)``, or ``(batch, C_joint, R, N_out)`` with
-``format='joint'`` (``compute_output_shape`` gives either). The layers have no trainable weights,
-and work with the TensorFlow backend (through :mod:`scatterjax.tensorflow`), the JAX backend (the
-core transform, its filters held as non-trainable weights so they enter compiled steps as
-arguments) and the torch backend (through :mod:`scatterjax.torch`).
+Each class (``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``,
+``TimeFrequencyScattering``) takes the core class's arguments except ``shape`` (same names,
+defaults and order; the input's trailing dimensions give the shape, as in kymatio's Keras layers;
+``out_type`` must be ``'array'``), plus Keras's layer keyword arguments (``name``, ...). A list
+where the core takes an int or a tuple (``Q=[8]``) is refused as kymatio refuses it (a saved
+config's lists are turned back into tuples by ``from_config``). kymatio's attributes (``J``,
+``Q``, ``max_order``, ...; after ``build`` everything the core object exposes, ``meta()`` and
+``output_size()``) are readable, not assignable. The output is ``(batch, C, N_out)``, or
+``(batch, C_joint, R, N_out)`` for a ``format='joint'`` JTFS (``compute_output_shape`` gives
+either). The layers have no trainable weights, and work with the TensorFlow backend (through
+:mod:`scatterjax.tensorflow`), the JAX backend (the core transform, its filters held as
+non-trainable weights so they enter compiled steps as arguments) and the torch backend (through
+:mod:`scatterjax.torch`).
 
 Example:
   >>> import keras
@@ -24,11 +26,24 @@ Example:
 from __future__ import annotations
 
 import importlib
+import inspect
 
 import jax
 import numpy as np
 
-from ._adapters.common import apply_frozen, build_core, output_shape, require
+from ._adapters.common import (
+    CoreForwarding,
+    ReadOnlySettings,
+    apply_frozen,
+    bind_settings,
+    build_core,
+    core_parameters,
+    core_settings,
+    make_adapters,
+    output_shape,
+    require,
+    require_array_output,
+)
 
 keras = require("keras", "tf", what="scatterjax.keras")
 
@@ -37,18 +52,51 @@ __all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequenc
 _BACKEND_ADAPTERS = {"tensorflow": "scatterjax.tensorflow", "torch": "scatterjax.torch"}
 
 
-class _Scattering(keras.layers.Layer):
-    _core_name = "Scattering1D"
-    _ndim = 1
-    _setting_names: tuple[str, ...] = ()
+# Settings that are sequences in the core (a saved config holds them as lists). Every other
+# setting rejects a list, as kymatio does for Q=[8]: a tuple (Q1, Q2) is not a list.
+_SEQUENCE_SETTINGS = ("integral_powers", "points")
+_OWN_BACKENDS = ("keras", "tensorflow")
+_NDIM = {"Scattering1D": 1, "Scattering2D": 2, "HarmonicScattering3D": 3, "TimeFrequencyScattering": 1}
 
-    def __init__(self, **kwargs):
-        settings = {name: kwargs.pop(name) for name in self._setting_names}
-        if isinstance(settings.get("Q"), list):  # a saved model's config turns the tuple (Q1, Q2) into a list
-            settings["Q"] = tuple(settings["Q"])
-        super().__init__(**kwargs)
+
+class _Scattering(CoreForwarding, ReadOnlySettings, keras.layers.Layer):
+    _core_name = "Scattering1D"
+
+    def __init__(self, *args, **kwargs):
+        names = {parameter.name for parameter in core_parameters(self._core_name)}
+        layer_kwargs = {key: kwargs.pop(key) for key in list(kwargs) if key not in names}
+        settings = bind_settings(type(self).__name__, self._core_name, args, kwargs, drop=("shape",))
+        for name, value in settings.items():
+            if isinstance(value, list) and name not in _SEQUENCE_SETTINGS:
+                raise ValueError(
+                    f"{name} must not be a list; got {name}={value!r}. Pass an int or a tuple, "
+                    f"e.g. {name}={tuple(value)!r}."
+                )
+        keras.layers.Layer.__init__(self, **layer_kwargs)
         self._settings = settings
         self.core = None
+
+    @property
+    def _ndim(self) -> int:
+        return _NDIM[self._core_name]
+
+    def _core_or_none(self):
+        return self.__dict__.get("core")
+
+    def __getattr__(self, name: str):
+        # Before build, kymatio's settings (J, Q, ...) are the constructor's arguments.
+        settings = self.__dict__.get("_settings", {})
+        if name in settings and self.__dict__.get("core") is None:
+            return settings[name]
+        return super().__getattr__(name)
+
+    @classmethod
+    def from_config(cls, config):
+        # A saved config turns tuples (Q=(Q1, Q2)) into lists; they were tuples when saved.
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in config.items()})
+
+    def _core_kwargs(self, shape: tuple) -> dict:
+        return core_settings({**self._settings, "shape": shape}, _OWN_BACKENDS)
 
     def build(self, input_shape):
         shape = tuple(input_shape[-self._ndim :])
@@ -59,7 +107,9 @@ class _Scattering(keras.layers.Layer):
             )
         backend = keras.backend.backend()
         if backend == "jax":
-            self.core = build_core(self._core_name, kwargs={**self._settings, "shape": shape})
+            core = build_core(self._core_name, kwargs=self._core_kwargs(shape))
+            require_array_output(core, "Keras")
+            self.core = core
             leaves, self._treedef = jax.tree_util.tree_flatten(self.core)
             self.filters = [
                 self.add_weight(
@@ -73,7 +123,7 @@ class _Scattering(keras.layers.Layer):
             ]
         elif backend in _BACKEND_ADAPTERS:
             adapter = importlib.import_module(_BACKEND_ADAPTERS[backend])
-            scattering = getattr(adapter, self._core_name)(**self._settings, shape=shape)
+            scattering = getattr(adapter, self._core_name)(**self._core_kwargs(shape))
             self.core = scattering.core
             self._scattering = scattering  # (Keras wraps torch modules on assignment)
         else:
@@ -93,7 +143,7 @@ class _Scattering(keras.layers.Layer):
         core = self.core
         if core is None:  # not built yet: design the filters for this shape
             sample_shape = tuple(input_shape[-self._ndim :])
-            core = build_core(self._core_name, kwargs={**self._settings, "shape": sample_shape})
+            core = build_core(self._core_name, kwargs=self._core_kwargs(sample_shape))
         batch = tuple(input_shape[: len(input_shape) - self._ndim])
         sample = output_shape(core, (1, *core.shape), np.float32)[1:]
         return batch + sample
@@ -102,78 +152,15 @@ class _Scattering(keras.layers.Layer):
         return {**super().get_config(), **self._settings}
 
 
-@keras.saving.register_keras_serializable(package="scatterjax")
-class Scattering1D(_Scattering):
-    """``scatterjax.Scattering1D`` as a Keras layer; the signal length comes from the input."""
-
-    _core_name = "Scattering1D"
-    _ndim = 1
-    _setting_names = ("J", "Q", "T", "max_order", "oversampling")
-
-    def __init__(self, J, Q=1, T=None, max_order=2, oversampling=0, **kwargs):
-        super().__init__(J=J, Q=Q, T=T, max_order=max_order, oversampling=oversampling, **kwargs)
-
-
-@keras.saving.register_keras_serializable(package="scatterjax")
-class Scattering2D(_Scattering):
-    """``scatterjax.Scattering2D`` as a Keras layer; the image shape comes from the input."""
-
-    _core_name = "Scattering2D"
-    _ndim = 2
-    _setting_names = ("J", "L", "max_order", "pre_pad")
-
-    def __init__(self, J, L=8, max_order=2, pre_pad=False, **kwargs):
-        super().__init__(J=J, L=L, max_order=max_order, pre_pad=pre_pad, **kwargs)
-
-
-@keras.saving.register_keras_serializable(package="scatterjax")
-class HarmonicScattering3D(_Scattering):
-    """``scatterjax.HarmonicScattering3D`` as a Keras layer; the volume shape comes from the input."""
-
-    _core_name = "HarmonicScattering3D"
-    _ndim = 3
-    _setting_names = (
-        "J", "L", "sigma_0", "max_order", "rotation_covariant", "method", "points",
-        "integral_powers",
-    )
-
-    def __init__(
-        self,
-        J,
-        L=3,
-        sigma_0=1,
-        max_order=2,
-        rotation_covariant=True,
-        method="integral",
-        points=None,
-        integral_powers=(0.5, 1.0, 2.0),
-        **kwargs,
-    ):
-        super().__init__(
-            J=J,
-            L=L,
-            sigma_0=sigma_0,
-            max_order=max_order,
-            rotation_covariant=rotation_covariant,
-            method=method,
-            points=points,
-            integral_powers=integral_powers,
-            **kwargs,
-        )
-
-
-@keras.saving.register_keras_serializable(package="scatterjax")
-class TimeFrequencyScattering(_Scattering):
-    """``scatterjax.TimeFrequencyScattering`` as a Keras layer; the signal length comes from the input."""
-
-    _core_name = "TimeFrequencyScattering"
-    _ndim = 1
-    _setting_names = ("J", "J_fr", "Q", "T", "stride", "Q_fr", "F", "stride_fr", "format")
-
-    def __init__(
-        self, J, J_fr, Q, T=None, stride=None, Q_fr=1, F=None, stride_fr=None, format="time", **kwargs
-    ):
-        super().__init__(
-            J=J, J_fr=J_fr, Q=Q, T=T, stride=stride, Q_fr=Q_fr, F=F, stride_fr=stride_fr,
-            format=format, **kwargs,
-        )
+_classes = make_adapters(
+    _Scattering,
+    __name__,
+    "a Keras layer (the input's trailing dimensions give ``shape``)",
+    drop=("shape",),
+    extra=(inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),),
+)
+_register = keras.saving.register_keras_serializable(package="scatterjax")
+Scattering1D = _register(_classes["Scattering1D"])
+Scattering2D = _register(_classes["Scattering2D"])
+HarmonicScattering3D = _register(_classes["HarmonicScattering3D"])
+TimeFrequencyScattering = _register(_classes["TimeFrequencyScattering"])

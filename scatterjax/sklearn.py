@@ -1,9 +1,11 @@
 """scikit-learn transformers: scattering coefficients as features, one flat row per sample.
 
-Like kymatio's sklearn frontend, each class takes the core class's arguments (``out_type`` is always
-``'array'``), ``transform`` (alias ``predict``) reshapes its input ``(n_samples, *shape)`` or
-``(n_samples, prod(shape))`` to ``(n_samples, *shape)`` and returns ``(n_samples, n_features)``:
-each sample's coefficients flattened in C order (``(C, N_out)``, or ``(C_joint, R, N_out)`` for a
+Like kymatio's sklearn frontend, each class takes exactly the core class's arguments (same names,
+defaults and order; ``out_type`` must be ``'array'``) and reads kymatio's attributes (``N``,
+``meta()``, ``output_size()``, ... from the core object). ``transform`` (alias ``predict``) takes
+``X`` of shape ``(n_samples, *shape)``, or ``(n_samples, k * prod(shape))`` (each row holds ``k``
+signals, read as ``X.reshape(-1, *shape)`` like kymatio), and returns ``(n_samples, n_features)``:
+each row's coefficients flattened in C order (``(C, N_out)``, or ``(C_joint, R, N_out)`` for a
 ``TimeFrequencyScattering`` with ``format='joint'``), float32 (float64 when ``jax_enable_x64`` is
 on). The constructor only stores its arguments, so ``get_params``, ``set_params`` and
 ``sklearn.base.clone`` work; the filters are designed on first use and reused for the same settings.
@@ -28,7 +30,15 @@ import math
 
 import numpy as np
 
-from ._adapters.common import cached_core, require
+from ._adapters.common import (
+    CoreForwarding,
+    bind_settings,
+    cached_core,
+    core_settings,
+    make_adapters,
+    require,
+    require_array_output,
+)
 
 sklearn_base = require("sklearn.base", "sklearn", what="scatterjax.sklearn")
 from sklearn.utils import check_array  # noqa: E402  (after the friendly ImportError above)
@@ -39,45 +49,76 @@ __all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequenc
 # zero-padded (small inputs: to a power of two), so a fit/predict cycle over data sets of different
 # sizes compiles a handful of programs and memory stays bounded.
 _CHUNK_SAMPLES = 256
+_OWN_BACKENDS = ("sklearn",)
 
 
-class _ScatteringTransformer(sklearn_base.TransformerMixin, sklearn_base.BaseEstimator):
+class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, sklearn_base.BaseEstimator):
     _core_name = "Scattering1D"
 
-    def _core(self):
-        return cached_core(self._core_name, **self.get_params())
+    def __init__(self, *args, **kwargs):
+        # scikit-learn's convention: store each argument as given (get_params reads them back).
+        settings = bind_settings(type(self).__name__, self._core_name, args, kwargs)
+        for name, value in settings.items():
+            setattr(self, name, value)
 
-    def _samples(self, X) -> np.ndarray:
-        core = self._core()
-        shape = tuple(core.shape)
-        X = check_array(X, allow_nd=True, dtype=(np.float64, np.float32))
-        if X.shape[1:] not in (shape, (math.prod(shape),)):
-            raise ValueError(
-                f"X must have shape (n_samples, {', '.join(map(str, shape))}) or "
-                f"(n_samples, {math.prod(shape)}) for shape={shape}; got {X.shape}."
-            )
-        return X.reshape((X.shape[0], *shape))
+    def _core(self):
+        return cached_core(self._core_name, **core_settings(self.get_params(), _OWN_BACKENDS))
+
+    def _core_or_none(self):
+        return self._core()
+
+    def __getattr__(self, name: str):
+        # scikit-learn probes private names and fitted attributes (``n_features_in_``) with
+        # hasattr: those never come from the core (nor build it).
+        if name.startswith("_") or name.endswith("_"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return super().__getattr__(name)
+
+    def _samples(self, X) -> tuple[np.ndarray, int]:
+        """``X`` as ``(signals, *shape)``, and the number of signals per row of ``X``.
+
+        ``(n, *shape)`` is taken as is; ``(n, k * prod(shape))`` as ``(n * k, *shape)``, like kymatio.
+        """
+        shape = tuple(self._core().shape)
+        size = math.prod(shape)
+        X = check_array(X, allow_nd=True, dtype=(np.float64, np.float32), ensure_min_samples=0)
+        if X.shape[1:] == shape:
+            return X, 1
+        if X.ndim == 2 and X.shape[1] > 0 and X.shape[1] % size == 0:
+            return X.reshape((-1, *shape)), X.shape[1] // size
+        raise ValueError(
+            f"X must have shape (n_samples, {', '.join(map(str, shape))}) or (n_samples, k * "
+            f"{size}) (k signals of prod(shape)={size} values per row) for shape={shape}; got "
+            f"{X.shape}."
+        )
 
     def fit(self, X, y=None):
         """Check ``X`` and design the filters; nothing is learned. Returns ``self``."""
-        X = check_array(X, allow_nd=True, dtype=(np.float64, np.float32))
+        X = check_array(X, allow_nd=True, dtype=(np.float64, np.float32), ensure_min_samples=0)
         self._samples(X)
         self.n_features_in_ = math.prod(X.shape[1:])
         return self
 
     def transform(self, X) -> np.ndarray:
-        """Scattering coefficients of each sample of ``X``, flattened: ``(n_samples, n_features)``."""
+        """Scattering coefficients of each row of ``X``, flattened: ``(n_samples, n_features)``.
+
+        A row of ``k * prod(shape)`` values holds ``k`` signals; its features are theirs, in order.
+        """
         core = self._core()
-        X = self._samples(X)
-        count = X.shape[0]
-        chunk = min(_CHUNK_SAMPLES, 1 << max(count - 1, 0).bit_length())
+        require_array_output(core, "scikit-learn")
+        samples, per_row = self._samples(X)
+        count = len(samples) // per_row
+        if count == 0:  # an empty batch: no rows, each of the usual width
+            empty = np.asarray(core(samples[:0]))
+            return np.zeros((0, per_row * math.prod(empty.shape[1:])), empty.dtype)
+        chunk = min(_CHUNK_SAMPLES, 1 << (len(samples) - 1).bit_length())
         rows = []
-        for start in range(0, count, chunk):
-            block = X[start : start + chunk]
-            padded = np.zeros((chunk, *X.shape[1:]), X.dtype)
+        for start in range(0, len(samples), chunk):
+            block = samples[start : start + chunk]
+            padded = np.zeros((chunk, *samples.shape[1:]), samples.dtype)
             padded[: len(block)] = block
             rows.append(np.asarray(core(padded))[: len(block)].reshape(len(block), -1))
-        return np.concatenate(rows, axis=0)
+        return np.concatenate(rows, axis=0).reshape(count, -1)
 
     predict = transform
 
@@ -87,74 +128,8 @@ class _ScatteringTransformer(sklearn_base.TransformerMixin, sklearn_base.BaseEst
         return tags
 
 
-class Scattering1D(_ScatteringTransformer):
-    """``scatterjax.Scattering1D`` as a scikit-learn transformer (see the module docstring)."""
-
-    _core_name = "Scattering1D"
-
-    def __init__(self, J, shape, Q=1, T=None, max_order=2, oversampling=0):
-        self.J = J
-        self.shape = shape
-        self.Q = Q
-        self.T = T
-        self.max_order = max_order
-        self.oversampling = oversampling
-
-
-class Scattering2D(_ScatteringTransformer):
-    """``scatterjax.Scattering2D`` as a scikit-learn transformer (see the module docstring)."""
-
-    _core_name = "Scattering2D"
-
-    def __init__(self, J, shape, L=8, max_order=2, pre_pad=False):
-        self.J = J
-        self.shape = shape
-        self.L = L
-        self.max_order = max_order
-        self.pre_pad = pre_pad
-
-
-class HarmonicScattering3D(_ScatteringTransformer):
-    """``scatterjax.HarmonicScattering3D`` as a scikit-learn transformer (see the module docstring)."""
-
-    _core_name = "HarmonicScattering3D"
-
-    def __init__(
-        self,
-        J,
-        shape,
-        L=3,
-        sigma_0=1,
-        max_order=2,
-        rotation_covariant=True,
-        method="integral",
-        points=None,
-        integral_powers=(0.5, 1.0, 2.0),
-    ):
-        self.J = J
-        self.shape = shape
-        self.L = L
-        self.sigma_0 = sigma_0
-        self.max_order = max_order
-        self.rotation_covariant = rotation_covariant
-        self.method = method
-        self.points = points
-        self.integral_powers = integral_powers
-
-
-class TimeFrequencyScattering(_ScatteringTransformer):
-    """``scatterjax.TimeFrequencyScattering`` as a scikit-learn transformer (see the module docstring)."""
-
-    _core_name = "TimeFrequencyScattering"
-
-    def __init__(self, J, J_fr, Q, shape, T=None, stride=None, Q_fr=1, F=None, stride_fr=None, format="time"):
-        self.J = J
-        self.J_fr = J_fr
-        self.Q = Q
-        self.shape = shape
-        self.T = T
-        self.stride = stride
-        self.Q_fr = Q_fr
-        self.F = F
-        self.stride_fr = stride_fr
-        self.format = format
+_classes = make_adapters(_ScatteringTransformer, __name__, "a scikit-learn transformer")
+Scattering1D = _classes["Scattering1D"]
+Scattering2D = _classes["Scattering2D"]
+HarmonicScattering3D = _classes["HarmonicScattering3D"]
+TimeFrequencyScattering = _classes["TimeFrequencyScattering"]

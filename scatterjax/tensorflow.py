@@ -1,15 +1,18 @@
 """TensorFlow modules: scattering transforms as ``tf.Module`` objects, computed by JAX's XLA program.
 
 Each class (``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``,
-``TimeFrequencyScattering``) takes the same arguments as the core class of the same name
-(``out_type='array'`` only) and returns the core's array, e.g. ``(*batch, C, N_out)`` or, for a
-``format='joint'`` JTFS, ``(*batch, C_joint, R, N_out)``. The transform is converted once with
-``jax.experimental.jax2tf.convert`` (native serialization: the StableHLO that ``jax.jit`` would run,
-inside one TF op), with a symbolic batch size and the filters passed as arguments, not baked-in
-constants. So it runs eagerly and inside ``tf.function`` (any batch size, one trace), differentiates
-under ``tf.GradientTape`` (the JAX ``vjp``, converted the same way) and saves in a SavedModel. The
-filters are non-trainable ``tf.Variable`` objects: no optimizer sees them, and the call stops their
-gradient.
+``TimeFrequencyScattering``) takes exactly the arguments of the core class of the same name (same
+names, defaults and order; ``out_type='array'`` only), plus a keyword-only ``name``, exposes the
+core's attributes (kymatio's ``J``, ``Q``, ``shape``, ``max_order``, ... read-only; build a new
+module to change one), ``meta()`` and ``output_size()``, and returns the core's array, e.g.
+``(*batch, C, N_out)`` or, for a ``format='joint'`` JTFS, ``(*batch, C_joint, R, N_out)``. The
+transform is converted once with ``jax.experimental.jax2tf.convert`` (native serialization: the
+StableHLO that ``jax.jit`` would run, inside one TF op), with a symbolic batch size and the filters
+passed as arguments, not baked-in constants. So it runs eagerly and inside ``tf.function`` (any
+batch size, one trace), differentiates under ``tf.GradientTape`` (the JAX ``vjp``, converted the
+same way) and saves in a SavedModel. The filters are non-trainable ``tf.Variable`` objects: no
+optimizer sees them, and the call stops their gradient. An empty batch gives an empty output of the
+right shape.
 
 Leading batch dimensions are flattened into one before the call and restored after it. Precision
 follows JAX: float64 input is computed in float64 when ``jax_enable_x64`` is on (build the module
@@ -26,11 +29,23 @@ Example:
 from __future__ import annotations
 
 import functools
+import inspect
 
 import jax
 import numpy as np
 
-from ._adapters.common import apply_frozen, build_core, require, require_array_output
+from ._adapters.common import (
+    CoreForwarding,
+    ReadOnlySettings,
+    apply_frozen,
+    bind_settings,
+    build_core,
+    core_settings,
+    make_adapters,
+    output_shape,
+    require,
+    require_array_output,
+)
 
 tf = require("tensorflow", "tf", what="scatterjax.tensorflow")
 from jax.experimental import jax2tf  # noqa: E402  (imports TensorFlow)
@@ -46,12 +61,13 @@ def _apply_leaves(treedef, leaves, x):
     return apply_frozen(jax.tree_util.tree_unflatten(treedef, leaves), x)
 
 
-class _Scattering(tf.Module):
+class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
     _core_name = "Scattering1D"
 
     def __init__(self, *args, name: str | None = None, **kwargs):
-        super().__init__(name=name)
-        core = build_core(self._core_name, args, kwargs)
+        tf.Module.__init__(self, name=name)
+        settings = bind_settings(type(self).__name__, self._core_name, args, kwargs)
+        core = build_core(self._core_name, kwargs=core_settings(settings, ("tensorflow",)))
         require_array_output(core, "TensorFlow")
         leaves, treedef = jax.tree_util.tree_flatten(core)
         self._core = core
@@ -74,28 +90,58 @@ class _Scattering(tf.Module):
         """The core (JAX) transform object."""
         return self._core
 
+    def _core_or_none(self):
+        return self.__dict__.get("_core")
+
     def _function(self, dtype: tf.DType):
         """The converted transform for inputs of shape ``(batch, *shape)`` and ``dtype``, traced once."""
         if dtype.name not in self._functions:  # string keys: tf.Module tracks this dict
+            # Shape polymorphism assumes a batch of at least 1; an empty batch gets an empty
+            # output of the shape the core gives (found by tracing, no computation).
+            empty_shape = output_shape(self._core, (1, *self._core.shape), dtype.as_numpy_dtype)[1:]
+
+            def apply(x):
+                return tf.cond(
+                    tf.shape(x)[0] > 0,
+                    lambda: self._converted(self.filters, x),
+                    lambda: tf.zeros((0, *empty_shape), self._output_dtype(dtype)),
+                )
+
             self._functions[dtype.name] = tf.function(
-                lambda x: self._converted(self.filters, x),
+                apply,
                 input_signature=[tf.TensorSpec([None, *self._core.shape], dtype)],
                 autograph=False,
             )
         return self._functions[dtype.name]
 
+    def _output_dtype(self, dtype: tf.DType) -> tf.DType:
+        spec = jax.ShapeDtypeStruct((1, *self._core.shape), dtype.as_numpy_dtype)
+        return tf.as_dtype(jax.eval_shape(self._core, spec).dtype)
+
     def __call__(self, x):
-        """Scattering coefficients of ``x`` (shape ``(*batch, *shape)``), as a ``tf.Tensor``."""
+        """Scattering coefficients of ``x`` (shape ``(*batch, *shape)``), as a ``tf.Tensor``.
+
+        Raises (at trace time inside ``tf.function``): ``TypeError`` for sparse or ragged tensors
+        and non-float dtypes; ``ValueError`` for an unknown rank or trailing dimensions that are
+        not ``shape`` (or not known).
+        """
+        _check_tensor(x)
         x = tf.convert_to_tensor(x)
         sample_shape = tuple(self._core.shape)
         ndim = len(sample_shape)
         static = x.shape
-        if static.rank is not None and (
-            static.rank < ndim or tuple(static[static.rank - ndim :]) != sample_shape
-        ):
+        if static.rank is None:
+            raise ValueError(
+                f"x must have a known rank (shape (..., {', '.join(map(str, sample_shape))})); got "
+                "a tensor of unknown rank. Give tf.function an input_signature such as "
+                f"tf.TensorSpec([None, {', '.join(map(str, sample_shape))}]), or use tf.ensure_shape."
+            )
+        if static.rank < ndim or tuple(static[static.rank - ndim :]) != sample_shape:
             raise ValueError(
                 f"x must have shape (..., {', '.join(map(str, sample_shape))}) to match the "
-                f"transform's shape={sample_shape}; got {tuple(static)}."
+                f"transform's shape={sample_shape}; got {tuple(static)}"
+                + (" (unknown trailing dimensions: fix them with tf.ensure_shape or an "
+                   "input_signature)." if None in tuple(static[static.rank - ndim :]) else ".")
             )
         if not (x.dtype.is_floating and x.dtype.size >= 4):
             raise TypeError(f"x must be a float32 or float64 tensor; got dtype {x.dtype.name}.")
@@ -104,38 +150,29 @@ class _Scattering(tf.Module):
         batch_shape = tf.shape(x)[: tf.rank(x) - ndim]
         y_flat = self._function(x.dtype)(tf.reshape(x, (-1, *sample_shape)))
         y = tf.reshape(y_flat, tf.concat([batch_shape, tf.shape(y_flat)[1:]], axis=0))
-        if static.rank is not None:  # keep the static shape that tf.reshape loses in graphs
-            y = tf.ensure_shape(y, static[: static.rank - ndim].concatenate(y_flat.shape[1:]))
-        return y
+        # Keep the static shape that tf.reshape loses in graphs.
+        return tf.ensure_shape(y, static[: static.rank - ndim].concatenate(y_flat.shape[1:]))
 
     scattering = __call__
 
-    def meta(self):
-        return self._core.meta()
 
-    def output_size(self, *args, **kwargs):
-        return self._core.output_size(*args, **kwargs)
-
-
-class Scattering1D(_Scattering):
-    """``scatterjax.Scattering1D`` as a ``tf.Module`` (same arguments, same outputs)."""
-
-    _core_name = "Scattering1D"
+def _check_tensor(x) -> None:
+    if isinstance(x, tf.SparseTensor):
+        raise TypeError("x must be a dense tensor; got a tf.SparseTensor. Convert it with tf.sparse.to_dense(x).")
+    if isinstance(x, tf.RaggedTensor):
+        raise TypeError(
+            "x must be a dense tensor with the transform's trailing shape; got a tf.RaggedTensor. "
+            "Pad or crop its rows to that length, e.g. x.to_tensor(shape=[None, N])."
+        )
 
 
-class Scattering2D(_Scattering):
-    """``scatterjax.Scattering2D`` as a ``tf.Module`` (same arguments, same outputs)."""
-
-    _core_name = "Scattering2D"
-
-
-class HarmonicScattering3D(_Scattering):
-    """``scatterjax.HarmonicScattering3D`` as a ``tf.Module`` (same arguments, same outputs)."""
-
-    _core_name = "HarmonicScattering3D"
-
-
-class TimeFrequencyScattering(_Scattering):
-    """``scatterjax.TimeFrequencyScattering`` as a ``tf.Module`` (same arguments, same outputs)."""
-
-    _core_name = "TimeFrequencyScattering"
+_classes = make_adapters(
+    _Scattering,
+    __name__,
+    "a ``tf.Module``",
+    extra=(inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, default=None),),
+)
+Scattering1D = _classes["Scattering1D"]
+Scattering2D = _classes["Scattering2D"]
+HarmonicScattering3D = _classes["HarmonicScattering3D"]
+TimeFrequencyScattering = _classes["TimeFrequencyScattering"]

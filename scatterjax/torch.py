@@ -1,16 +1,32 @@
 """PyTorch modules: scattering transforms as ``torch.nn.Module`` layers, computed by JAX.
 
 Each class (``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``,
-``TimeFrequencyScattering``) takes the same arguments as the core class of the same name
-(``out_type='array'`` only) and returns the core's array as a tensor, e.g. ``(*batch, C, N_out)``
-or, for a ``format='joint'`` JTFS, ``(*batch, C_joint, R, N_out)``. The module has no parameters and
-no buffers: the filters stay on the JAX side, on the device of the input, so optimizers never see
-them. Tensors cross by DLPack, zero-copy for contiguous tensors on the same device; gradients flow
-through ``jax.vjp`` inside a ``torch.autograd.Function``.
+``TimeFrequencyScattering``) takes exactly the core class's arguments (same names, defaults and
+order) and returns the core's output with torch tensors in place of JAX arrays: the array
+``(*batch, C, N_out)`` (``(*batch, C_joint, R, N_out)`` for a ``format='joint'`` JTFS), or with
+``out_type='list'``/``'dict'`` kymatio's list of ``{'coef': tensor, 'j': ..., 'n': ...}`` or dict
+``{path: tensor}``. Gradients flow to the input through every output tensor (``jax.vjp`` inside a
+``torch.autograd.Function``). Tensors cross by DLPack, zero-copy for contiguous tensors on the same
+device. The module has no parameters and no buffers: the filters stay on the JAX side, on the
+device of the input, so optimizers never see them, and ``.to(device)``, ``.cuda()``, ``.double()``
+change nothing (the input's device and dtype decide).
 
-Precision follows JAX: float64 tensors are computed in float64 when ``jax_enable_x64`` is on
-(build the module with it on, so the filters are float64 too) and in float32 otherwise, in which
-case the output is float32 and the input gradient is cast back to float64.
+As in kymatio's torch frontend:
+
+- Settings are attributes: ``S.J``, ``S.Q``, ``S.shape``, ``S.max_order``, and everything else the
+  core object exposes (``S.N_padded``, ``S.meta()``, ``S.output_size()``, ...). Assigning a
+  constructor argument (``S.max_order = 1``, ``S.out_type = 'dict'``) rebuilds the transform with
+  the new value (validated like the constructor's); assigning a derived attribute raises.
+- float64 tensors are computed in float64, with float64 filters, whatever JAX's global
+  ``jax_enable_x64`` (the float64 transform runs under a scoped ``jax.enable_x64``). float32
+  tensors are computed in float32.
+
+Forked processes: JAX cannot run in a process forked after it started (its runtime threads do not
+survive ``fork``; the child hangs). PyTorch's ``DataLoader`` forks its workers by default on
+Linux, so calling a scattering module inside a ``Dataset`` with ``num_workers > 0`` would hang.
+This module detects a call in a forked child of a process that used it and raises a
+``RuntimeError`` instead. Fix: scatter in the main process (on the collated batch, usually
+faster anyway), or start workers with ``DataLoader(..., multiprocessing_context='spawn')``.
 
 Example:
   >>> import torch
@@ -24,10 +40,20 @@ Example:
 
 from __future__ import annotations
 
+import os
+
 import jax
 import jax.dlpack
+import numpy as np
 
-from ._adapters.common import build_core, require, require_array_output
+from ._adapters.common import (
+    CoreForwarding,
+    bind_settings,
+    build_core,
+    core_settings,
+    make_adapters,
+    require,
+)
 
 torch = require("torch", "torch", what="scatterjax.torch")
 
@@ -35,6 +61,27 @@ __all__ = [
     "HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering", "to_jax",
     "to_torch",
 ]
+
+# kymatio's backend names for this frontend (``backend='torch'`` is accepted, and means this module).
+_OWN_BACKENDS = ("torch", "torch_skcuda")
+
+# The process in which this module first touched JAX (built a transform or ran one). A call from
+# any other process is a forked child: JAX would hang there.
+_jax_process: int | None = None
+
+
+def _check_process() -> None:
+    global _jax_process
+    pid = os.getpid()
+    if _jax_process is None:
+        _jax_process = pid
+    elif _jax_process != pid:
+        raise RuntimeError(
+            f"A scatterjax.torch module was called in process {pid}, forked from process "
+            f"{_jax_process} after JAX started there; JAX cannot run in a forked child (it hangs). "
+            "If this is a DataLoader worker, pass multiprocessing_context='spawn' to the "
+            "DataLoader, or apply the scattering in the main process, on the collated batch."
+        )
 
 
 def to_jax(tensor: torch.Tensor) -> jax.Array:
@@ -61,107 +108,155 @@ def to_torch(array: jax.Array) -> torch.Tensor:
     return torch.from_dlpack(array)
 
 
+def _is_inexact(leaf) -> bool:
+    return np.issubdtype(np.result_type(leaf), np.inexact)
+
+
+def _split_output(transform, x):
+    """``transform(x)``'s leaves in two lists: coefficient arrays, and the rest (path indices)."""
+    leaves = jax.tree_util.tree_leaves(transform(x))
+    return [leaf for leaf in leaves if _is_inexact(leaf)], [leaf for leaf in leaves if not _is_inexact(leaf)]
+
+
 @jax.jit
 def _forward_with_vjp(transform, x):
     # The pullback is a pytree (its residuals are arrays), so it can leave jit and be applied
-    # later by one compiled backward program.
-    return jax.vjp(transform, x)
+    # later by one compiled backward program. Only the coefficients are differentiated; the
+    # integer leaves of a 'list' output ('j', 'n') ride along as auxiliary data.
+    coefficients, pullback, indices = jax.vjp(lambda x: _split_output(transform, x), x, has_aux=True)
+    return coefficients, indices, pullback
 
 
 @jax.jit
-def _backward(pullback, cotangent):
-    (grad_x,) = pullback(cotangent)
+def _backward(pullback, cotangents):
+    (grad_x,) = pullback(cotangents)
     return grad_x
 
 
 class _ScatteringFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, module):
-        x_jax = to_jax(x)
-        y, ctx.pullback = _forward_with_vjp(module._transform_on(x_jax), x_jax)
+    def forward(ctx, x, module, x64, result):
+        with jax.enable_x64(x64):
+            x_jax = to_jax(x)
+            coefficients, indices, ctx.pullback = _forward_with_vjp(module._transform_on(x_jax, x64), x_jax)
+        ctx.x64 = x64
         # Saving the input makes autograd refuse a backward pass after an in-place change to it
         # (the residuals may alias its memory).
         ctx.save_for_backward(x)
-        return to_torch(y)
+        result.append(indices)
+        return tuple(to_torch(coefficient) for coefficient in coefficients)
 
     @staticmethod
-    def backward(ctx, grad_output):
+    def backward(ctx, *grad_outputs):
         (x,) = ctx.saved_tensors
-        grad_x = to_torch(_backward(ctx.pullback, to_jax(grad_output)))
-        return grad_x.to(dtype=x.dtype), None
+        with jax.enable_x64(ctx.x64):
+            cotangents = [to_jax(grad) for grad in grad_outputs]
+            grad_x = to_torch(_backward(ctx.pullback, cotangents))
+        return grad_x.to(dtype=x.dtype), None, None, None
 
 
-class _Scattering(torch.nn.Module):
+class _Scattering(CoreForwarding, torch.nn.Module):
     _core_name = "Scattering1D"
 
     def __init__(self, *args, **kwargs):
-        super().__init__()
-        core = build_core(self._core_name, args, kwargs)
-        require_array_output(core, "torch")
+        torch.nn.Module.__init__(self)
+        _check_process()
+        self._rebuild(bind_settings(type(self).__name__, self._core_name, args, kwargs))
+
+    def _rebuild(self, settings: dict) -> None:
+        """Build the core transform for ``settings`` (validating them) and drop every cached copy."""
+        core = build_core(self._core_name, kwargs=core_settings(settings, _OWN_BACKENDS))
         # Plain attributes, not parameters or buffers: the filters belong to JAX.
-        self.__dict__["core"] = core
-        self.__dict__["_on_device"] = {}
+        self.__dict__.update(_settings=settings, core=core, _cores={}, _structures={})
 
-    def _transform_on(self, x_jax: jax.Array):
-        """The core transform with its filters on ``x_jax``'s device (placed once per device)."""
+    def _core_or_none(self):
+        return self.__dict__.get("core")
+
+    def __setattr__(self, name: str, value) -> None:
+        settings = self.__dict__.get("_settings", {})
+        if name in settings:  # kymatio's frontends let a setting be changed: rebuild for it
+            self._rebuild({**settings, name: value})
+        elif not name.startswith("_") and hasattr(self.__dict__.get("core"), name):
+            raise AttributeError(
+                f"{type(self).__name__}.{name} is derived from the settings and read-only; set one "
+                f"of {', '.join(settings)} instead (the transform is then rebuilt)."
+            )
+        else:
+            super().__setattr__(name, value)
+
+    def _transform_on(self, x_jax: jax.Array, x64: bool):
+        """The core transform for ``x_jax``: float64 filters if ``x64``, on ``x_jax``'s device."""
         (device,) = x_jax.devices()
-        if device not in self._on_device:
-            leaves = jax.tree_util.tree_leaves(self.core)
-            on_device = all(leaf.devices() == {device} for leaf in leaves)
+        key = (device, x64)
+        if key not in self._cores:
+            core = self.core
+            if x64 and not _has_float64_filters(core):
+                with jax.enable_x64(True):
+                    core = build_core(self._core_name, kwargs=core_settings(self._settings, _OWN_BACKENDS))
+            leaves = jax.tree_util.tree_leaves(core)
             # Already there (the usual CPU case): keep the bank as built, with no copy.
-            self._on_device[device] = self.core if on_device else jax.device_put(self.core, device)
-        return self._on_device[device]
+            if not all(leaf.devices() == {device} for leaf in leaves):
+                core = jax.device_put(core, device)
+            self._cores[key] = core
+        return self._cores[key]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Scattering coefficients of ``x`` (shape ``(*batch, *shape)``), on ``x``'s device."""
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"x must be a torch.Tensor; got {type(x).__name__}.")
+    def _structure(self, shape: tuple):
+        """The output's tree structure for inputs of ``shape``, and which leaves are coefficients."""
+        if shape not in self._structures:
+            shapes = jax.eval_shape(self.core, jax.ShapeDtypeStruct(shape, np.float32))
+            leaves, treedef = jax.tree_util.tree_flatten(shapes)
+            self._structures[shape] = treedef, [_is_inexact(leaf.dtype) for leaf in leaves]
+        return self._structures[shape]
+
+    def forward(self, x: torch.Tensor):
+        """Scattering coefficients of ``x`` (shape ``(*batch, *shape)``), on ``x``'s device.
+
+        float64 input is computed in float64, float32 in float32. Returns a tensor, or with
+        ``out_type='list'``/``'dict'`` a list/dict holding tensors (see the module docstring).
+        """
+        _check_tensor(x)
+        _check_process()
+        x64 = x.dtype == torch.float64 or bool(jax.config.jax_enable_x64)
         if torch.is_grad_enabled() and x.requires_grad:
-            return _ScatteringFunction.apply(x, self)
-        x_jax = to_jax(x)
-        return to_torch(self._transform_on(x_jax)(x_jax))  # the core's own compiled call
+            indices = []
+            coefficients = iter(_ScatteringFunction.apply(x, self, x64, indices))
+            treedef, inexact = self._structure(tuple(x.shape))
+            others = iter(indices[0])
+            leaves = [next(coefficients) if is_coefficient else int(next(others)) for is_coefficient in inexact]
+            return jax.tree_util.tree_unflatten(treedef, leaves)
+        with jax.enable_x64(x64):
+            x_jax = to_jax(x)
+            output = self._transform_on(x_jax, x64)(x_jax)  # the core's own call (chunked)
+        return jax.tree_util.tree_map(lambda leaf: to_torch(leaf) if isinstance(leaf, jax.Array) else leaf, output)
 
     scattering = forward
-
-    def meta(self):
-        return self.core.meta()
-
-    def output_size(self, *args, **kwargs):
-        return self.core.output_size(*args, **kwargs)
 
     def extra_repr(self) -> str:
         return repr(self.core)
 
-    def __getattr__(self, name: str):
-        # kymatio's read-only settings (J, shape, Q, L, ...) come from the core object.
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            core = self.__dict__.get("core")
-            if core is None or name.startswith("_"):
-                raise
-            return getattr(core, name)
+
+def _has_float64_filters(core) -> bool:
+    return any(leaf.dtype in (np.float64, np.complex128) for leaf in jax.tree_util.tree_leaves(core))
 
 
-class Scattering1D(_Scattering):
-    """``scatterjax.Scattering1D`` as a torch module (same arguments, same outputs)."""
-
-    _core_name = "Scattering1D"
-
-
-class Scattering2D(_Scattering):
-    """``scatterjax.Scattering2D`` as a torch module (same arguments, same outputs)."""
-
-    _core_name = "Scattering2D"
-
-
-class HarmonicScattering3D(_Scattering):
-    """``scatterjax.HarmonicScattering3D`` as a torch module (same arguments, same outputs)."""
-
-    _core_name = "HarmonicScattering3D"
+def _check_tensor(x) -> None:
+    """Reject what DLPack cannot carry with a message that says what to pass instead."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor; got {type(x).__name__}.")
+    if x.layout != torch.strided:
+        raise TypeError(
+            f"x must be a dense (strided) tensor; got a tensor with layout {x.layout}. "
+            "Convert it with x.to_dense()."
+        )
+    if x.device.type == "meta":
+        raise TypeError(
+            "x is a 'meta' tensor, which has a shape but no values to scatter; pass a tensor on a "
+            "real device (cpu, cuda). To get the output shape, use output_size() or meta()."
+        )
 
 
-class TimeFrequencyScattering(_Scattering):
-    """``scatterjax.TimeFrequencyScattering`` as a torch module (same arguments, same outputs)."""
-
-    _core_name = "TimeFrequencyScattering"
+_classes = make_adapters(_Scattering, __name__, "a torch module")
+Scattering1D = _classes["Scattering1D"]
+Scattering2D = _classes["Scattering2D"]
+HarmonicScattering3D = _classes["HarmonicScattering3D"]
+TimeFrequencyScattering = _classes["TimeFrequencyScattering"]

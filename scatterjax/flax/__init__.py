@@ -1,8 +1,10 @@
 """Flax NNX modules: scattering transforms as layers of an ``nnx.Module`` model.
 
 Each class (``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``,
-``TimeFrequencyScattering``) takes the same arguments as the core class of the same name and returns
-the same outputs, e.g. ``(*batch, C_joint, R, N_out)`` for a ``format='joint'`` JTFS. The filters
+``TimeFrequencyScattering``) takes exactly the arguments of the core class of the same name (same
+names, defaults and order), reads its attributes (kymatio's ``J``, ``Q``, ``shape``, ...,
+``meta()``, ``output_size()``; read-only: build a new module to change one) and returns the same
+outputs, e.g. ``(*batch, C_joint, R, N_out)`` for a ``format='joint'`` JTFS. The filters
 live in :class:`ScatteringFilters` variables, a subclass of ``nnx.Variable`` that is not
 ``nnx.Param``: an ``nnx.Optimizer(model, tx, wrt=nnx.Param)`` never holds state for them or updates
 them (weight decay included), and the call applies ``jax.lax.stop_gradient`` so no gradient reaches
@@ -28,7 +30,15 @@ from __future__ import annotations
 
 import jax
 
-from .._adapters.common import build_core, frozen, require
+from .._adapters.common import (
+    CoreForwarding,
+    ReadOnlySettings,
+    bind_settings,
+    build_core,
+    frozen,
+    make_adapters,
+    require,
+)
 
 nnx = require("flax.nnx", "flax", what="scatterjax.flax")
 
@@ -42,11 +52,12 @@ class ScatteringFilters(nnx.Variable):
     """A frozen scattering filter (one array of a filter bank); never an ``nnx.Param``."""
 
 
-class _Scattering(nnx.Module):
+class _Scattering(CoreForwarding, ReadOnlySettings, nnx.Module):
     _core_name = "Scattering1D"
 
     def __init__(self, *args, **kwargs):
-        leaves, treedef = jax.tree_util.tree_flatten(build_core(self._core_name, args, kwargs))
+        settings = bind_settings(type(self).__name__, self._core_name, args, kwargs)
+        leaves, treedef = jax.tree_util.tree_flatten(build_core(self._core_name, kwargs=settings))
         self.filters = nnx.List([ScatteringFilters(leaf) for leaf in leaves])
         self.treedef = treedef  # static: the transform's settings and the bank's layout
 
@@ -55,36 +66,18 @@ class _Scattering(nnx.Module):
         """The core transform object, built on the current filter values."""
         return jax.tree_util.tree_unflatten(self.treedef, [f[...] for f in self.filters])
 
+    def _core_or_none(self):
+        if "treedef" not in self.__dict__ or "filters" not in self.__dict__:
+            return None
+        return self.transform
+
     def __call__(self, x):
         """The core transform of ``x`` (shape ``(*batch, *shape)``), with the filters held constant."""
         return frozen(self.transform)(x)
 
-    def meta(self):
-        return self.transform.meta()
 
-    def output_size(self, *args, **kwargs):
-        return self.transform.output_size(*args, **kwargs)
-
-
-class Scattering1D(_Scattering):
-    """``scatterjax.Scattering1D`` as a Flax NNX module (same arguments, same outputs)."""
-
-    _core_name = "Scattering1D"
-
-
-class Scattering2D(_Scattering):
-    """``scatterjax.Scattering2D`` as a Flax NNX module (same arguments, same outputs)."""
-
-    _core_name = "Scattering2D"
-
-
-class HarmonicScattering3D(_Scattering):
-    """``scatterjax.HarmonicScattering3D`` as a Flax NNX module (same arguments, same outputs)."""
-
-    _core_name = "HarmonicScattering3D"
-
-
-class TimeFrequencyScattering(_Scattering):
-    """``scatterjax.TimeFrequencyScattering`` as a Flax NNX module (same arguments, same outputs)."""
-
-    _core_name = "TimeFrequencyScattering"
+_classes = make_adapters(_Scattering, __name__, "a Flax NNX module")
+Scattering1D = _classes["Scattering1D"]
+Scattering2D = _classes["Scattering2D"]
+HarmonicScattering3D = _classes["HarmonicScattering3D"]
+TimeFrequencyScattering = _classes["TimeFrequencyScattering"]

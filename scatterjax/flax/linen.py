@@ -2,10 +2,11 @@
 
 Each class (``Scattering1D``, ``Scattering2D``, ``HarmonicScattering3D``,
 ``TimeFrequencyScattering``) has the core class's arguments as dataclass fields, in the same order
-and with the same defaults, and returns the core's outputs. The filters live in their own variable
-collection, ``"filters"`` (never ``"params"``): ``model.init`` returns them next to the parameters,
-an optimizer built on ``variables["params"]`` never sees them, and the call applies
-``jax.lax.stop_gradient`` so no gradient reaches them either.
+and with the same defaults (generated from the core class's signature), reads the core object's
+attributes (kymatio's ``N``, ``meta()``, ``output_size()``, ...) and returns the core's outputs. The
+filters live in their own variable collection, ``"filters"`` (never ``"params"``): ``model.init``
+returns them next to the parameters, an optimizer built on ``variables["params"]`` never sees them,
+and the call applies ``jax.lax.stop_gradient`` so no gradient reaches them either.
 
 Example:
   >>> import jax, jax.numpy as jnp
@@ -24,11 +25,12 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 import jax
 
-from .._adapters.common import cached_core, frozen, require
+from .._adapters.common import CoreForwarding, cached_core, core_parameters, frozen, require
 
 nn = require("flax.linen", "flax", what="scatterjax.flax.linen")
 
@@ -37,7 +39,7 @@ __all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequenc
 _NOT_CORE_FIELDS = ("parent", "name")
 
 
-class _Scattering(nn.Module):
+class _Scattering(CoreForwarding, nn.Module):
     _core_name = "Scattering1D"
 
     def core(self):
@@ -49,6 +51,9 @@ class _Scattering(nn.Module):
         }
         return cached_core(self._core_name, **settings)
 
+    def _core_or_none(self):
+        return self.core()
+
     @nn.compact
     def __call__(self, x):
         """The core transform of ``x`` (shape ``(*batch, *shape)``), with the filters held constant."""
@@ -58,59 +63,25 @@ class _Scattering(nn.Module):
         return frozen(transform)(x)
 
 
-class Scattering1D(_Scattering):
-    """``scatterjax.Scattering1D`` as a linen module (same arguments, same outputs)."""
-
-    _core_name = "Scattering1D"
-    J: int
-    shape: Any
-    Q: Any = 1
-    T: Any = None
-    max_order: int = 2
-    oversampling: int = 0
-    out_type: str = "array"
-
-
-class Scattering2D(_Scattering):
-    """``scatterjax.Scattering2D`` as a linen module (same arguments, same outputs)."""
-
-    _core_name = "Scattering2D"
-    J: int
-    shape: Any
-    L: int = 8
-    max_order: int = 2
-    pre_pad: bool = False
-    out_type: str = "array"
+def _linen_class(name: str) -> type:
+    """The linen module for the core class ``name``: its arguments as dataclass fields, in order."""
+    parameters = core_parameters(name)
+    namespace = {
+        "__annotations__": {parameter.name: Any for parameter in parameters},
+        "__module__": __name__,
+        "__qualname__": name,
+        "__doc__": f"``scatterjax.{name}`` as a linen module (same arguments, same outputs).",
+        "_core_name": name,
+    }
+    namespace.update(
+        (parameter.name, parameter.default)
+        for parameter in parameters
+        if parameter.default is not inspect.Parameter.empty
+    )
+    return type(name, (_Scattering,), namespace)
 
 
-class HarmonicScattering3D(_Scattering):
-    """``scatterjax.HarmonicScattering3D`` as a linen module (same arguments, same outputs)."""
-
-    _core_name = "HarmonicScattering3D"
-    J: int
-    shape: Any
-    L: int = 3
-    sigma_0: Any = 1
-    max_order: int = 2
-    rotation_covariant: bool = True
-    method: str = "integral"
-    points: Any = None
-    integral_powers: Any = (0.5, 1.0, 2.0)
-    out_type: str = "array"
-
-
-class TimeFrequencyScattering(_Scattering):
-    """``scatterjax.TimeFrequencyScattering`` as a linen module (same arguments, same outputs)."""
-
-    _core_name = "TimeFrequencyScattering"
-    J: int
-    J_fr: int
-    Q: Any
-    shape: Any
-    T: Any = None
-    stride: Any = None
-    Q_fr: Any = 1
-    F: Any = None
-    stride_fr: Any = None
-    out_type: str = "array"
-    format: str = "time"
+Scattering1D = _linen_class("Scattering1D")
+Scattering2D = _linen_class("Scattering2D")
+HarmonicScattering3D = _linen_class("HarmonicScattering3D")
+TimeFrequencyScattering = _linen_class("TimeFrequencyScattering")
