@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import warnings
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
@@ -47,3 +50,27 @@ def _quiet_kymatio_warnings():
 def pytest_configure(config):
     # Tests run on CPU; make sure a stray accelerator setting does not change the numbers.
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+
+class _CompileLog(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.names: list[str] = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if message.startswith("Finished XLA compilation of jit("):
+            self.names.append(message[len("Finished XLA compilation of jit(") :].split(")")[0])
+
+
+@contextlib.contextmanager
+def compiled_programs():
+    """Record the names of the programs XLA compiles inside the block (``jax.log_compiles``)."""
+    handler = _CompileLog()
+    logger = logging.getLogger("jax")
+    logger.addHandler(handler)
+    try:
+        with jax.log_compiles():
+            yield handler.names
+    finally:
+        logger.removeHandler(handler)

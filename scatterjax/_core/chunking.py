@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 ACCELERATOR_CHUNK_BYTES = 2**30
 # A byte budget no batch reaches: with ``spread``, chunks then only divide the batch among cores.
@@ -69,28 +70,33 @@ def apply_in_chunks(
 ):
     """``apply(x)`` for a concrete batch ``x`` (``(*batch, *signal)``), one chunk of signals at a time.
 
-    ``apply`` maps ``(c, *signal)`` to an array (or a list of arrays) with leading axis ``c``; it is
-    compiled once per chunk shape, which serves every batch size and compiles about twice as fast as
-    a program with the loop inside. Chunks hold as many signals of ``item_bytes`` as fit in
-    :func:`chunk_budget` of ``cpu_budget`` (the last one zero-padded). On CPU the chunks are
-    dispatched from one thread per core, so they run concurrently: XLA's CPU FFTs and fused loops
-    use one core each. With ``spread``, chunks are also at most a core's share of the batch, so a
-    batch that fits one chunk still runs on every core (for transforms that chunk again inside).
+    ``apply`` maps ``(c, *signal)`` to an array (or a list of arrays) with leading axis ``c``. Every
+    chunk holds the same number of signals, the largest power of two whose intermediates
+    (``item_bytes`` each) fit in :func:`chunk_budget` of ``cpu_budget``; a short batch or a last
+    chunk is zero-padded to it (the padding rows are dropped from the output). So one compiled
+    program serves every batch size: the last batch of an epoch costs no compile. It also compiles
+    about twice as fast as a program with the loop inside. On CPU the chunks are dispatched from one
+    thread per core, so they run concurrently: XLA's CPU FFTs and fused loops use one core each.
+    With ``spread`` (transforms that chunk again inside, whose budget is unlimited here), a chunk is
+    a core's share of the batch rounded up to a power of two: a handful of programs serve every
+    batch size, and a batch that fits one chunk still runs on every core.
     """
     signal_shape = x.shape[x.ndim - signal_ndim :]
     batch_shape = x.shape[: x.ndim - signal_ndim]
-    flat = x.reshape((-1,) + signal_shape)
-    count = flat.shape[0]
-    size = chunk_size(count, item_bytes, chunk_budget(cpu_budget))
     cores = os.cpu_count() or 1
-    if spread and jax.default_backend() == "cpu" and cores > 1:
-        size = min(size, -(-count // cores))
-    if size >= count or count == 0:
-        return apply(x)
-    padded = -(-count // size) * size
-    flat = jnp.pad(flat, [(0, padded - count)] + [(0, 0)] * signal_ndim)
-    pieces = [flat[start : start + size] for start in range(0, padded, size)]
-    workers = min(len(pieces), cores) if jax.default_backend() == "cpu" else 1
+    on_cpu = jax.default_backend() == "cpu"
+    # On the CPU, reshapes, padding and joins run in NumPy on the same memory: as JAX operations
+    # each would compile a small program for every new batch size.
+    xp = np if on_cpu else jnp
+    flat = (np.asarray(x) if on_cpu else x).reshape((-1,) + signal_shape)
+    count = flat.shape[0]
+    largest = max(1, chunk_budget(cpu_budget) // max(item_bytes, 1))
+    size = _floor_power_of_two(largest)
+    if spread:
+        share = -(-count // cores) if on_cpu else count
+        size = min(size, _ceil_power_of_two(share))
+    pieces = [_pad_rows(xp, flat[start : start + size], size) for start in range(0, count, size)]
+    workers = min(len(pieces), cores) if on_cpu else 1
     if workers > 1:
         run = _in_callers_context(lambda piece: jax.block_until_ready(apply(piece)))
         with ThreadPoolExecutor(workers) as pool:
@@ -99,21 +105,41 @@ def apply_in_chunks(
         chunks = [apply(piece) for piece in pieces]
 
     def join(parts):
-        out = jnp.concatenate(parts, axis=0)[:count]
-        return out.reshape(batch_shape + out.shape[1:])
+        if len(parts) == 1 and parts[0].shape[0] == count:
+            out = parts[0]
+            return out if out.ndim and batch_shape == (count,) else out.reshape(batch_shape + out.shape[1:])
+        out = xp.concatenate([xp.asarray(part) for part in parts], axis=0)[:count]
+        out = out.reshape(batch_shape + out.shape[1:])
+        return jax.device_put(out) if on_cpu else out
 
     if isinstance(chunks[0], list):
         return [join(parts) for parts in zip(*chunks)]
     return join(chunks)
 
 
+def _floor_power_of_two(n: int) -> int:
+    return 1 << (max(n, 1).bit_length() - 1)
+
+
+def _ceil_power_of_two(n: int) -> int:
+    return 1 << max(n - 1, 0).bit_length()
+
+
+def _pad_rows(xp, rows, length: int):
+    """``rows`` zero-padded along axis 0 to ``length`` (padded rows are sliced off the output)."""
+    if rows.shape[0] == length:
+        return rows
+    return xp.pad(rows, [(0, length - rows.shape[0])] + [(0, 0)] * (rows.ndim - 1))
+
+
 def _in_callers_context(fn: Callable) -> Callable:
     """``fn`` run under the caller's thread-local JAX settings (``jax.enable_x64``,
-    ``jax.default_device``, ``jax.default_matmul_precision`` contexts), which other threads do not see."""
+    ``jax.default_device``, ``jax.default_matmul_precision``, ``jax.log_compiles`` contexts), which other threads do not see."""
     settings = [
         (jax.enable_x64, jax.config.jax_enable_x64),
         (jax.default_device, jax.config.jax_default_device),
         (jax.default_matmul_precision, jax.config.jax_default_matmul_precision),
+        (jax.log_compiles, jax.config.jax_log_compiles),
     ]
 
     def run(*args):

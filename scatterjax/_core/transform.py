@@ -1,27 +1,61 @@
-"""What every transform object shares: an immutable, callable pytree around a filter bank.
+"""What every transform object shares: an immutable, callable pytree around a filter bank, and the
+one call pipeline every transform runs through.
 
 A transform object holds exactly one child, its filter bank (a pytree of arrays), and static
 settings. Flattening it gives the bank's arrays as leaves, so ``jax.jit(lambda S, x: S(x))(S, x)``
 passes the filters as arguments (never as constants) and ``jax.tree_util`` / Equinox / Flax see them.
+
+``S(x)`` always takes the same four steps (:meth:`ScatteringTransform.__call__`):
+
+1. **validate** ``x`` (dtype, trailing shape) before anything is traced;
+2. **route** a batch-sharded ``x`` through :func:`scatterjax.sharded_apply` (one program per device);
+3. **run** the transform's pure function: as one program when anything is traced (``x`` *or* the
+   filters: inside a caller's ``jit``/``grad``/``vmap``, including a step that closes over a concrete
+   batch), else in batch chunks spread over the CPU cores (:func:`apply_in_chunks`); an empty batch
+   gives an empty output of the right shape without running anything;
+4. **format** the coefficients as ``out_type`` asks (``'array'``, ``'list'`` or ``'dict'``).
+
+A transform plugs into it by defining the class attributes and hooks listed in
+:class:`ScatteringTransform`; none re-implements the pipeline.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 from jax.sharding import NamedSharding
+
+from .chunking import apply_in_chunks
+from .validation import check_real_input
 
 
 class ScatteringTransform:
     """Base class: immutable after ``__init__``, flattened to ``(bank,)`` plus static settings.
 
     Subclasses set ``self.bank`` and every entry of ``_static_fields`` in ``__init__`` (through
-    ``_set``) and register themselves with ``@jax.tree_util.register_pytree_node_class``.
+    ``_set``), register themselves with ``@jax.tree_util.register_pytree_node_class``, and define:
+
+    - ``_program``: a jitted pure function ``(x, bank) -> coefficients`` (an array, or a list of
+      arrays for outputs whose paths differ in length), ``x`` of shape ``(*batch, *signal)``;
+    - ``_signal_ndim``: the number of trailing axes of one signal;
+    - ``_channel_axis``: the (negative) axis of the channels in an array output;
+    - ``_keys()``: one key per channel (the keys of ``out_type='dict'``);
+    - ``_list_fields()``: one dict per channel, the entries of ``out_type='list'`` besides ``coef``;
+    - optionally ``_input_shape()`` (default ``self.shape``) and ``_chunking(dtype)``.
     """
 
     _static_fields: tuple[str, ...] = ()
+    _repr_fields: tuple[str, ...] = ()
+    _program: Callable
+    _signal_ndim: int
+    _channel_axis: int = -2
 
+    # --- immutability and the pytree --------------------------------------------------------
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
 
@@ -41,28 +75,105 @@ class ScatteringTransform:
             object.__setattr__(obj, name, value)
         return obj
 
-    def _per_device_call(self, x):
-        """``self(x)`` per device when ``x`` is a batch-sharded array (see :func:`batch_mesh_of`),
-        else ``None``. A 'list' output holds Python ints per path and is never routed."""
-        mesh = batch_mesh_of(x) if getattr(self, "out_type", "array") != "list" else None
-        if mesh is None:
-            return None
-        from .sharding import sharded_apply
-
-        return sharded_apply(self, x, mesh)
-
     def __repr__(self) -> str:
         settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._repr_fields)
         return f"{type(self).__name__}({settings})"
 
-    _repr_fields: tuple[str, ...] = ()
+    # --- the call pipeline ------------------------------------------------------------------
+    def __call__(self, x):
+        """Scattering coefficients of ``x``; the class docstring gives shapes and ``out_type``."""
+        x = self._check_input(x)
+        mesh = batch_mesh_of(x) if self.out_type != "list" else None
+        if mesh is not None:
+            from .sharding import sharded_apply  # sharding imports this module
+
+            return sharded_apply(self, x, mesh)
+        return self._format(self._run(x))
+
+    scattering = __call__
+
+    def _input_shape(self) -> tuple[int, ...]:
+        """Trailing shape of one input signal."""
+        return tuple(self.shape)
+
+    def _check_input(self, x) -> jax.Array:
+        return check_real_input(x, self._input_shape())
+
+    def _chunking(self, dtype) -> tuple[int, int, bool]:
+        """``(item_bytes, cpu_budget, spread)`` for :func:`apply_in_chunks`: by default one chunk
+        per core (the transform chunks again inside, where it pays)."""
+        return 1, 2**62, True
+
+    def _run(self, x: jax.Array):
+        """The coefficients of ``x``, unformatted (steps 3 of the pipeline)."""
+        signal_ndim = self._signal_ndim
+        batch_shape = x.shape[: x.ndim - signal_ndim]
+        if math.prod(batch_shape) == 0:
+            return _empty_output(self._program, x, self.bank, signal_ndim)
+        if is_traced((self.bank, x)):
+            return self._program(x, self.bank)
+        item_bytes, cpu_budget, spread = self._chunking(x.dtype)
+        bank, program = self.bank, self._program
+        return apply_in_chunks(
+            lambda chunk: program(chunk, bank), x, signal_ndim, item_bytes, cpu_budget, spread=spread
+        )
+
+    def _format(self, coefficients):
+        """``coefficients`` as ``out_type`` asks (step 4 of the pipeline)."""
+        if self.out_type == "array":
+            return coefficients
+        if not isinstance(coefficients, list):
+            coefficients = split_channels(coefficients, self._channel_axis)
+        if self.out_type == "dict":
+            return dict(zip(self._keys(), coefficients))
+        return [dict(coef=coef, **fields) for coef, fields in zip(coefficients, self._list_fields())]
+
+    def _keys(self) -> list[tuple]:
+        raise NotImplementedError
+
+    def _list_fields(self) -> list[dict]:
+        raise NotImplementedError
+
+
+def is_traced(tree) -> bool:
+    """Whether any leaf of ``tree`` is a tracer (we are inside a ``jit``, ``grad``, ``vmap``...)."""
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(tree))
+
+
+def _empty_output(program: Callable, x: jax.Array, bank, signal_ndim: int):
+    """The output of ``program(x, bank)`` for a batch with no element: zeros of the right shapes,
+    found by tracing one signal (nothing is computed)."""
+    batch_shape = x.shape[: x.ndim - signal_ndim]
+    one = jax.ShapeDtypeStruct((1,) + x.shape[x.ndim - signal_ndim :], x.dtype)
+    shapes = jax.eval_shape(program, one, bank)
+    return jax.tree_util.tree_map(lambda s: jnp.zeros(batch_shape + s.shape[1:], s.dtype), shapes)
+
+
+def split_channels(coefficients: jax.Array, axis: int) -> list[jax.Array]:
+    """``coefficients`` split along ``axis`` into a list of arrays, one per channel."""
+    if is_traced(coefficients):
+        return list(jnp.moveaxis(coefficients, axis, 0))
+    channels_first = _moveaxis_to_front(coefficients, axis)
+    return [_channel(channels_first, c) for c in range(channels_first.shape[0])]
+
+
+@partial(jax.jit, static_argnames=("axis",))
+def _moveaxis_to_front(coefficients: jax.Array, axis: int) -> jax.Array:
+    return jnp.moveaxis(coefficients, axis, 0)
+
+
+@jax.jit
+def _channel(channels_first: jax.Array, index) -> jax.Array:
+    # The index is traced, so one small program serves every channel: returning hundreds of
+    # slices from one jitted program would take seconds to compile.
+    return jax.lax.dynamic_index_in_dim(channels_first, index, axis=0, keepdims=False)
 
 
 def batch_mesh_of(x):
     """The mesh over which ``x``'s leading axis (only) is split, or ``None``.
 
-    Such inputs go through :func:`scatterjax._core.sharding.sharded_apply`: XLA's partitioner does not
-    split FFTs along batch dimensions and would gather the whole batch onto every device.
+    Such inputs go through :func:`scatterjax.sharded_apply`: XLA's partitioner does not split FFTs
+    along batch dimensions and would gather the whole batch onto every device.
     """
     if not isinstance(x, jax.Array) or isinstance(x, jax.core.Tracer) or x.ndim < 2:
         return None

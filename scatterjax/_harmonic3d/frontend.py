@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from functools import partial
@@ -9,9 +10,21 @@ from functools import partial
 import jax
 import numpy as np
 
-from .._core.chunking import NO_LIMIT, apply_in_chunks
+from .._core.backend import JAX_BACKEND, Backend, check_backend
+from .._core.errors import ShapeError
 from .._core.transform import ScatteringTransform
-from .._core.validation import check_choice, check_int, check_real_input, check_shape
+from .._core.validation import (
+    as_setting,
+    check_bool,
+    check_choice,
+    check_filter_memory,
+    check_int,
+    check_real_input,
+    check_shape,
+    largest_log2,
+    same_setting,
+)
+from . import design as design
 from .bank import FilterBank3D, filter_bank_3d
 from .core import harmonic_scattering3d, order0_integrals
 
@@ -67,7 +80,8 @@ class HarmonicScattering3D(ScatteringTransform):
         (``J + 1`` scales). 3D scattering does not subsample, so any ``J`` works numerically; we
         require ``2**J <= max(M, N, O)``, beyond which the wavelets no longer fit in the volume.
       shape: ``(M, N, O)``.
-      L: largest degree of the spherical harmonics (int >= 0): ``l = 0..L``.
+      L: largest degree of the spherical harmonics: ``0 <= L <= max(shape)``, ``l = 0..L``; the
+        ``(J + 1)(L + 1)**2`` wavelet volumes must fit in memory.
       sigma_0: width in samples of the scale-0 wavelets (positive number).
       max_order: 1 or 2.
       rotation_covariant: if True, the modulus is ``sqrt(sum_m |x * psi_{j,l,m}|^2)`` over
@@ -77,6 +91,7 @@ class HarmonicScattering3D(ScatteringTransform):
       integral_powers: the exponents ``p > 0`` of the integrals ``sum_voxels U^p``.
       points: must be None (kymatio accepts and ignores it; it belonged to the removed
         ``'local'`` method). Anything else raises ``ValueError``.
+      backend: kymatio's argument; see *kymatio compatibility* below.
       out_type: ``'array'``, ``'list'`` or ``'dict'``.
 
     Calling ``S(x)`` on a real float32/float64 array of shape ``(*batch, M, N, O)`` returns:
@@ -108,6 +123,25 @@ class HarmonicScattering3D(ScatteringTransform):
     to be 0. ``S(x)`` compiles once per input shape and dtype; ``S`` is a pytree whose leaves
     are the filters, so it can be passed to ``jax.jit``/``jax.vmap`` as an argument. NaN or Inf
     in ``x`` propagate to the output.
+
+
+    **kymatio compatibility.** Settings may be NumPy scalars or 0-d arrays (as ``np.load`` gives
+    them). ``backend``: ``None``, ``'jax'`` or ``'numpy'`` (or a kymatio backend object with one of
+    these names); the computation always runs in JAX and ``S.backend.name == 'jax'``; a framework
+    name (``'torch'``, ``'tensorflow'``, ...) raises :class:`~scatterjax.BackendError` (an
+    ``ImportError``) naming the scatterjax module to use. Where kymatio raises ``RuntimeError``
+    (an input or ``J`` that does not fit ``shape``) we raise :class:`~scatterjax.ShapeError`, both
+    a ``ValueError`` and a ``RuntimeError``. Re-assigning a setting to its current value is
+    allowed; any other assignment raises ``AttributeError`` (build a new transform).
+
+    **NumPy in, JAX out.** ``x`` may be a NumPy or JAX array; the output is a JAX array, and
+    ``np.asarray(S(x))`` is a zero-copy (read-only) view of it on CPU. float64 input with JAX's
+    64-bit mode off is computed in float32, with a ``UserWarning`` the first time (kymatio returns
+    float64); a torch or TensorFlow tensor raises ``TypeError`` pointing to ``scatterjax.torch`` /
+    ``scatterjax.tensorflow``; masked arrays raise ``TypeError`` and ragged lists ``ValueError``.
+
+    kymatio's attributes: ``filters`` and ``gaussian_filters`` (its filters, in its layout, built
+    on first read), ``M``, ``N``, ``O``, ``points``.
 
     Example:
       >>> import numpy as np, scatterjax
@@ -143,29 +177,40 @@ class HarmonicScattering3D(ScatteringTransform):
         method: str = "integral",
         points=None,
         integral_powers=(0.5, 1.0, 2.0),
+        backend=None,
         out_type: str = "array",
     ):
+        check_backend(backend, "HarmonicScattering3D")
         J = check_int("J", J, minimum=0)
         shape = check_shape("shape", shape, 3)
-        if 2**J > max(shape):
-            raise ValueError(
+        if J > largest_log2(max(shape)):
+            raise ShapeError(
                 f"J={J} is too large for shape={shape}: the widest wavelets (width "
-                f"sigma_0 * 2**J) must fit in the volume, 2**J <= max(shape) = {max(shape)}. "
-                f"Use J <= {int(math.log2(max(shape)))}."
+                f"sigma_0 * 2**J) must fit in the volume, 2**J <= max(shape) = {max(shape)}, so J "
+                f"must be in [0, {largest_log2(max(shape))}]. Use J <= {largest_log2(max(shape))}."
             )
-        L = check_int("L", L, minimum=0)
-        sigma_0 = _check_sigma_0(sigma_0)
+        # Harmonics of higher degree than the volume's side oscillate faster than its grid.
+        L = check_int("L", L, minimum=0, maximum=max(shape))
+        check_filter_memory(
+            4.0 * (J + 1) * (L + 1) ** 2 * math.prod(shape),
+            f"J={J}, L={L} with shape={shape}",
+            "Use a smaller L or J, or a smaller volume.",
+        )
+        sigma_0 = _check_sigma_0(as_setting(sigma_0))
         max_order = check_int("max_order", max_order, minimum=1, maximum=2)
-        if not isinstance(rotation_covariant, (bool, np.bool_)):
-            raise TypeError(f"rotation_covariant must be True or False; got {rotation_covariant!r}.")
+        rotation_covariant = check_bool("rotation_covariant", rotation_covariant)
+        method = as_setting(method)
         check_choice("method", method, ("integral",))
+        method = str(method)
         if points is not None:
             raise ValueError(
                 "points must be None: it belonged to kymatio's removed 'local' method and is "
                 f"ignored by kymatio 0.3.0; got {type(points).__name__}. Remove the argument."
             )
         powers = _check_integral_powers(integral_powers)
+        out_type = as_setting(out_type)
         check_choice("out_type", out_type, _OUT_TYPES)
+        out_type = str(out_type)
         self._set("J", J)
         self._set("shape", shape)
         self._set("L", L)
@@ -197,26 +242,44 @@ class HarmonicScattering3D(ScatteringTransform):
     def points(self) -> None:
         return None
 
-    # --- the transform ----------------------------------------------------------------------
-    def __call__(self, x):
-        """Scattering coefficients of ``x`` (shape ``(*batch, M, N, O)``); see the class docstring."""
-        x = check_real_input(x, self.shape)
-        sharded = self._per_device_call(x)
-        if sharded is not None:
-            return sharded
-        if isinstance(x, jax.core.Tracer):
-            coefficients = _apply(self.bank, x)
-        else:  # concrete: batch chunks on every core (XLA's CPU FFTs use one each)
-            coefficients = apply_in_chunks(lambda chunk: _apply(self.bank, chunk), x, 3, 1, NO_LIMIT, spread=True)
-        if self.out_type == "array":
-            return coefficients
-        keys = self._keys()
-        rows = [coefficients[..., k, :, :] for k in range(len(keys))]
-        if self.out_type == "dict":
-            return dict(zip(keys, rows))
-        return [{"coef": row, "j": key, "order": len(key)} for row, key in zip(rows, keys)]
+    @property
+    def backend(self) -> Backend:
+        """What the transform computes with: ``S.backend.name == 'jax'`` whatever ``backend`` was."""
+        return JAX_BACKEND
 
-    scattering = __call__
+    @functools.cached_property
+    def filters(self) -> list[np.ndarray]:
+        """The wavelets in kymatio 0.3.0's layout (built on first read, then cached): a list over
+        ``l = 0..L`` of complex64 arrays ``(J + 1, 2 l + 1, M, N, O)`` in the Fourier domain,
+        indexed ``[j, m + l]``. The transform itself keeps a smaller, symmetric copy."""
+        grid = design.HarmonicGrid.from_shape(self.shape)
+        return [
+            np.stack([grid.solid_harmonics(l, design.scale(self.sigma_0, j)) for j in range(self.J + 1)])
+            for l in range(self.L + 1)
+        ]
+
+    @functools.cached_property
+    def gaussian_filters(self) -> np.ndarray:
+        """kymatio 0.3.0's Gaussians (which its transform does not use either): complex64
+        ``(J + 2, M, N, O)``, ``exp(-sigma_j^2 |w|^2 / 2)`` with ``sigma_j = sigma_0 2**j``."""
+        grid = design.HarmonicGrid.from_shape(self.shape)
+        scales = [design.scale(self.sigma_0, j) for j in range(self.J + 2)]
+        return np.stack([grid.gaussian(sigma) for sigma in scales]).astype(np.complex64)
+
+    def __setattr__(self, name: str, value) -> None:
+        # kymatio users re-assign settings (``S.max_order = 2``): an equal value changes nothing;
+        # any other value raises (the transform is immutable), never silently ignored.
+        if name in self._static_fields and same_setting(getattr(self, name), value):
+            return
+        super().__setattr__(name, value)
+
+    # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
+    _program = staticmethod(jax.jit(harmonic_scattering3d))
+    _signal_ndim = 3
+    _channel_axis = -3
+
+    def _list_fields(self) -> list[dict]:
+        return [{"j": key, "order": len(key)} for key in self._keys()]
 
     def order0(self, x):
         """Order-0 coefficients ``sum_voxels x^p`` for this transform's powers: ``(*batch, P)``.
@@ -271,11 +334,6 @@ class HarmonicScattering3D(ScatteringTransform):
         if self.max_order == 2:
             counts.append(self.J * (self.J + 1) // 2)
         return counts if detail else sum(counts)
-
-
-@jax.jit
-def _apply(bank: FilterBank3D, x: jax.Array) -> jax.Array:
-    return harmonic_scattering3d(x, bank)
 
 
 @partial(jax.jit, static_argnames=("integral_powers",))

@@ -6,14 +6,22 @@ import math
 import numbers
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .._core.chunking import apply_in_chunks
+from .._core.backend import JAX_BACKEND, Backend, check_backend
+from .._core.errors import ShapeError
 from .._core.transform import ScatteringTransform
-from .._core.validation import check_choice, check_int, check_real_input, check_shape
+from .._core.validation import (
+    as_setting,
+    check_choice,
+    check_filter_memory,
+    check_int,
+    check_shape,
+    largest_log2,
+    same_setting,
+)
 from .._scattering1d import design as design
-from .._scattering1d.frontend import parse_Q, parse_stride
+from .._scattering1d.frontend import check_Q_size, parse_Q, parse_stride
 from .bank import FilterBankJTFS, filter_bank_jtfs, frequency_filters, frequency_length
 from .core import CHUNK_BYTES, signal_bytes, time_frequency_scattering
 
@@ -45,8 +53,9 @@ def _parse_scale(name: str, value, J: int, length: int, integer: bool) -> tuple[
 
 
 def _parse_Q_fr(Q_fr) -> int:
+    Q_fr = as_setting(Q_fr)
     if isinstance(Q_fr, tuple) and len(Q_fr) == 1:
-        Q_fr = Q_fr[0]
+        Q_fr = as_setting(Q_fr[0])
     if isinstance(Q_fr, bool) or not isinstance(Q_fr, numbers.Integral):
         raise ValueError(f"Q_fr must be an int >= 1 or a 1-tuple; got {Q_fr!r}.")
     if Q_fr < 1:
@@ -65,16 +74,18 @@ class TimeFrequencyScattering(ScatteringTransform):
     (0.4.0.dev0, commit 11552ed5), with its bugs B1-B5 fixed as documented below.
 
     Args:
-      J: log2 of the largest time scale (int >= 1, ``2**J <= N``).
-      J_fr: log2 of the largest scale along log-frequency, in first-order filter indices (>= 0).
-      Q: wavelets per octave: an int (order 2 then uses 1), ``(Q1,)`` or ``(Q1, Q2)``.
+      J: log2 of the largest time scale: ``1 <= J <= floor(log2 N)``.
+      J_fr: log2 of the largest scale along log-frequency, in first-order filter indices:
+        ``0 <= J_fr <= ceil(log2((J + 1) Q1))`` (the number of frequency rows).
+      Q: wavelets per octave: an int (order 2 then uses 1), ``(Q1,)`` or ``(Q1, Q2)``; each in
+        ``[1, N]``.
       shape: signal length ``N`` (an int or a 1-tuple).
       T: time averaging: ``None`` (``2**J``), a number in ``[1, N]``, ``'global'`` (a *sum* over
         every padded sample) or ``0`` (none; needs ``out_type`` 'list' or 'dict'). First-order
         paths are always averaged at ``2**J`` (as kymatio).
       stride: time stride of the output, a power of two (default ``2**floor(log2 T)``); needs
         local ``T`` and must be at least ``2**j2`` for every second-order wavelet used.
-      Q_fr: wavelets per octave along log-frequency (int >= 1).
+      Q_fr: wavelets per octave along log-frequency: ``1 <= Q_fr <= (J + 1) Q1``.
       F: frequency averaging of spinned paths: ``None`` (``2**J_fr``), an int in
         ``[1, (J + 1) * Q1]``, ``'global'`` or ``0`` (none). Spin-0 paths are averaged by the
         frequency low-pass of width ``2**J_fr`` instead.
@@ -82,6 +93,7 @@ class TimeFrequencyScattering(ScatteringTransform):
       out_type: ``'array'``, ``'list'`` or ``'dict'``.
       format: ``'time'`` (one channel per (path, n1)) or ``'joint'`` (one channel per path, with a
         frequency axis).
+      backend: kymatio's argument; see *kymatio compatibility* below.
 
     Calling ``S(x)`` on a real float32/float64 array ``(*batch, N)`` returns:
 
@@ -103,6 +115,22 @@ class TimeFrequencyScattering(ScatteringTransform):
     The computation runs in the input's precision (float64 needs ``jax_enable_x64`` before the
     transform is built). ``S`` is a pytree whose leaves are its filters; ``S(x)`` compiles once per
     input shape and works under ``jax.jit``, ``jax.vmap`` and ``jax.grad``.
+
+
+    **kymatio compatibility.** Settings may be NumPy scalars or 0-d arrays (as ``np.load`` gives
+    them). ``backend``: ``None``, ``'jax'`` or ``'numpy'`` (or a kymatio backend object with one of
+    these names); the computation always runs in JAX and ``S.backend.name == 'jax'``; a framework
+    name (``'torch'``, ``'tensorflow'``, ...) raises :class:`~scatterjax.BackendError` (an
+    ``ImportError``) naming the scatterjax module to use. Where kymatio raises ``RuntimeError``
+    (an input or ``J`` that does not fit ``shape``) we raise :class:`~scatterjax.ShapeError`, both
+    a ``ValueError`` and a ``RuntimeError``. Re-assigning a setting to its current value is
+    allowed; any other assignment raises ``AttributeError`` (build a new transform).
+
+    **NumPy in, JAX out.** ``x`` may be a NumPy or JAX array; the output is a JAX array, and
+    ``np.asarray(S(x))`` is a zero-copy (read-only) view of it on CPU. float64 input with JAX's
+    64-bit mode off is computed in float32, with a ``UserWarning`` the first time (kymatio returns
+    float64); a torch or TensorFlow tensor raises ``TypeError`` pointing to ``scatterjax.torch`` /
+    ``scatterjax.tensorflow``; masked arrays raise ``TypeError`` and ragged lists ``ValueError``.
 
     Example:
       >>> import numpy as np, scatterjax
@@ -131,16 +159,43 @@ class TimeFrequencyScattering(ScatteringTransform):
         stride_fr=None,
         out_type: str = "array",
         format: str = "time",
+        backend=None,
     ):
+        check_backend(backend, "TimeFrequencyScattering")
         J = check_int("J", J, minimum=1)
         J_fr = check_int("J_fr", J_fr, minimum=0)
         Q1, Q2 = parse_Q(Q)
         (N,) = check_shape("shape", shape, 1)
-        if 2**J > N:
-            raise ValueError(f"J={J} is too large for N={N}: 2**J must be at most N. Use J <= {int(math.log2(N))}.")
-        T_value, averaging = _parse_scale("T", T, J, N, integer=False)
-        Q_fr = _parse_Q_fr(Q_fr)
+        check_filter_memory(8.0 * N, f"shape=({N},)", "Use a shorter signal, or split it into windows.")
+        if J > largest_log2(N):
+            raise ShapeError(
+                f"J={J} is too large for N={N}: 2**J must be at most N, so J must be in [1, "
+                f"{largest_log2(N)}]. Use J <= {largest_log2(N)}."
+            )
+        check_Q_size(Q1, Q2, N)
         N_fr_in = (J + 1) * Q1
+        # The frequency axis has (J + 1) Q1 rows: a frequency scale 2**J_fr beyond them (rounded
+        # up to a power of two) averages nothing more, and its padding grows as 2**J_fr.
+        J_fr_max = (N_fr_in - 1).bit_length()
+        if J_fr > J_fr_max:
+            raise ShapeError(
+                f"J_fr={J_fr} is too large for the {N_fr_in} first-order frequency rows ((J + 1) * "
+                f"Q1 with J={J}, Q1={Q1}): J_fr must be in [0, {J_fr_max}] (2**(J_fr - 1) < "
+                f"{N_fr_in}). Use J_fr <= {J_fr_max}."
+            )
+        Q_fr = _parse_Q_fr(Q_fr)
+        if Q_fr > N_fr_in:
+            raise ValueError(
+                f"Q_fr={Q_fr} is larger than the {N_fr_in} frequency rows it filters: Q_fr must be "
+                f"in [1, {N_fr_in}]. Use a smaller Q_fr."
+            )
+        # NumPy scalars and 0-d arrays (as np.load gives them) become Python values; the stored
+        # settings must be plain and hashable (they are static pytree metadata).
+        T, F, stride, stride_fr, out_type, format = (
+            str(v) if isinstance(v, str) else v
+            for v in map(as_setting, (T, F, stride, stride_fr, out_type, format))
+        )
+        T_value, averaging = _parse_scale("T", T, J, N, integer=False)
         F_value, averaging_fr = _parse_scale("F", F, J_fr, N_fr_in, integer=True)
         check_choice("out_type", out_type, _OUT_TYPES)
         check_choice("format", format, _FORMATS)
@@ -149,6 +204,10 @@ class TimeFrequencyScattering(ScatteringTransform):
         s = parse_stride("stride", stride, averaging, log2_T, max(log2_T, J))
         s = (log2_T if averaging == "local" else J) if s is None else s
         N_fr = frequency_length(N_fr_in, int(F_value), J_fr)
+        # The frequency design transforms an (N_fr, N_fr) identity (complex128) per filter.
+        check_filter_memory(
+            16.0 * N_fr * N_fr, f"J={J}, Q={(Q1, Q2)}, J_fr={J_fr}", "Use a smaller Q, J or J_fr."
+        )
         s_fr = parse_stride("stride_fr", stride_fr, averaging_fr, log2_F, max(log2_F, J_fr, N_fr.bit_length()))
         if s_fr is not None and N_fr % 2**s_fr:
             raise ValueError(
@@ -191,24 +250,25 @@ class TimeFrequencyScattering(ScatteringTransform):
         """Padded length of the frequency axis, ``N_fr``."""
         return self.bank.plan.N_fr
 
-    # --- the transform ----------------------------------------------------------------------
-    def __call__(self, x):
-        """JTFS coefficients of ``x`` (shape ``(*batch, N)``); see the class docstring."""
-        x = check_real_input(x, self.shape)
-        sharded = self._per_device_call(x)
-        if sharded is not None:
-            return sharded
-        out = _chunked(self.bank, x)
-        if self.out_type == "array":
-            return out
-        if not isinstance(out, list):
-            out = list(jnp.moveaxis(out, -2, 0))
-        keys = self._keys()
-        if self.out_type == "dict":
-            return dict(zip(keys, out))
-        return [dict(coef=coef, **fields) for coef, fields in zip(out, self._list_fields())]
+    @property
+    def backend(self) -> Backend:
+        """What the transform computes with: ``S.backend.name == 'jax'`` whatever ``backend`` was."""
+        return JAX_BACKEND
 
-    scattering = __call__
+    def __setattr__(self, name: str, value) -> None:
+        # kymatio users re-assign settings (``S.T = None``): an equal value changes nothing; any
+        # other value raises (the transform is immutable), never silently ignored.
+        if name in self._static_fields and same_setting(getattr(self, name), value):
+            return
+        super().__setattr__(name, value)
+
+    # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
+    _program = staticmethod(jax.jit(time_frequency_scattering))
+    _signal_ndim = 1
+    _channel_axis = -2
+
+    def _chunking(self, dtype) -> tuple[int, int, bool]:
+        return signal_bytes(self.bank, dtype), CHUNK_BYTES, False
 
     # --- channel tables ---------------------------------------------------------------------
     def _channels(self) -> list[tuple]:
@@ -331,16 +391,3 @@ def _check_joint_rows(bank: FilterBankJTFS, format: str, out_type: str) -> None:
             f"frequency rows, but they have {sorted(rows)} (F > 2**J_fr, stride_fr > 2**J_fr or "
             "F='global'). Use out_type='list' or 'dict', or format='time'."
         )
-
-
-@jax.jit
-def _apply(bank: FilterBankJTFS, x: jax.Array):
-    return time_frequency_scattering(x, bank)
-
-
-def _chunked(bank: FilterBankJTFS, x: jax.Array):
-    """``time_frequency_scattering(x, bank)``, chunked over the batch (see :func:`apply_in_chunks`),
-    or inside the caller's program when traced."""
-    if isinstance(x, jax.core.Tracer):
-        return _apply(bank, x)
-    return apply_in_chunks(lambda chunk: _apply(bank, chunk), x, 1, signal_bytes(bank, x.dtype), CHUNK_BYTES)

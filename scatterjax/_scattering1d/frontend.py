@@ -2,40 +2,79 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import warnings
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 
-from .._core.chunking import apply_in_chunks
+from .._core.backend import JAX_BACKEND, Backend, check_backend
+from .._core.errors import ShapeError
+from .._core.meta import path_orders, path_table
 from .._core.transform import ScatteringTransform
-from .._core.validation import check_choice, check_int, check_real_input, check_shape
+from .._core.validation import (
+    as_setting,
+    check_choice,
+    check_filter_memory,
+    check_int,
+    check_shape,
+    largest_log2,
+    same_setting,
+)
+from . import design as design
 from .bank import FilterBank1D, filter_bank_1d
 from .core import CHUNK_BYTES, scattering1d, signal_bytes
+from .kymatio_filters import kymatio_filters_1d
 
 _OUT_TYPES = ("array", "list", "dict")
 
 
 def parse_Q(Q) -> tuple[int, int]:
+    """``(Q1, Q2)`` from kymatio's ``Q``: an int (then ``Q2 = 1``), ``(Q1,)`` or ``(Q1, Q2)``.
+
+    NumPy integers and 0-d integer arrays count as ints (as ``np.load`` returns them); a list is
+    refused, as kymatio refuses it.
+    """
+    Q = as_setting(Q)
     if isinstance(Q, tuple) and len(Q) in (1, 2):
-        values = Q + (1,) if len(Q) == 1 else Q
-    elif isinstance(Q, numbers.Integral) and not isinstance(Q, bool):
+        values = tuple(as_setting(q) for q in Q) + ((1,) if len(Q) == 1 else ())
+    elif isinstance(Q, numbers.Real) and not isinstance(Q, bool):
         values = (Q, 1)
     else:
-        raise ValueError(f"Q must be an int, a 1-tuple (Q1,) or a 2-tuple (Q1, Q2); got {Q!r}.")
+        raise ValueError(
+            f"Q must be an integer or a tuple: an int, a 1-tuple (Q1,) or a 2-tuple (Q1, Q2); "
+            f"got {Q!r}."
+        )
     for name, value in zip(("Q[0]", "Q[1]"), values):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and value < 1:
+            raise ValueError(f"Q should always be >= 1 (wavelets per octave); got {name} = {value}.")
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
-        if value < 1:
-            raise ValueError(f"Q must be >= 1 (wavelets per octave); got {name} = {value}.")
     return int(values[0]), int(values[1])
+
+
+def check_Q_size(Q1: int, Q2: int, N: int) -> None:
+    """Bound ``Q`` by the signal length before any filter is designed (a few ms, no allocation).
+
+    More wavelets per octave than samples cannot be told apart (neighbours in the top octave
+    would be less than one FFT bin apart), and the design allocates at least ``(Q1 + Q2) N``
+    float64 values, which must fit in memory.
+    """
+    for name, value in (("Q[0]", Q1), ("Q[1]", Q2)):
+        if value > N:
+            raise ValueError(
+                f"{name}={value} is larger than the signal length N={N}: Q must be in [1, N] (more "
+                f"wavelets per octave than samples cannot be told apart). Use a smaller Q."
+            )
+    check_filter_memory(
+        8.0 * (Q1 + Q2) * N, f"Q={(Q1, Q2)} with shape=({N},)", "Use a smaller Q or a shorter signal."
+    )
 
 
 def _parse_T(T, J: int, N: int) -> tuple[float, bool]:
     """Return (averaging scale in samples, averaged?); ``T='global'`` is handled by the caller."""
+    T = as_setting(T)
     if T is None:
         return float(2**J), True
     if isinstance(T, bool) or not isinstance(T, numbers.Real) or not math.isfinite(T):
@@ -89,15 +128,18 @@ class Scattering1D(ScatteringTransform):
     """1D wavelet scattering transform with kymatio 0.3.0's arguments and numbers.
 
     Args:
-      J: log2 of the largest wavelet scale (int >= 1, with ``2**J <= N``).
-      shape: signal length ``N``, an int or a 1-tuple.
-      Q: wavelets per octave: an int (order 2 then uses 1), a 1-tuple ``(Q1,)`` or ``(Q1, Q2)``.
+      J: log2 of the largest wavelet scale: ``1 <= J <= floor(log2 N)``.
+      shape: signal length ``N``, an int or a 1-tuple; ``8 N`` bytes must fit in memory.
+      Q: wavelets per octave: an int (order 2 then uses 1), a 1-tuple ``(Q1,)`` or ``(Q1, Q2)``;
+        each in ``[1, N]`` (more wavelets per octave than samples cannot be told apart).
       T: averaging scale in samples: ``None`` for ``2**J``; ``0`` for no averaging; any number in
         ``[1, N]`` (need not be a power of two).
       max_order: 1 or 2.
-      oversampling: int >= 0; reduces every subsampling exponent by this much.
+      oversampling: int in ``[0, floor(log2 N) + 2]``; reduces every subsampling exponent by
+        this much (any value >= log2 of the padded length already means no subsampling).
       out_type: ``'array'`` (needs averaging), ``'list'`` or ``'dict'``.
       average: deprecated in kymatio 0.3.0; ``average=False`` with ``T=None`` means ``T=0``.
+      backend: kymatio's argument; see *kymatio compatibility* below.
       stride: kymatio main's time stride of the output, a power of two (default ``2**floor(log2
         T)``); needs local averaging and ``oversampling=0``. When given, the intermediate rates are
         kymatio main's (``min(j1, log2 stride)``), not 0.3.0's oversampling rates.
@@ -122,6 +164,26 @@ class Scattering1D(ScatteringTransform):
     it can be passed to ``jax.jit``, ``jax.vmap`` and friends as an argument. NaN or Inf in ``x``
     propagate to the output.
 
+
+    **kymatio compatibility.** Settings may be NumPy scalars or 0-d arrays (as ``np.load`` gives
+    them). ``backend``: ``None``, ``'jax'`` or ``'numpy'`` (or a kymatio backend object with one of
+    these names); the computation always runs in JAX and ``S.backend.name == 'jax'``; a framework
+    name (``'torch'``, ``'tensorflow'``, ...) raises :class:`~scatterjax.BackendError` (an
+    ``ImportError``) naming the scatterjax module to use. Where kymatio raises ``RuntimeError``
+    (an input or ``J`` that does not fit ``shape``) we raise :class:`~scatterjax.ShapeError`, both
+    a ``ValueError`` and a ``RuntimeError``. Re-assigning a setting to its current value is
+    allowed; any other assignment raises ``AttributeError`` (build a new transform).
+
+    **NumPy in, JAX out.** ``x`` may be a NumPy or JAX array; the output is a JAX array, and
+    ``np.asarray(S(x))`` is a zero-copy (read-only) view of it on CPU. float64 input with JAX's
+    64-bit mode off is computed in float32, with a ``UserWarning`` the first time (kymatio returns
+    float64); a torch or TensorFlow tensor raises ``TypeError`` pointing to ``scatterjax.torch`` /
+    ``scatterjax.tensorflow``; masked arrays raise ``TypeError`` and ragged lists ``ValueError``.
+
+    kymatio's attributes: ``psi1_f``, ``psi2_f``, ``phi_f`` (its filters, in its layout, built on
+    first read), ``_N_padded``, ``pad_left``, ``pad_right``, ``ind_start``, ``ind_end``,
+    ``log2_T``, ``r_psi``, ``sigma0``, ``alpha``.
+
     Example:
       >>> import numpy as np, scatterjax
       >>> S = scatterjax.Scattering1D(J=6, shape=1024, Q=8)
@@ -144,17 +206,24 @@ class Scattering1D(ScatteringTransform):
         average=None,
         oversampling: int = 0,
         out_type: str = "array",
+        backend=None,
         stride=None,
         levels: str = "mean",
     ):
+        check_backend(backend, "Scattering1D")
         J = check_int("J", J, minimum=1)
         (N,) = check_shape("shape", shape, 1)
-        if 2**J > N:
-            raise ValueError(
-                f"J={J} is too large for a signal of length N={N}: the largest wavelet scale "
-                f"2**J={2**J} must be at most N. Use J <= {int(math.log2(N))}."
+        check_filter_memory(8.0 * N, f"shape=({N},)", "Use a shorter signal, or split it into windows.")
+        if J > largest_log2(N):
+            raise ShapeError(
+                f"J={J} is too large for a signal of length N={N}: the largest wavelet scale 2**J "
+                f"must be at most N, so J must be in [1, {largest_log2(N)}]. Use J <= "
+                f"{largest_log2(N)}."
             )
         Q1, Q2 = parse_Q(Q)
+        check_Q_size(Q1, Q2, N)
+        average = as_setting(average)
+        T = as_setting(T)
         if average is not None:
             warnings.warn(
                 "average is deprecated (as in kymatio 0.3.0): use T=0 for no averaging.",
@@ -168,9 +237,13 @@ class Scattering1D(ScatteringTransform):
         global_sum = isinstance(T, str) and T == "global"
         T_samples, averaged = (float(2**J), False) if global_sum else _parse_T(T, J, N)
         max_order = check_int("max_order", max_order, minimum=1, maximum=2)
-        oversampling = check_int("oversampling", oversampling, minimum=0)
+        # Every subsampling exponent is at most log2 of the padded length (< log2 N + 2): a larger
+        # oversampling changes nothing, and an unbounded one would only cost time.
+        oversampling = check_int("oversampling", oversampling, minimum=0, maximum=largest_log2(N) + 2)
+        out_type, levels, stride = as_setting(out_type), as_setting(levels), as_setting(stride)
         check_choice("out_type", out_type, _OUT_TYPES)
         check_choice("levels", levels, ("mean", "sum"))
+        out_type, levels = str(out_type), str(levels)
         log2_T = math.floor(math.log2(T_samples))
         averaging = "global" if global_sum else ("local" if averaged else "none")
         stride_log2 = parse_stride("stride", stride, averaging, log2_T, max(log2_T, J))
@@ -188,7 +261,7 @@ class Scattering1D(ScatteringTransform):
         self._set("J", J)
         self._set("shape", (N,))
         self._set("Q", (Q1, Q2))
-        self._set("T", T if T is None or T == 0 else T)
+        self._set("T", str(T) if isinstance(T, str) else T)
         self._set("max_order", max_order)
         self._set("oversampling", oversampling)
         self._set("out_type", out_type)
@@ -233,30 +306,82 @@ class Scattering1D(ScatteringTransform):
     def ind_end(self) -> tuple[int, ...]:
         return self.bank.plan.ind_end
 
-    # --- the transform ----------------------------------------------------------------------
-    def __call__(self, x):
-        """Scattering coefficients of ``x`` (shape ``(*batch, N)``); see the class docstring."""
-        x = check_real_input(x, self.shape)
-        sharded = self._per_device_call(x)
-        if sharded is not None:
-            return sharded
-        if self.bank.plan.averaged or self.bank.plan.global_sum:
-            coefficients = _averaged(self.bank, x)
-            if self.out_type == "array":
-                return coefficients
-            coefficients = list(jnp.moveaxis(coefficients, -2, 0))
-        else:
-            coefficients = _apply(self.bank, x)
-        keys = self._keys()
-        if self.out_type == "dict":
-            return dict(zip(keys, coefficients))
-        j1, j2 = self.bank.j1, self.bank.j2
-        return [
-            {"coef": coef, "j": tuple((j1, j2)[i][n] for i, n in enumerate(key)), "n": key, "order": len(key)}
-            for coef, key in zip(coefficients, keys)
-        ]
+    @property
+    def _N_padded(self) -> int:  # kymatio's name
+        return self.bank.plan.N_padded
 
-    scattering = __call__
+    @property
+    def J_pad(self) -> int:
+        """log2 of the padded length (deprecated in kymatio 0.3.0; read ``_N_padded``)."""
+        warnings.warn(
+            "J_pad is deprecated (as in kymatio 0.3.0): use S._N_padded (= 2**J_pad).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return largest_log2(self.bank.plan.N_padded)
+
+    r_psi = design.R_PSI
+    sigma0 = design.SIGMA0
+    alpha = design.ALPHA
+
+    @property
+    def backend(self) -> Backend:
+        """What the transform computes with: ``S.backend.name == 'jax'`` whatever ``backend`` was."""
+        return JAX_BACKEND
+
+    @functools.cached_property
+    def _kymatio_filters(self) -> tuple[dict, list[dict], list[dict]]:
+        # Built on first read only (full-length float64 filters; the transform never uses them).
+        bank, T = self.bank, self.T
+        T_samples = float(2**self.J) if T is None or isinstance(T, str) or T == 0 else float(T)
+        return kymatio_filters_1d(
+            bank.plan.N_padded,
+            T_samples,
+            # kymatio builds the second-order wavelets even with max_order=1 (our bank does not).
+            design.wavelet_params(self.J, self.Q[0], repeated_subtraction=bank.plan.sum_levels),
+            design.wavelet_params(self.J, self.Q[1], repeated_subtraction=bank.plan.sum_levels),
+            sum_levels=bank.plan.sum_levels,
+        )
+
+    @property
+    def phi_f(self) -> dict:
+        """The low-pass in kymatio 0.3.0's layout: ``{'levels': [float64 (N_padded / 2**k,), ...],
+        'xi': 0, 'sigma', 'j': log2_T}`` (see :mod:`scatterjax._scattering1d.kymatio_filters`)."""
+        return self._kymatio_filters[0]
+
+    @property
+    def psi1_f(self) -> list[dict]:
+        """First-order wavelets in kymatio 0.3.0's layout: dicts ``{'levels': [float64
+        (N_padded,)], 'xi', 'sigma', 'j'}`` in ``n1`` order."""
+        return self._kymatio_filters[1]
+
+    @property
+    def psi2_f(self) -> list[dict]:
+        """Second-order wavelets in kymatio 0.3.0's layout: dicts ``{'levels': [float64
+        (N_padded / 2**k,) for each input resolution k], 'xi', 'sigma', 'j'}`` in ``n2`` order."""
+        return self._kymatio_filters[2]
+
+    def __setattr__(self, name: str, value) -> None:
+        # kymatio users re-assign settings (``S.max_order = 2``): an equal value changes nothing;
+        # any other value raises (the transform is immutable), never silently ignored.
+        if name in self._static_fields and same_setting(getattr(self, name), value):
+            return
+        super().__setattr__(name, value)
+
+    # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
+    _program = staticmethod(jax.jit(scattering1d))
+    _signal_ndim = 1
+    _channel_axis = -2
+
+    def _chunking(self, dtype) -> tuple[int, int, bool]:
+        return signal_bytes(self.bank.plan, dtype), CHUNK_BYTES, False
+
+    def _list_fields(self) -> list[dict]:
+        j_tables = (self.bank.j1, self.bank.j2)
+        return [
+            {"j": tuple(j_tables[i][n] for i, n in enumerate(key)), "n": key, "order": len(key)}
+            for key in self._keys()
+        ]
 
     def _paths(self) -> list[tuple[int, ...]]:
         plan = self.bank.plan
@@ -275,23 +400,15 @@ class Scattering1D(ScatteringTransform):
         NaN-padded (``xi`` in cycles per sample); ``key``: list of ``n`` tuples.
         """
         paths = self._paths()
-        count = len(paths)
-        params = {
+        per_order = {
             "xi": (self.bank.xi1, self.bank.xi2),
             "sigma": (self.bank.sigma1, self.bank.sigma2),
             "j": (self.bank.j1, self.bank.j2),
         }
-        meta = {"order": np.array([len(p) for p in paths])}
-        for field, per_order in params.items():
-            values = np.full((count, self.max_order), np.nan)
-            for c, path in enumerate(paths):
-                for order, n in enumerate(path):
-                    values[c, order] = per_order[order][n]
-            meta[field] = values
-        n_values = np.full((count, self.max_order), np.nan)
-        for c, path in enumerate(paths):
-            n_values[c, : len(path)] = path
-        meta["n"] = n_values
+        meta = {"order": path_orders(paths)}
+        for field, tables in per_order.items():
+            meta[field] = path_table(paths, self.max_order, lambda order, n, tables=tables: tables[order][n])
+        meta["n"] = path_table(paths, self.max_order, lambda order, n: n)
         meta["key"] = paths
         return meta
 
@@ -302,21 +419,3 @@ class Scattering1D(ScatteringTransform):
         if self.max_order == 2:
             counts.append(sum(len(g.paths) for g in plan.order2))
         return counts if detail else sum(counts)
-
-
-@jax.jit
-def _apply(bank: FilterBank1D, x: jax.Array):
-    return scattering1d(x, bank)
-
-
-def _averaged(bank: FilterBank1D, x: jax.Array) -> jax.Array:
-    """``scattering1d(x, bank)`` for an averaged transform, chunked over the batch.
-
-    Traced (inside the caller's jit, vmap or grad), the chunks are a ``lax.map`` in the program;
-    on a concrete array, see :func:`apply_in_chunks`.
-    """
-    if isinstance(x, jax.core.Tracer):
-        return _apply(bank, x)
-    return apply_in_chunks(
-        lambda chunk: _apply(bank, chunk), x, 1, signal_bytes(bank.plan, x.dtype), CHUNK_BYTES
-    )

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from functools import partial
+import functools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .._core.chunking import NO_LIMIT, apply_in_chunks
+from .._core.backend import JAX_BACKEND, Backend, check_backend
+from .._core.errors import ShapeError
+from .._core.meta import path_orders, path_table
 from .._core.transform import ScatteringTransform
-from .._core.validation import check_choice, check_int, check_real_input, check_shape
+from .._core.validation import (
+    as_setting,
+    check_bool,
+    check_choice,
+    check_filter_memory,
+    check_int,
+    check_real_input,
+    check_shape,
+    same_setting,
+)
 from . import design as design
 from .bank import FilterBank2D, filter_bank_2d
 from .core import scattering2d
@@ -23,12 +33,14 @@ class Scattering2D(ScatteringTransform):
     """2D wavelet scattering transform with kymatio 0.3.0's arguments and numbers.
 
     Args:
-      J: log2 of the scattering scale (int >= 1, with ``2**J <= min(M, N)``).
+      J: log2 of the scattering scale: ``1 <= J <= floor(log2 min(M, N))``.
       shape: image shape ``(M, N)``.
-      L: number of orientations (int >= 1).
+      L: number of orientations: ``1 <= L <= max(M, N)``, and the ``J L`` full-size filters
+        must fit in memory.
       max_order: 1 or 2.
       pre_pad: if True, the input is already padded to ``(M_padded, N_padded)`` (see the
         attributes of the same names) and is not reflect-padded again; the output is cropped alike.
+      backend: kymatio's argument; see *kymatio compatibility* below.
       out_type: ``'array'``, ``'list'`` or ``'dict'``.
 
     Calling ``S(x)`` on a real float32/float64 array of shape ``(*batch, M, N)`` (or
@@ -45,6 +57,25 @@ class Scattering2D(ScatteringTransform):
     on (the filters keep kymatio's float32 values). ``S(x)`` compiles once per input shape and
     dtype; ``S`` is a pytree whose leaves are the filters, so it can be passed to ``jax.jit``,
     ``jax.vmap`` and friends as an argument. NaN or Inf in ``x`` propagate to the output.
+
+
+    **kymatio compatibility.** Settings may be NumPy scalars or 0-d arrays (as ``np.load`` gives
+    them). ``backend``: ``None``, ``'jax'`` or ``'numpy'`` (or a kymatio backend object with one of
+    these names); the computation always runs in JAX and ``S.backend.name == 'jax'``; a framework
+    name (``'torch'``, ``'tensorflow'``, ...) raises :class:`~scatterjax.BackendError` (an
+    ``ImportError``) naming the scatterjax module to use. Where kymatio raises ``RuntimeError``
+    (an input or ``J`` that does not fit ``shape``) we raise :class:`~scatterjax.ShapeError`, both
+    a ``ValueError`` and a ``RuntimeError``. Re-assigning a setting to its current value is
+    allowed; any other assignment raises ``AttributeError`` (build a new transform).
+
+    **NumPy in, JAX out.** ``x`` may be a NumPy or JAX array; the output is a JAX array, and
+    ``np.asarray(S(x))`` is a zero-copy (read-only) view of it on CPU. float64 input with JAX's
+    64-bit mode off is computed in float32, with a ``UserWarning`` the first time (kymatio returns
+    float64); a torch or TensorFlow tensor raises ``TypeError`` pointing to ``scatterjax.torch`` /
+    ``scatterjax.tensorflow``; masked arrays raise ``TypeError`` and ragged lists ``ValueError``.
+
+    kymatio's attributes: ``psi`` and ``phi`` (its filters, in its layout, built on first read),
+    ``M_padded``/``_M_padded``, ``N_padded``/``_N_padded``.
 
     Example:
       >>> import numpy as np, scatterjax
@@ -65,21 +96,31 @@ class Scattering2D(ScatteringTransform):
         L: int = 8,
         max_order: int = 2,
         pre_pad: bool = False,
+        backend=None,
         out_type: str = "array",
     ):
+        check_backend(backend, "Scattering2D")
         J = check_int("J", J, minimum=1)
         M, N = check_shape("shape", shape, 2)
-        if 2**J > M or 2**J > N:
-            raise ValueError(
-                f"J={J} is too large for images of shape={(M, N)}: the scattering scale "
-                f"2**J={2**J} must be at most min(M, N)={min(M, N)}. Use J <= "
-                f"{design.max_J(M, N)}."
+        if J > design.max_J(M, N):
+            raise ShapeError(
+                f"J={J} is too large for images of shape={(M, N)}: the scattering scale 2**J must "
+                f"be at most the smallest dimension min(M, N)={min(M, N)}, so J must be in [1, "
+                f"{design.max_J(M, N)}]. Use J <= {design.max_J(M, N)}."
             )
-        L = check_int("L", L, minimum=1)
+        # More orientations than pixels along the longest side cannot be told apart on the grid.
+        L = check_int("L", L, minimum=1, maximum=max(M, N))
+        M_padded, N_padded = design.padded_shape(M, N, J)
+        check_filter_memory(
+            8.0 * (J * L + 1) * M_padded * N_padded,
+            f"J={J}, L={L} with shape={(M, N)}",
+            "Use a smaller L or J, or smaller images.",
+        )
         max_order = check_int("max_order", max_order, minimum=1, maximum=2)
-        if not isinstance(pre_pad, (bool, np.bool_)):
-            raise TypeError(f"pre_pad must be True or False; got {pre_pad!r}.")
+        pre_pad = check_bool("pre_pad", pre_pad)
+        out_type = as_setting(out_type)
         check_choice("out_type", out_type, _OUT_TYPES)
+        out_type = str(out_type)
         self._set("J", J)
         self._set("shape", (M, N))
         self._set("L", L)
@@ -108,9 +149,46 @@ class Scattering2D(ScatteringTransform):
     _M_padded = M_padded
     _N_padded = N_padded
 
-    # --- the transform ----------------------------------------------------------------------
-    def __call__(self, x):
-        """Scattering coefficients of ``x``; see the class docstring."""
+    @property
+    def backend(self) -> Backend:
+        """What the transform computes with: ``S.backend.name == 'jax'`` whatever ``backend`` was."""
+        return JAX_BACKEND
+
+    @functools.cached_property
+    def _kymatio_filters(self) -> dict:
+        # Built on first read only (full-size filters at every resolution; the transform keeps
+        # its own grouped and half-spectrum copies).
+        return design.kymatio_filter_bank(self.M_padded, self.N_padded, self.J, self.L)
+
+    @property
+    def psi(self) -> list[dict]:
+        """The wavelets in kymatio 0.3.0's layout, in ``n = j L + theta`` order: dicts
+        ``{'levels': [float32 (M_padded / 2**r, N_padded / 2**r) for r = 0..min(j, max(J - 2,
+        0))], 'j', 'theta'}`` (Fourier domain, resolution ``2**-r`` by cropping)."""
+        return self._kymatio_filters["psi"]
+
+    @property
+    def phi(self) -> dict:
+        """The low-pass in kymatio 0.3.0's layout: ``{'levels': [float32 (M_padded / 2**r,
+        N_padded / 2**r) for r = 0..J-1], 'j': J}``."""
+        return self._kymatio_filters["phi"]
+
+    def __setattr__(self, name: str, value) -> None:
+        # kymatio users re-assign settings (``S.max_order = 2``): an equal value changes nothing;
+        # any other value raises (the transform is immutable), never silently ignored.
+        if name in self._static_fields and same_setting(getattr(self, name), value):
+            return
+        super().__setattr__(name, value)
+
+    # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
+    _program = staticmethod(jax.jit(scattering2d))
+    _signal_ndim = 2
+    _channel_axis = -3
+
+    def _input_shape(self) -> tuple[int, int]:
+        return self.bank.plan.input_shape
+
+    def _check_input(self, x) -> jax.Array:
         plan = self.bank.plan
         if self.pre_pad:
             x_shape = tuple(getattr(x, "shape", np.shape(x)))
@@ -121,36 +199,16 @@ class Scattering2D(ScatteringTransform):
                     f"got {x_shape}. Pad it yourself, or use pre_pad=False to pass ({self.M}, "
                     f"{self.N}) images."
                 )
-        x = check_real_input(x, plan.input_shape)
-        sharded = self._per_device_call(x)
-        if sharded is not None:
-            return sharded
-        split = self.out_type != "array"
-        if isinstance(x, jax.core.Tracer):
-            coefficients = _apply(self.bank, x, split=split)
-        else:  # concrete: batch chunks on every core (XLA's CPU FFTs use one each)
-            coefficients = apply_in_chunks(
-                lambda chunk: _apply(self.bank, chunk, split=False), x, 2, 1, NO_LIMIT, spread=True
-            )
-            if split:
-                coefficients = _channels_first(coefficients)
-        if not split:
-            return coefficients
-        keys = self._paths()
-        coefficients = [_channel(coefficients, c) for c in range(len(keys))]
-        if self.out_type == "dict":
-            return dict(zip(keys, coefficients))
-        return [
-            {
-                "coef": coef,
-                "j": tuple(n // self.L for n in key),
-                "n": key,
-                "theta": tuple(n % self.L for n in key),
-            }
-            for coef, key in zip(coefficients, keys)
-        ]
+        return check_real_input(x, plan.input_shape)
 
-    scattering = __call__
+    def _keys(self) -> list[tuple[int, ...]]:
+        return self._paths()
+
+    def _list_fields(self) -> list[dict]:
+        return [
+            {"j": tuple(n // self.L for n in key), "n": key, "theta": tuple(n % self.L for n in key)}
+            for key in self._keys()
+        ]
 
     def _paths(self) -> list[tuple[int, ...]]:
         count = self.J * self.L
@@ -173,20 +231,14 @@ class Scattering2D(ScatteringTransform):
         tuples (the keys of ``out_type='dict'``).
         """
         paths = self._paths()
-        count = len(paths)
-        meta = {"order": np.array([len(p) for p in paths])}
         fields = {
-            "j": lambda n: n // self.L,
-            "theta": lambda n: n % self.L,
-            "angle": lambda n: self.bank.angles[n % self.L],
-            "n": lambda n: n,
+            "j": lambda order, n: n // self.L,
+            "theta": lambda order, n: n % self.L,
+            "angle": lambda order, n: self.bank.angles[n % self.L],
+            "n": lambda order, n: n,
         }
-        for field, value in fields.items():
-            values = np.full((count, self.max_order), np.nan)
-            for c, path in enumerate(paths):
-                for order, n in enumerate(path):
-                    values[c, order] = value(n)
-            meta[field] = values
+        meta = {"order": path_orders(paths)}
+        meta.update({field: path_table(paths, self.max_order, value) for field, value in fields.items()})
         meta["key"] = paths
         return meta
 
@@ -194,24 +246,3 @@ class Scattering2D(ScatteringTransform):
         """Number of channels C, or ``[1, J L, L**2 J (J - 1) / 2]`` (per order) with ``detail``."""
         counts = design.output_channels(self.J, self.L, self.max_order)
         return counts if detail else sum(counts)
-
-
-@partial(jax.jit, static_argnames=("split",))
-def _apply(bank: FilterBank2D, x: jax.Array, *, split: bool) -> jax.Array:
-    """``scattering2d``; with ``split``, channels first: ``(C, *batch, M_out, N_out)``."""
-    coefficients = scattering2d(x, bank)
-    if split:
-        return jnp.moveaxis(coefficients, -3, 0)
-    return coefficients
-
-
-@jax.jit
-def _channels_first(coefficients: jax.Array) -> jax.Array:
-    return jnp.moveaxis(coefficients, -3, 0)
-
-
-@jax.jit
-def _channel(channels_first: jax.Array, index) -> jax.Array:
-    # The index is traced, so one small program serves every channel: returning hundreds of
-    # slices from one jitted program would take seconds to compile.
-    return jax.lax.dynamic_index_in_dim(channels_first, index, axis=0, keepdims=False)

@@ -149,7 +149,7 @@ def test_scattering2d_by_scale_and_orientation(image_2d, tmp_path):
     assert path.read_bytes()[:8] == PNG_MAGIC and path.stat().st_size > 8_000
     # log colour scale, no image, and J=1 (no second order).
     assert len(_colorbars(plot.scattering2d(Sx, S, log=True))) == 2
-    from scatterjax._scattering2d.frontend import Scattering2D
+    from scatterjax import Scattering2D
 
     S1 = Scattering2D(J=1, shape=(32, 32), L=4)
     assert len(_colorbars(plot.scattering2d(np.asarray(S1(image)), S1))) == 1

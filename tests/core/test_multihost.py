@@ -31,7 +31,7 @@ _WORKER = textwrap.dedent(
     )
     import numpy as np
     import scatterjax
-    from scatterjax._core.sharding import make_batch_mesh, replicate, shard_batch, sharded_apply
+    from scatterjax import make_batch_mesh, replicate, shard_batch, sharded_apply
 
     assert jax.process_count() == 2 and jax.device_count() == 4 and jax.local_device_count() == 2
     mesh = make_batch_mesh()

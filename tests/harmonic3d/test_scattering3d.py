@@ -8,11 +8,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import compiled_programs
 from jax.test_util import check_grads
 
-from scatterjax._core.transform import tree_leaves_nbytes
-from scatterjax._harmonic3d.core import harmonic_scattering3d, order0_integrals
-from scatterjax._harmonic3d.frontend import HarmonicScattering3D, _apply
+from scatterjax import HarmonicScattering3D, harmonic_scattering3d, order0_integrals
 
 SHAPE = (8, 10, 12)
 
@@ -49,7 +48,7 @@ def test_filters_are_arguments_not_constants():
     S = HarmonicScattering3D(J=2, shape=(32, 32, 32), L=2, integral_powers=(1.0, 2.0))
     x = _volumes((1,), (32, 32, 32))
     text = jax.jit(lambda S, x: S(x)).lower(S, x).as_text()
-    bank_bytes = tree_leaves_nbytes(S.bank)
+    bank_bytes = sum(leaf.nbytes for leaf in jax.tree_util.tree_leaves(S.bank))
     assert bank_bytes > 2_000_000
     # A baked-in bank would put megabytes of dense constants in the program text.
     assert len(text) < bank_bytes / 4
@@ -57,18 +56,19 @@ def test_filters_are_arguments_not_constants():
     assert not re.search(r'dense<"0x[0-9A-F]{2000,}', text)
 
 
-def test_compiles_once_per_input_shape():
-    S = HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1, integral_powers=(1.0,))
+def test_compiles_once_per_batch_bucket():
+    S = HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1, integral_powers=(1.5,))
     x = _volumes((2,), (8, 8, 8))
     S(x)
-    size = _apply._cache_size()
-    S(x + 1)
-    # A new object with the same settings reuses the compiled program.
-    HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1, integral_powers=(1.0,))(x)
-    assert _apply._cache_size() == size
-    S(_volumes((3,), (8, 8, 8)))
-    assert _apply._cache_size() == size + 1
-
+    with compiled_programs() as names:
+        S(x + 1)
+        # A new object with the same settings reuses the compiled program.
+        HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1, integral_powers=(1.5,))(x)
+    assert "harmonic_scattering3d" not in names, names
+    with compiled_programs() as names:
+        S(_volumes((3,), (8, 8, 8)))
+        S(_volumes((4,), (8, 8, 8)))
+    assert names.count("harmonic_scattering3d") == 1, names
 
 def test_vmap_equals_loop(S):
     xs = _volumes((3, 2))
@@ -80,7 +80,7 @@ def test_vmap_equals_loop(S):
 def test_pytree_and_immutability(S):
     leaves, treedef = jax.tree_util.tree_flatten(S)
     assert all(isinstance(leaf, jax.Array) for leaf in leaves)
-    assert tree_leaves_nbytes(S.bank) == sum(leaf.nbytes for leaf in leaves)
+    assert sum(leaf.nbytes for leaf in jax.tree_util.tree_leaves(S.bank)) == sum(leaf.nbytes for leaf in leaves)
     rebuilt = jax.tree_util.tree_unflatten(treedef, leaves)
     assert isinstance(rebuilt, HarmonicScattering3D) and rebuilt.J == S.J
     with pytest.raises(AttributeError, match="immutable"):

@@ -8,10 +8,8 @@ import numpy as np
 import pytest
 from conftest import DATA, kymatio, rel_l2
 
-from scatterjax._harmonic3d.bank import filter_bank_3d
-from scatterjax._harmonic3d.core import order0_integrals
+from scatterjax import HarmonicScattering3D, filter_bank_3d, order0_integrals
 from scatterjax._harmonic3d.design import HarmonicGrid
-from scatterjax._harmonic3d.frontend import HarmonicScattering3D
 
 # (J, shape, L, sigma_0, max_order, rotation_covariant, integral_powers, batch). J 0..4, L 0..4,
 # sigma_0 0.5..2; cubic and not, even sides (Hermitian layout), odd and mixed sides (full
@@ -109,7 +107,7 @@ def test_parity_float64(shape, covariant, hermitian, tolerance):
             bank = S.bank
         else:
             bank = filter_bank_3d(J, shape, L, 1.0, 2, covariant, powers, hermitian=hermitian)
-        from scatterjax._harmonic3d.core import harmonic_scattering3d
+        from scatterjax import harmonic_scattering3d
 
         got = np.asarray(jax.jit(harmonic_scattering3d)(x, bank))
     assert got.dtype == np.float64

@@ -6,10 +6,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import compiled_programs
 from jax.test_util import check_grads
 
 import scatterjax
-from scatterjax._scattering1d import frontend as _frontend1d
 
 
 @pytest.fixture(scope="module")
@@ -34,29 +34,16 @@ def test_numpy_and_jax_inputs_agree(small):
     np.testing.assert_array_equal(np.asarray(small(x)), np.asarray(small(jnp.asarray(x))))
 
 
-def test_compiles_once_per_shape_and_dtype():
+def test_one_program_serves_every_batch_size():
     S = scatterjax.Scattering1D(J=3, shape=128, Q=2)
-    traces = []
-    original = _frontend1d.scattering1d
-
-    def counting(x, bank):
-        traces.append(x.shape)
-        return original(x, bank)
-
-    _frontend1d.scattering1d = counting
-    try:
-        jax.clear_caches()
-        for _ in range(3):
-            S(_x((2, 128)))
-        assert len(traces) == 1
-        S(_x((5, 128)))  # a new batch shape compiles once more
-        S(_x((5, 128)))
-        assert len(traces) == 2
+    S(_x((2, 128)))  # compiles the chunk program for this configuration
+    with compiled_programs() as names:
+        for batch in (1, 2, 3, 5, 17, 40):
+            S(_x((batch, 128)))
+        S(_x((2, 3, 128)))
         # A second object with the same configuration reuses the compiled program.
         scatterjax.Scattering1D(J=3, shape=128, Q=2)(_x((2, 128)))
-        assert len(traces) == 2
-    finally:
-        _frontend1d.scattering1d = original
+    assert "scattering1d" not in names, names
 
 
 def test_filters_are_arguments_not_constants():

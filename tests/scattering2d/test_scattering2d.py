@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import DATA, kymatio, rel_l2
 
+from scatterjax import Scattering2D
 from scatterjax._scattering2d import design as _morlet2d
-from scatterjax._scattering2d.frontend import Scattering2D
 
 # (J, shape, L, max_order, pre_pad, batch, out_type). Covers J 1..6; L 1, 2, 3, 4, 5, 6, 7, 8, 12;
 # square, rectangular and odd shapes; 2**J equal to a side (reflect padding by the full size);

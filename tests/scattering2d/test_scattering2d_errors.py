@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scatterjax._scattering2d.core import scattering2d
-from scatterjax._scattering2d.frontend import Scattering2D
+from scatterjax import Scattering2D, scattering2d
 
 
 def test_shape_must_be_two_ints():

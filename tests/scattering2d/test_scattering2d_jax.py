@@ -8,12 +8,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import kymatio, rel_l2
+from conftest import compiled_programs, kymatio, rel_l2
 from jax.test_util import check_grads
 
-from scatterjax._scattering2d.bank import FilterBank2D, filter_bank_2d
-from scatterjax._scattering2d.core import scattering2d
-from scatterjax._scattering2d.frontend import Scattering2D, _apply
+from scatterjax import FilterBank2D, Scattering2D, filter_bank_2d, scattering2d
 
 
 def _images(shape, seed=0, dtype=np.float32):
@@ -54,19 +52,21 @@ def test_filters_are_arguments_not_constants():
     assert all(isinstance(leaf, jax.Array) for leaf in leaves)
 
 
-def test_compiled_once_per_shape():
+def test_compiled_once_per_batch_bucket():
     x = _images((2, 20, 28), seed=1)
-    first = Scattering2D(2, (20, 28), L=3)
+    first = Scattering2D(2, (20, 28), L=5)
     first(x)
-    before = _apply._cache_size()
-    first(x + 1)
-    # A new object with the same settings reuses the compiled program: its settings are static
-    # and hashable, its filters are arguments.
-    Scattering2D(2, (20, 28), L=3)(_images((2, 20, 28), seed=2))
-    assert _apply._cache_size() == before
-    first(_images((5, 20, 28)))  # a new batch shape compiles once more
-    assert _apply._cache_size() == before + 1
-
+    with compiled_programs() as names:
+        first(x + 1)
+        # A new object with the same settings reuses the compiled program: its settings are static
+        # and hashable, its filters are arguments.
+        Scattering2D(2, (20, 28), L=5)(_images((2, 20, 28), seed=2))
+        first(_images((1, 20, 28)))  # a batch of one chunk per core of the same size
+    assert "scattering2d" not in names, names
+    with compiled_programs() as names:
+        first(_images((5, 20, 28)))  # a larger batch: chunks of a new power of two
+        first(_images((6, 20, 28)))
+    assert names.count("scattering2d") == 1, names
 
 def test_pytree_round_trip():
     S = Scattering2D(2, (16, 16), L=2, max_order=1, out_type="dict")
