@@ -55,7 +55,7 @@ def test_J_too_large_for_N():
 
 
 def test_Q_below_one():
-    with pytest.raises(ValueError, match="Q must be >= 1"):
+    with pytest.raises(ValueError, match="Q should always be >= 1"):
         make(Q=0)
 
 
@@ -65,7 +65,7 @@ def test_Q_second_entry_below_one():
 
 
 def test_Q_list():
-    with pytest.raises(ValueError, match="Q must be an int, a 1-tuple"):
+    with pytest.raises(ValueError, match="Q must be an integer or a tuple"):
         make(Q=[8, 1])
 
 
