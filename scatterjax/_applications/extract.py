@@ -596,8 +596,7 @@ def _extract_locked(args, out: Path, files: list[Path], devices: int, local_devi
     config = _configuration(args, files, devices)
     sidecar = None
     if args.overwrite:
-        for path in (out, side):
-            path.unlink(missing_ok=True)
+        pass  # the old output is replaced only once the new one exists (bad input leaves it alone)
     elif side.exists():
         try:
             sidecar = json.loads(side.read_text())

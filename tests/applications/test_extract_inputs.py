@@ -95,6 +95,10 @@ def test_float64_beyond_float32_is_bad_input(tmp_path, capsys):
     sidecar = json.loads(out.with_suffix(".json").read_text())
     assert [Path(entry["path"]).name for entry in sidecar["skipped"]] == ["huge.npy"]
     assert np.isfinite(np.load(out)).all() and np.load(out).shape[0] == 1
+    before = out.read_bytes()
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D, "--overwrite"]) == 2
+    assert out.read_bytes() == before  # --overwrite replaces the output only once the new run can start
+    capsys.readouterr()
 
     # Values that fit float32 but overflow inside the transform: refused too, never NaN rows with exit 0.
     np.save(tmp_path / "data" / "large.npy", np.full((16, 16), 3e38))
