@@ -11,7 +11,6 @@ import jax
 import numpy as np
 
 from .._core.backend import JAX_BACKEND, Backend, check_backend
-from .._core.chunking import NO_LIMIT, apply_in_chunks
 from .._core.errors import ShapeError
 from .._core.transform import ScatteringTransform
 from .._core.validation import (
@@ -274,26 +273,13 @@ class HarmonicScattering3D(ScatteringTransform):
             return
         super().__setattr__(name, value)
 
-    # --- the transform ----------------------------------------------------------------------
-    def __call__(self, x):
-        """Scattering coefficients of ``x`` (shape ``(*batch, M, N, O)``); see the class docstring."""
-        x = check_real_input(x, self.shape)
-        sharded = self._per_device_call(x)
-        if sharded is not None:
-            return sharded
-        if isinstance(x, jax.core.Tracer):
-            coefficients = _apply(self.bank, x)
-        else:  # concrete: batch chunks on every core (XLA's CPU FFTs use one each)
-            coefficients = apply_in_chunks(lambda chunk: _apply(self.bank, chunk), x, 3, 1, NO_LIMIT, spread=True)
-        if self.out_type == "array":
-            return coefficients
-        keys = self._keys()
-        rows = [coefficients[..., k, :, :] for k in range(len(keys))]
-        if self.out_type == "dict":
-            return dict(zip(keys, rows))
-        return [{"coef": row, "j": key, "order": len(key)} for row, key in zip(rows, keys)]
+    # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
+    _program = staticmethod(jax.jit(harmonic_scattering3d))
+    _signal_ndim = 3
+    _channel_axis = -3
 
-    scattering = __call__
+    def _list_fields(self) -> list[dict]:
+        return [{"j": key, "order": len(key)} for key in self._keys()]
 
     def order0(self, x):
         """Order-0 coefficients ``sum_voxels x^p`` for this transform's powers: ``(*batch, P)``.
@@ -348,11 +334,6 @@ class HarmonicScattering3D(ScatteringTransform):
         if self.max_order == 2:
             counts.append(self.J * (self.J + 1) // 2)
         return counts if detail else sum(counts)
-
-
-@jax.jit
-def _apply(bank: FilterBank3D, x: jax.Array) -> jax.Array:
-    return harmonic_scattering3d(x, bank)
 
 
 @partial(jax.jit, static_argnames=("integral_powers",))

@@ -6,11 +6,9 @@ import math
 import numbers
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .._core.backend import JAX_BACKEND, Backend, check_backend
-from .._core.chunking import apply_in_chunks
 from .._core.errors import ShapeError
 from .._core.transform import ScatteringTransform
 from .._core.validation import (
@@ -18,7 +16,6 @@ from .._core.validation import (
     check_choice,
     check_filter_memory,
     check_int,
-    check_real_input,
     check_shape,
     largest_log2,
     same_setting,
@@ -265,24 +262,13 @@ class TimeFrequencyScattering(ScatteringTransform):
             return
         super().__setattr__(name, value)
 
-    # --- the transform ----------------------------------------------------------------------
-    def __call__(self, x):
-        """JTFS coefficients of ``x`` (shape ``(*batch, N)``); see the class docstring."""
-        x = check_real_input(x, self.shape)
-        sharded = self._per_device_call(x)
-        if sharded is not None:
-            return sharded
-        out = _chunked(self.bank, x)
-        if self.out_type == "array":
-            return out
-        if not isinstance(out, list):
-            out = list(jnp.moveaxis(out, -2, 0))
-        keys = self._keys()
-        if self.out_type == "dict":
-            return dict(zip(keys, out))
-        return [dict(coef=coef, **fields) for coef, fields in zip(out, self._list_fields())]
+    # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
+    _program = staticmethod(jax.jit(time_frequency_scattering))
+    _signal_ndim = 1
+    _channel_axis = -2
 
-    scattering = __call__
+    def _chunking(self, dtype) -> tuple[int, int, bool]:
+        return signal_bytes(self.bank, dtype), CHUNK_BYTES, False
 
     # --- channel tables ---------------------------------------------------------------------
     def _channels(self) -> list[tuple]:
@@ -405,16 +391,3 @@ def _check_joint_rows(bank: FilterBankJTFS, format: str, out_type: str) -> None:
             f"frequency rows, but they have {sorted(rows)} (F > 2**J_fr, stride_fr > 2**J_fr or "
             "F='global'). Use out_type='list' or 'dict', or format='time'."
         )
-
-
-@jax.jit
-def _apply(bank: FilterBankJTFS, x: jax.Array):
-    return time_frequency_scattering(x, bank)
-
-
-def _chunked(bank: FilterBankJTFS, x: jax.Array):
-    """``time_frequency_scattering(x, bank)``, chunked over the batch (see :func:`apply_in_chunks`),
-    or inside the caller's program when traced."""
-    if isinstance(x, jax.core.Tracer):
-        return _apply(bank, x)
-    return apply_in_chunks(lambda chunk: _apply(bank, chunk), x, 1, signal_bytes(bank, x.dtype), CHUNK_BYTES)

@@ -8,19 +8,16 @@ import numbers
 import warnings
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 
 from .._core.backend import JAX_BACKEND, Backend, check_backend
-from .._core.chunking import apply_in_chunks
 from .._core.errors import ShapeError
+from .._core.meta import path_orders, path_table
 from .._core.transform import ScatteringTransform
 from .._core.validation import (
     as_setting,
     check_choice,
     check_filter_memory,
     check_int,
-    check_real_input,
     check_shape,
     largest_log2,
     same_setting,
@@ -371,30 +368,20 @@ class Scattering1D(ScatteringTransform):
             return
         super().__setattr__(name, value)
 
-    # --- the transform ----------------------------------------------------------------------
-    def __call__(self, x):
-        """Scattering coefficients of ``x`` (shape ``(*batch, N)``); see the class docstring."""
-        x = check_real_input(x, self.shape)
-        sharded = self._per_device_call(x)
-        if sharded is not None:
-            return sharded
-        if self.bank.plan.averaged or self.bank.plan.global_sum:
-            coefficients = _averaged(self.bank, x)
-            if self.out_type == "array":
-                return coefficients
-            coefficients = list(jnp.moveaxis(coefficients, -2, 0))
-        else:
-            coefficients = _apply(self.bank, x)
-        keys = self._keys()
-        if self.out_type == "dict":
-            return dict(zip(keys, coefficients))
-        j1, j2 = self.bank.j1, self.bank.j2
-        return [
-            {"coef": coef, "j": tuple((j1, j2)[i][n] for i, n in enumerate(key)), "n": key, "order": len(key)}
-            for coef, key in zip(coefficients, keys)
-        ]
+    # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
+    _program = staticmethod(jax.jit(scattering1d))
+    _signal_ndim = 1
+    _channel_axis = -2
 
-    scattering = __call__
+    def _chunking(self, dtype) -> tuple[int, int, bool]:
+        return signal_bytes(self.bank.plan, dtype), CHUNK_BYTES, False
+
+    def _list_fields(self) -> list[dict]:
+        j_tables = (self.bank.j1, self.bank.j2)
+        return [
+            {"j": tuple(j_tables[i][n] for i, n in enumerate(key)), "n": key, "order": len(key)}
+            for key in self._keys()
+        ]
 
     def _paths(self) -> list[tuple[int, ...]]:
         plan = self.bank.plan
@@ -413,23 +400,15 @@ class Scattering1D(ScatteringTransform):
         NaN-padded (``xi`` in cycles per sample); ``key``: list of ``n`` tuples.
         """
         paths = self._paths()
-        count = len(paths)
-        params = {
+        per_order = {
             "xi": (self.bank.xi1, self.bank.xi2),
             "sigma": (self.bank.sigma1, self.bank.sigma2),
             "j": (self.bank.j1, self.bank.j2),
         }
-        meta = {"order": np.array([len(p) for p in paths])}
-        for field, per_order in params.items():
-            values = np.full((count, self.max_order), np.nan)
-            for c, path in enumerate(paths):
-                for order, n in enumerate(path):
-                    values[c, order] = per_order[order][n]
-            meta[field] = values
-        n_values = np.full((count, self.max_order), np.nan)
-        for c, path in enumerate(paths):
-            n_values[c, : len(path)] = path
-        meta["n"] = n_values
+        meta = {"order": path_orders(paths)}
+        for field, tables in per_order.items():
+            meta[field] = path_table(paths, self.max_order, lambda order, n, tables=tables: tables[order][n])
+        meta["n"] = path_table(paths, self.max_order, lambda order, n: n)
         meta["key"] = paths
         return meta
 
@@ -440,21 +419,3 @@ class Scattering1D(ScatteringTransform):
         if self.max_order == 2:
             counts.append(sum(len(g.paths) for g in plan.order2))
         return counts if detail else sum(counts)
-
-
-@jax.jit
-def _apply(bank: FilterBank1D, x: jax.Array):
-    return scattering1d(x, bank)
-
-
-def _averaged(bank: FilterBank1D, x: jax.Array) -> jax.Array:
-    """``scattering1d(x, bank)`` for an averaged transform, chunked over the batch.
-
-    Traced (inside the caller's jit, vmap or grad), the chunks are a ``lax.map`` in the program;
-    on a concrete array, see :func:`apply_in_chunks`.
-    """
-    if isinstance(x, jax.core.Tracer):
-        return _apply(bank, x)
-    return apply_in_chunks(
-        lambda chunk: _apply(bank, chunk), x, 1, signal_bytes(bank.plan, x.dtype), CHUNK_BYTES
-    )

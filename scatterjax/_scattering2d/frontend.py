@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import functools
-from functools import partial
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .._core.backend import JAX_BACKEND, Backend, check_backend
-from .._core.chunking import NO_LIMIT, apply_in_chunks
 from .._core.errors import ShapeError
+from .._core.meta import path_orders, path_table
 from .._core.transform import ScatteringTransform
 from .._core.validation import (
     as_setting,
@@ -182,9 +180,15 @@ class Scattering2D(ScatteringTransform):
             return
         super().__setattr__(name, value)
 
-    # --- the transform ----------------------------------------------------------------------
-    def __call__(self, x):
-        """Scattering coefficients of ``x``; see the class docstring."""
+    # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
+    _program = staticmethod(jax.jit(scattering2d))
+    _signal_ndim = 2
+    _channel_axis = -3
+
+    def _input_shape(self) -> tuple[int, int]:
+        return self.bank.plan.input_shape
+
+    def _check_input(self, x) -> jax.Array:
         plan = self.bank.plan
         if self.pre_pad:
             x_shape = tuple(getattr(x, "shape", np.shape(x)))
@@ -195,36 +199,16 @@ class Scattering2D(ScatteringTransform):
                     f"got {x_shape}. Pad it yourself, or use pre_pad=False to pass ({self.M}, "
                     f"{self.N}) images."
                 )
-        x = check_real_input(x, plan.input_shape)
-        sharded = self._per_device_call(x)
-        if sharded is not None:
-            return sharded
-        split = self.out_type != "array"
-        if isinstance(x, jax.core.Tracer):
-            coefficients = _apply(self.bank, x, split=split)
-        else:  # concrete: batch chunks on every core (XLA's CPU FFTs use one each)
-            coefficients = apply_in_chunks(
-                lambda chunk: _apply(self.bank, chunk, split=False), x, 2, 1, NO_LIMIT, spread=True
-            )
-            if split:
-                coefficients = _channels_first(coefficients)
-        if not split:
-            return coefficients
-        keys = self._paths()
-        coefficients = [_channel(coefficients, c) for c in range(len(keys))]
-        if self.out_type == "dict":
-            return dict(zip(keys, coefficients))
-        return [
-            {
-                "coef": coef,
-                "j": tuple(n // self.L for n in key),
-                "n": key,
-                "theta": tuple(n % self.L for n in key),
-            }
-            for coef, key in zip(coefficients, keys)
-        ]
+        return check_real_input(x, plan.input_shape)
 
-    scattering = __call__
+    def _keys(self) -> list[tuple[int, ...]]:
+        return self._paths()
+
+    def _list_fields(self) -> list[dict]:
+        return [
+            {"j": tuple(n // self.L for n in key), "n": key, "theta": tuple(n % self.L for n in key)}
+            for key in self._keys()
+        ]
 
     def _paths(self) -> list[tuple[int, ...]]:
         count = self.J * self.L
@@ -247,20 +231,14 @@ class Scattering2D(ScatteringTransform):
         tuples (the keys of ``out_type='dict'``).
         """
         paths = self._paths()
-        count = len(paths)
-        meta = {"order": np.array([len(p) for p in paths])}
         fields = {
-            "j": lambda n: n // self.L,
-            "theta": lambda n: n % self.L,
-            "angle": lambda n: self.bank.angles[n % self.L],
-            "n": lambda n: n,
+            "j": lambda order, n: n // self.L,
+            "theta": lambda order, n: n % self.L,
+            "angle": lambda order, n: self.bank.angles[n % self.L],
+            "n": lambda order, n: n,
         }
-        for field, value in fields.items():
-            values = np.full((count, self.max_order), np.nan)
-            for c, path in enumerate(paths):
-                for order, n in enumerate(path):
-                    values[c, order] = value(n)
-            meta[field] = values
+        meta = {"order": path_orders(paths)}
+        meta.update({field: path_table(paths, self.max_order, value) for field, value in fields.items()})
         meta["key"] = paths
         return meta
 
@@ -268,24 +246,3 @@ class Scattering2D(ScatteringTransform):
         """Number of channels C, or ``[1, J L, L**2 J (J - 1) / 2]`` (per order) with ``detail``."""
         counts = design.output_channels(self.J, self.L, self.max_order)
         return counts if detail else sum(counts)
-
-
-@partial(jax.jit, static_argnames=("split",))
-def _apply(bank: FilterBank2D, x: jax.Array, *, split: bool) -> jax.Array:
-    """``scattering2d``; with ``split``, channels first: ``(C, *batch, M_out, N_out)``."""
-    coefficients = scattering2d(x, bank)
-    if split:
-        return jnp.moveaxis(coefficients, -3, 0)
-    return coefficients
-
-
-@jax.jit
-def _channels_first(coefficients: jax.Array) -> jax.Array:
-    return jnp.moveaxis(coefficients, -3, 0)
-
-
-@jax.jit
-def _channel(channels_first: jax.Array, index) -> jax.Array:
-    # The index is traced, so one small program serves every channel: returning hundreds of
-    # slices from one jitted program would take seconds to compile.
-    return jax.lax.dynamic_index_in_dim(channels_first, index, axis=0, keepdims=False)
