@@ -282,7 +282,7 @@ class OutputLock:
             started = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime())
             holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": started}
             os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(holder).encode(), 0)
+            _pwrite_all(fd, json.dumps(holder).encode(), 0)
         except BaseException:
             os.close(fd)
             raise
@@ -291,7 +291,7 @@ class OutputLock:
     @staticmethod
     def _holder(fd: int) -> str:
         try:
-            holder = json.loads(os.pread(fd, 4096, 0).decode())
+            holder = json.loads(_pread(fd, 4096, 0).decode())
             return f"pid {holder['pid']} on host {holder['host']}, started {holder['started']}"
         except (OSError, ValueError, KeyError, TypeError):
             return "a process that has not written its details yet"
@@ -330,8 +330,19 @@ def npy_header(shape: tuple[int, ...]) -> bytes:
 def _pwrite_all(fd: int, data, offset: int) -> None:
     view = memoryview(data).cast("B")
     while view:
-        written = os.pwrite(fd, view, offset)
+        if hasattr(os, "pwrite"):
+            written = os.pwrite(fd, view, offset)
+        else:  # Windows: one thread writes the output, so seek + write is as good
+            os.lseek(fd, offset, os.SEEK_SET)
+            written = os.write(fd, view)
         view, offset = view[written:], offset + written
+
+
+def _pread(fd: int, length: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, length, offset)
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, length)
 
 
 def _reserve(fd: int, offset: int, length: int) -> None:
@@ -475,7 +486,7 @@ class NpyRows:
     def checksum(self, start: int, stop: int) -> int | None:
         """CRC-32 of rows ``[start, stop)`` as stored, or ``None`` when the file ends before ``stop``."""
         length = (stop - start) * self.row_bytes
-        data = os.pread(self.fd, length, self.offset + start * self.row_bytes)
+        data = _pread(self.fd, length, self.offset + start * self.row_bytes)
         return zlib.crc32(data) if len(data) == length else None
 
     def sync(self) -> None:
