@@ -124,6 +124,13 @@ def test_wrong_input_shape_is_runtime_and_value_error(make, x, match):
     assert isinstance(record.value, ValueError)
 
 
+def test_pre_padded_input_of_the_wrong_size_is_runtime_and_value_error():
+    S = Scattering2D(J=2, shape=(16, 16), L=2, pre_pad=True)
+    with pytest.raises(RuntimeError, match=r"Padded array must be of spatial size \(24, 24\)") as record:
+        S(np.zeros((2, 16, 16), np.float32))
+    assert isinstance(record.value, ValueError)
+
+
 # --- 3. the backend argument and attribute ---------------------------------------------------
 
 CLASSES = [

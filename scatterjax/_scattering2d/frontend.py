@@ -193,10 +193,11 @@ class Scattering2D(ScatteringTransform):
         if self.pre_pad:
             x_shape = tuple(getattr(x, "shape", np.shape(x)))
             if len(x_shape) < 2 or x_shape[-2:] != plan.input_shape:
-                raise ValueError(
+                raise ShapeError(  # kymatio raises RuntimeError here
                     f"with pre_pad=True, x must already be padded to shape (..., {plan.M_padded}, "
                     f"{plan.N_padded}) (M_padded, N_padded for shape={self.shape} and J={self.J}); "
-                    f"got {x_shape}. Pad it yourself, or use pre_pad=False to pass ({self.M}, "
+                    f"got {x_shape}. Padded array must be of spatial size ({plan.M_padded}, "
+                    f"{plan.N_padded}): pad it yourself, or use pre_pad=False to pass ({self.M}, "
                     f"{self.N}) images."
                 )
         return check_real_input(x, plan.input_shape)
