@@ -208,8 +208,12 @@ class ReadOnlySettings:
     a new object. Attributes the core derives (``N_padded``, ``psi1_f``, ...) are read-only too.
     """
 
+    # The adapter's own state, which may share a name with a core attribute (the 3D core's
+    # ``filters`` are kymatio's wavelets; a TF module's ``filters`` are its variables).
+    _own_attributes: tuple[str, ...] = ("core", "filters", "transform", "treedef")
+
     def __setattr__(self, name: str, value) -> None:
-        if not name.startswith("_") and name in _core_names(self):
+        if not name.startswith("_") and name not in self._own_attributes and name in _core_names(self):
             raise AttributeError(
                 f"{type(self).__name__}.{name} is read-only: the filters were designed for "
                 f"{name}={getattr(self, name)!r}. Build a new {type(self).__name__}({name}="
