@@ -269,6 +269,22 @@ def test_3d_filters_equal_kymatio(kwargs):
     assert max_rel(ours.gaussian_filters.real, theirs.gaussian_filters.real) <= 1e-6
 
 
+@pytest.mark.parametrize("shape", [(32, 32), (20, 27)])
+def test_2d_pad_and_unpad_equal_kymatio(shape):
+    x = np.random.default_rng(2).standard_normal((3, *shape)).astype(np.float32)
+    ours = Scattering2D(J=2, shape=shape, L=2)
+    theirs = kymatio().numpy.Scattering2D(J=2, shape=shape, L=2)
+    padded = ours.pad(x)
+    assert isinstance(padded, np.ndarray)
+    np.testing.assert_array_equal(padded, theirs.pad(x))
+    np.testing.assert_array_equal(np.asarray(ours.pad(jax.numpy.asarray(x))), padded)
+    np.testing.assert_array_equal(ours.unpad(padded), theirs.unpad(padded))
+    # Padded input through pre_pad=True gives the same coefficients.
+    pre = Scattering2D(J=2, shape=shape, L=2, pre_pad=True)
+    assert pre.pad(padded) is padded
+    np.testing.assert_allclose(np.asarray(pre(padded)), np.asarray(ours(x)), rtol=1e-5, atol=1e-6)
+
+
 # --- 5. NumPy in, JAX out ----------------------------------------------------------------------
 
 

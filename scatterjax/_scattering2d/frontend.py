@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from .._core.backend import JAX_BACKEND, Backend, check_backend
@@ -75,7 +76,7 @@ class Scattering2D(ScatteringTransform):
     ``scatterjax.tensorflow``; masked arrays raise ``TypeError`` and ragged lists ``ValueError``.
 
     kymatio's attributes: ``psi`` and ``phi`` (its filters, in its layout, built on first read),
-    ``M_padded``/``_M_padded``, ``N_padded``/``_N_padded``.
+    ``M_padded``/``_M_padded``, ``N_padded``/``_N_padded``, ``pad``, ``unpad``.
 
     Example:
       >>> import numpy as np, scatterjax
@@ -153,6 +154,23 @@ class Scattering2D(ScatteringTransform):
     def backend(self) -> Backend:
         """What the transform computes with: ``S.backend.name == 'jax'`` whatever ``backend`` was."""
         return JAX_BACKEND
+
+    def pad(self, x):
+        """Reflect-pad images ``(..., M, N)`` to ``(..., M_padded, N_padded)`` exactly as the
+        transform pads them (kymatio's ``S.pad``; the odd pixel goes last), e.g. to prepare input
+        for ``pre_pad=True``. Identity when this transform has ``pre_pad=True``, as in kymatio.
+        NumPy in, NumPy out; JAX in, JAX out."""
+        if self.pre_pad:
+            return x
+        rows, cols = design.padding(self.M, self.N, self.J)
+        widths = [(0, 0)] * (np.ndim(x) - 2) + [rows, cols]
+        return (jnp if isinstance(x, jax.Array) else np).pad(x, widths, mode="reflect")
+
+    @staticmethod
+    def unpad(x):
+        """``x[..., 1:-1, 1:-1]``: drop one coefficient at each border of the last two axes
+        (kymatio's ``S.unpad``, the crop it applies at resolution ``2**-J``)."""
+        return x[..., 1:-1, 1:-1]
 
     @functools.cached_property
     def _kymatio_filters(self) -> dict:
