@@ -147,21 +147,21 @@ def test_file_rewritten_mid_run_with_same_size_and_mtime_is_refused(tmp_path, ca
 
 def test_jtfs_rows_are_time_frequency_scattering(tmp_path):
     rng = np.random.default_rng(9)
-    signals = rng.standard_normal((3, 2, 256)).astype(np.float32)
+    signals = rng.standard_normal((3, 2, 64)).astype(np.float32)
     for i, block in enumerate(signals):
         np.save(tmp_path / f"signal{i}.npy", block)
     out = tmp_path / "out" / "jtfs.npy"
-    options = ["--J", "4", "--J-fr", "2", "--Q", "4", "--Q-fr", "2", "--F", "4", "--format", "joint"]
+    options = ["--J", "3", "--J-fr", "1", "--Q", "2", "--Q-fr", "2", "--F", "2", "--format", "joint"]
     assert extract_main([str(tmp_path), "--out", str(out), "--dim", "jtfs", *options, "--batch-size", "4"]) == 0
-    S = scatterjax.TimeFrequencyScattering(J=4, J_fr=2, Q=4, shape=256, Q_fr=2, F=4, format="joint")
-    expected = np.asarray(S(signals.reshape(6, 256)))
+    S = scatterjax.TimeFrequencyScattering(J=3, J_fr=1, Q=2, shape=64, Q_fr=2, F=2, format="joint")
+    expected = np.asarray(S(signals.reshape(6, 64)))
     features = np.load(out)
     assert features.shape == expected.shape
     np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
     sidecar = json.loads(out.with_suffix(".json").read_text())
     assert sidecar["config"]["transform"] == {
-        "class": "TimeFrequencyScattering", "J": 4, "J_fr": 2, "Q": [4], "T": None, "stride": None,
-        "Q_fr": 2, "F": 4, "stride_fr": None, "format": "joint",
+        "class": "TimeFrequencyScattering", "J": 3, "J_fr": 1, "Q": [2], "T": None, "stride": None,
+        "Q_fr": 2, "F": 2, "stride_fr": None, "format": "joint",
     }
     assert len(sidecar["meta"]["order"]) == S.output_size() == features.shape[1]
 
