@@ -9,7 +9,16 @@ function returning ``fn(x) -> numpy array``, which must block until the result i
 3. times ``--repeats`` rounds, each round calling every implementation once in turn, so that
    machine noise hits all of them alike, and prints medians and ratios to scatterjax,
 4. with ``--memory``, re-runs each implementation alone in a fresh subprocess and reports its peak
-   resident memory (``ru_maxrss``, which includes the interpreter and libraries).
+   resident memory (``VmHWM``, which includes the interpreter, libraries and compilation) and the
+   peak of one warm call above the memory held before it (the high-water mark is reset between
+   the first call and the measured one), plus XLA's temporary buffers where a script reports them
+   (``XLA_TEMP_MB``).
+
+Every script takes ``--quick`` (2 rounds, kymatio's numpy frontend left out: a run of a few
+minutes) and, for the forward transforms, ``--mode eager|jit``: ``jit`` times our forward inside a
+caller's ``jax.jit`` (``jax.jit(lambda S, x: S(x))``, the filters passed as arguments), which is
+what a model layer runs; kymatio's jax frontend is jitted in both modes, its torch and numpy
+frontends have no such mode and run eagerly.
 """
 
 from __future__ import annotations
@@ -59,6 +68,39 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _current_rss_mb() -> float:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _reset_peak_rss() -> bool:
+    """Reset this process's ``VmHWM`` to its current resident size (Linux >= 4.0); False if not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def measure_call_memory(fn, x) -> None:
+    """Print ``PEAK_RSS_MB`` (process peak, first call included) and ``CALL_PEAK_MB`` (peak of one
+    warm call of ``fn(x)`` above the resident memory before it) for :func:`run`'s ``--memory``."""
+    np.asarray(fn(x))  # compile and first run
+    total = _peak_rss_mb()
+    before = _current_rss_mb()
+    if _reset_peak_rss():
+        np.asarray(fn(x))
+        print(f"CALL_PEAK_MB {_peak_rss_mb() - before:.1f}")
+    print(f"PEAK_RSS_MB {total:.1f}")
+
+
 def _timed(fn, x) -> tuple[float, np.ndarray]:
     start = time.perf_counter()
     out = fn(x)
@@ -84,28 +126,35 @@ def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: s
             elapsed, _ = _timed(fns[impl.name], x)
             times[impl.name].append(elapsed)
     medians = {name: statistics.median(ts) for name, ts in times.items()}
-    peak = {}
+    peak, call_peak, xla_temp = {}, {}, {}
     if memory:
         for impl in impls:
             result = subprocess.run(
                 [sys.executable, script, "--only", impl.name, "--measure-memory", *extra_args],
                 capture_output=True, text=True, check=False,
             )
-            lines = [ln for ln in result.stdout.splitlines() if ln.startswith("PEAK_RSS_MB")]
-            peak[impl.name] = float(lines[-1].split()[1]) if lines else float("nan")
+
+            lines = result.stdout.splitlines()
+
+            def read(key, lines=lines):
+                found = [ln for ln in lines if ln.startswith(key + " ")]
+                return float(found[-1].split()[1]) if found else float("nan")
+
+            peak[impl.name], call_peak[impl.name] = read("PEAK_RSS_MB"), read("CALL_PEAK_MB")
+            xla_temp[impl.name] = read("XLA_TEMP_MB")
     header = (f"   {'implementation':<28} {'first call s':>12} {'median s':>10} {'÷ ours':>8} "
               f"{'rel L2 vs ' + reference:>24}")
     if memory:
-        header += f" {'peak RSS MB':>12}"
+        header += f" {'peak RSS MB':>12} {'call peak MB':>13} {'XLA temp MB':>12}"
     print(header)
     for impl in impls:
         name = impl.name
         row = (f"   {name:<28} {firsts[name]:12.3f} {medians[name]:10.3f} "
                f"{medians[name] / medians[ours]:8.2f} {relative_l2(outputs[name], ref):24.2e}")
         if memory:
-            row += f" {peak[name]:12.0f}"
+            row += f" {peak[name]:12.0f} {call_peak[name]:13.0f} {xla_temp[name]:12.0f}"
         print(row)
-    return {"first": firsts, "median": medians, "peak": peak}
+    return {"first": firsts, "median": medians, "peak": peak, "call_peak": call_peak, "xla_temp": xla_temp}
 
 
 def _strip_options(argv: list[str], with_value: tuple[str, ...], flags: tuple[str, ...]) -> list[str]:
@@ -127,13 +176,13 @@ def main(title: str, make_impls: Callable[[argparse.Namespace], list[Impl]],
          make_input: Callable[[argparse.Namespace], np.ndarray], *, ours: str, reference: str,
          add_arguments: Callable[[argparse.ArgumentParser], None] | None = None) -> None:
     parser = argparse.ArgumentParser(description=title)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--memory", action="store_true", help="also measure peak RSS per implementation")
+    add_common_arguments(parser)
     parser.add_argument("--only", help="run one implementation (comma-separated names)")
     parser.add_argument("--measure-memory", action="store_true", help=argparse.SUPPRESS)
     if add_arguments:
         add_arguments(parser)
     args, _ = parser.parse_known_args()
+    apply_quick(args)
     impls = make_impls(args)
     if args.only:
         wanted = args.only.split(",")
@@ -141,20 +190,53 @@ def main(title: str, make_impls: Callable[[argparse.Namespace], list[Impl]],
     x = make_input(args)
     if args.measure_memory:
         (impl,) = impls
-        np.asarray(impl.build()(x))
-        print(f"PEAK_RSS_MB {_peak_rss_mb():.1f}")
+        measure_call_memory(impl.build(), x)
         return
-    passthrough = _strip_options(sys.argv[1:], with_value=("--only", "--repeats"), flags=("--memory",))
-    run(title, impls, x, ours=ours, reference=reference if any(i.name == reference for i in impls)
-        else impls[0].name, repeats=args.repeats, memory=args.memory, script=sys.argv[0],
+    passthrough = _strip_options(sys.argv[1:], with_value=("--only", "--repeats"),
+                                 flags=("--memory", "--quick"))
+    names = [impl.name for impl in impls]
+    if reference not in names:  # e.g. kymatio-numpy left out by --quick: the first kymatio peer
+        reference = next((name for name in names if name.startswith("kymatio")), names[0])
+    mode = getattr(args, "mode", "eager")
+    if mode != "eager":
+        title = f"{title} (ours: {mode} mode)"
+    run(title, impls, x, ours=ours, reference=reference, repeats=args.repeats, memory=args.memory, script=sys.argv[0],
         extra_args=passthrough)
 
 
+def add_common_arguments(parser: argparse.ArgumentParser, *, modes: bool = True) -> None:
+    """``--repeats``, ``--quick``, ``--memory`` and (with ``modes``) ``--mode``."""
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 5; 2 with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="2 rounds, kymatio-numpy left out: a run of a few minutes")
+    parser.add_argument("--memory", action="store_true", help="also measure peak RSS per implementation")
+    if modes:
+        parser.add_argument("--mode", choices=("eager", "jit"), default="eager",
+                            help="eager: S(x); jit: our forward inside a caller's jax.jit")
+
+
+def apply_quick(args: argparse.Namespace) -> None:
+    """Fill in ``args.repeats`` and, with ``--quick``, leave kymatio-numpy out."""
+    if args.repeats is None:
+        args.repeats = 2 if args.quick else 5
+    if args.quick and hasattr(args, "skip"):
+        args.skip = ",".join(filter(None, [args.skip, "kymatio-numpy"]))
+
+
+def jitted_forward(S):
+    """``x -> S(x)`` inside one caller's ``jax.jit``, the transform (its filters) passed as an argument."""
+    import jax
+
+    program = jax.jit(lambda S, x: S(x))
+    return lambda x: np.asarray(jax.block_until_ready(program(S, x)))
+
+
 def standard_impls(class_name: str, kwargs: dict, make_input: Callable[[], np.ndarray], *,
-                   floor: Callable | None = None, skip: str = "") -> list[Impl]:
+                   floor: Callable | None = None, skip: str = "", mode: str = "eager") -> list[Impl]:
     """scatterjax's ``class_name`` and kymatio's jax (jitted), torch (CPU) and numpy frontends of the
     same class, all built with ``kwargs``; plus, with ``floor(transform, x) -> (run, inputs, count)``,
-    the bare FFTs of our plan. ``skip``: comma-separated names to leave out."""
+    the bare FFTs of our plan. ``skip``: comma-separated names to leave out. ``mode='jit'`` runs our
+    forward inside a caller's ``jax.jit`` instead of the eager call."""
 
     def ours():
         import jax
@@ -162,6 +244,8 @@ def standard_impls(class_name: str, kwargs: dict, make_input: Callable[[], np.nd
         import scatterjax
 
         S = getattr(scatterjax, class_name)(**kwargs)
+        if mode == "jit":
+            return jitted_forward(S)
         return lambda x: np.asarray(jax.block_until_ready(S(x)))
 
     def fft_floor():

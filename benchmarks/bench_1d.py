@@ -7,6 +7,8 @@ nothing else): the floor this FFT plan can reach with XLA's FFT.
     python benchmarks/bench_1d.py                      # standard workload
     python benchmarks/bench_1d.py --J 8 --T none       # J=8, Q=8, T=2**J
     python benchmarks/bench_1d.py --memory             # plus peak RSS of each, alone
+    python benchmarks/bench_1d.py --mode jit           # our forward inside a caller's jax.jit
+    python benchmarks/bench_1d.py --quick              # 2 rounds, no kymatio-numpy
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def make_input(args) -> np.ndarray:
 def make_impls(args) -> list[Impl]:
     kymatio_shim()
     kwargs = dict(J=args.J, shape=args.N, Q=args.Q, T=args.T)
-    return standard_impls("Scattering1D", kwargs, lambda: make_input(args), floor=fft_floor, skip=args.skip)
+    return standard_impls("Scattering1D", kwargs, lambda: make_input(args), floor=fft_floor, skip=args.skip,
+                          mode=args.mode)
 
 
 if __name__ == "__main__":

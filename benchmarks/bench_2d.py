@@ -6,6 +6,8 @@ float32; kymatio's published setting is batch 128x3).
     python benchmarks/bench_2d.py --repeats 3            # standard workload
     python benchmarks/bench_2d.py --batch 2 --skip kymatio-numpy,kymatio-torch-cpu
     python benchmarks/bench_2d.py --memory               # plus peak RSS of each, alone
+    python benchmarks/bench_2d.py --mode jit             # our forward inside a caller's jax.jit
+    python benchmarks/bench_2d.py --quick                # 2 rounds, no kymatio-numpy
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ def make_input(args) -> np.ndarray:
 def make_impls(args) -> list[Impl]:
     kymatio_shim()
     kwargs = dict(J=args.J, shape=(args.size, args.size), L=args.L)
-    return standard_impls("Scattering2D", kwargs, lambda: make_input(args), skip=args.skip)
+    return standard_impls("Scattering2D", kwargs, lambda: make_input(args), skip=args.skip,
+                          mode=args.mode)
 
 
 if __name__ == "__main__":

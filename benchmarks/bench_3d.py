@@ -7,6 +7,8 @@ and counts, nothing else): the floor this plan can reach with XLA's FFT.
     python benchmarks/bench_3d.py                       # standard workload
     python benchmarks/bench_3d.py --size 64 --batch 4   # smaller volumes
     python benchmarks/bench_3d.py --memory              # plus peak RSS of each, alone
+    python benchmarks/bench_3d.py --mode jit            # our forward inside a caller's jax.jit
+    python benchmarks/bench_3d.py --quick               # 2 rounds, no kymatio-numpy
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def make_input(args) -> np.ndarray:
 def make_impls(args) -> list[Impl]:
     kymatio_shim()
     return standard_impls("HarmonicScattering3D", _settings(args), lambda: make_input(args), floor=fft_floor,
-                          skip=args.skip)
+                          skip=args.skip,
+                          mode=args.mode)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ float32 output against our float64 output.
     python benchmarks/bench_jtfs.py                 # the reference workload
     python benchmarks/bench_jtfs.py --batch 64      # e.g. on a GPU
     python benchmarks/bench_jtfs.py --memory        # plus peak RSS, measured in a fresh process
+    python benchmarks/bench_jtfs.py --mode jit      # our forward inside a caller's jax.jit
+    python benchmarks/bench_jtfs.py --quick         # 2 calls; the gradient: bench_grad.py --workload jtfs
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def _time(fn, x, repeats):
     return statistics.median(times)
 
 
-def _ours(kwargs, dtype="float32"):
+def _ours(kwargs, dtype="float32", mode="eager"):
     import jax
 
     if dtype == "float64":
@@ -52,6 +54,9 @@ def _ours(kwargs, dtype="float32"):
     start = time.perf_counter()
     S = scatterjax.TimeFrequencyScattering(**kwargs)
     build = time.perf_counter() - start
+    if mode == "jit":  # inside a caller's jit, the transform (its filters) passed as an argument
+        program = jax.jit(lambda S, x: S(x))
+        return (lambda x: np.asarray(jax.block_until_ready(program(S, x.astype(dtype))))), build, S
     return (lambda x: np.asarray(jax.block_until_ready(S(x.astype(dtype))))), build, S
 
 
@@ -62,17 +67,22 @@ def main() -> None:
     parser.add_argument("--Q", type=int, default=8)
     parser.add_argument("--N", type=int, default=65536)
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls (default 5; 2 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="2 timed calls: a run of a few minutes")
+    parser.add_argument("--mode", choices=("eager", "jit"), default="eager",
+                        help="eager: S(x); jit: our forward inside a caller's jax.jit")
     parser.add_argument("--memory", action="store_true", help="peak RSS of our transform, in a fresh process")
     parser.add_argument("--no-calibration", action="store_true", help="skip kymatio 0.3.0's time part")
     parser.add_argument("--measure-memory", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--float64", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.repeats is None:
+        args.repeats = 2 if args.quick else 5
     kwargs = dict(J=args.J, J_fr=args.J_fr, Q=args.Q, shape=args.N)
     x = np.random.default_rng(0).standard_normal((args.batch, args.N)).astype(np.float32)
 
     if args.measure_memory or args.float64:
-        run, _, _ = _ours(kwargs, "float64" if args.float64 else "float32")
+        run, _, _ = _ours(kwargs, "float64" if args.float64 else "float32", args.mode)
         out = run(x)
         if args.float64:
             np.save(sys.stdout.buffer, out)
@@ -82,8 +92,9 @@ def main() -> None:
 
     import jax
 
-    print(f"== TimeFrequencyScattering {kwargs}: input {x.shape} float32 on {jax.devices()[0].platform}")
-    run, build, S = _ours(kwargs)
+    print(f"== TimeFrequencyScattering {kwargs}: input {x.shape} float32 on {jax.devices()[0].platform}, "
+          f"{args.mode} mode")
+    run, build, S = _ours(kwargs, mode=args.mode)
     start = time.perf_counter()
     out = run(x)
     first = time.perf_counter() - start

@@ -17,6 +17,11 @@ formed (sums of aligned blocks, real and imaginary parts apart, which XLA fuses 
 images go through in chunks (``lax.map``) of a few MB, and the second-order stacks (most of the
 work) in chunks of a few hundred KB, so each FFT's passes stay in cache. Chunking also bounds
 peak memory, whatever the batch size. On accelerators chunks are large (see ``_chunking.chunk_budget``).
+
+Differentiated (``jax.grad``, ``jax.jvp``), the chunk loops are replaced by the whole batch
+(:func:`scatterjax._core.remat_chunks.map_in_chunks_differentiable`): reverse mode through a loop
+of small steps stacks and replays every step, measured 2.7x slower than the unchunked program
+(J=3, L=8, 128x128, batch 2).
 """
 
 from __future__ import annotations
@@ -26,8 +31,8 @@ import math
 import jax
 import jax.numpy as jnp
 
-from .._core.chunking import map_in_chunks
 from .._core.modulus import modulus
+from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
 from .bank import FilterBank2D, Plan2D
 
@@ -51,7 +56,9 @@ def _folded_product(array: jax.Array, weights: jax.Array, row_factor: int, col_f
     Each block's product is formed where it is summed, so XLA fuses the whole thing into one loop
     that reads ``array`` and ``weights`` once and never materialises the full-size product. A few
     blocks are written as aligned slices (one vectorised elementwise loop); many, as a reduction,
-    which keeps the program small.
+    which keeps the program small. (Reverse mode transposes the slices into padded blocks that XLA
+    fuses into one loop again; a derivative written as a reduction, whose transpose is a broadcast
+    multiply, measured 1.8x slower in ``jit(value_and_grad)``.)
     """
     rows, cols = array.shape[-2] // row_factor, array.shape[-1] // col_factor
     if row_factor * col_factor > _MAX_UNROLLED_BLOCKS:
@@ -173,12 +180,12 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
         shape, factor = plan.level_shape(j), 2 ** (J - j)
         phi = bank.phi_half[j].astype(dtype)
 
-        def modulus_and_lowpass(spectra, shape=shape, factor=factor, phi=phi):
+        def modulus_and_lowpass(spectra, phi, shape=shape, factor=factor):
             u_half = jnp.fft.rfft2(modulus(jnp.fft.ifft2(spectra)))
             return _lowpass(u_half, phi, shape, factor), u_half
 
         first = _wavelet_product(x_full, bank.psi1[j].astype(dtype), 2**j)  # (c, L, m, n)
-        averaged, u_half = modulus_and_lowpass(first)
+        averaged, u_half = modulus_and_lowpass(first, phi)
         order1.append(averaged)
         if plan.max_order == 2 and j < J - 1:
             real, imag = _hermitian_extend_2d(u_half, shape[1])
@@ -192,9 +199,10 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
             psi2 = bank.psi2[plan.order2.index((j1, j))].astype(dtype)
             product = _wavelet_product(u1_full[j1], psi2, 2 ** (j - j1))  # (c, L1, L2, m, n)
             products.append(product.reshape((count * L * L,) + shape))
-        averaged = map_in_chunks(
-            lambda spectra, f=modulus_and_lowpass: f(spectra)[0],
+        averaged = map_in_chunks_differentiable(
+            lambda spectra, phi, f=modulus_and_lowpass: f(spectra, phi)[0],
             jnp.concatenate(products),
+            phi,
             math.prod(shape) * 2 * dtype.itemsize,
             _SECOND_ORDER_CHUNK_BYTES,
         )
@@ -238,7 +246,5 @@ def scattering2d(x: jax.Array, bank: FilterBank2D) -> jax.Array:
     if not plan.pre_pad:
         images = jnp.pad(images, ((0, 0), plan.pad_rows, plan.pad_cols), mode="reflect")
     item_bytes = _item_bytes(plan, images.dtype.itemsize)
-    out = map_in_chunks(
-        lambda chunk: _transform_chunk(chunk, bank), images, item_bytes, _CHUNK_BYTES
-    )
+    out = map_in_chunks_differentiable(_transform_chunk, images, bank, item_bytes, _CHUNK_BYTES)
     return out.reshape(batch_shape + out.shape[1:])

@@ -1,0 +1,77 @@
+"""Chunk loops that are differentiated whole.
+
+:func:`scatterjax._core.chunking.map_in_chunks` runs a ``lax.map`` over cache-sized chunks, which
+is what a forward pass wants on a CPU. Differentiated, such a loop is slow: reverse mode saves the
+intermediates of every small step into stacked buffers and replays a second loop of small steps,
+and a ``jax.checkpoint`` per step (recomputing each chunk in the backward loop) is no faster:
+measured on the 2D transform (J=3, L=8, 128x128, batch 2, ``jit(value_and_grad)``): 0.60 s with
+the loops, 0.68 s with checkpointed loops, 0.22 s with no loop.
+
+:func:`map_in_chunks_differentiable` therefore runs the chunk loop only when nobody differentiates
+it. It is a ``jax.custom_jvp`` whose rule applies ``fn`` to the whole batch and returns ``fn``'s
+own JVP: plain evaluation gets the cache-sized loop,
+``jax.jvp``/``jax.grad``/``jax.linearize`` see one large differentiable computation, and forward
+mode keeps working (a ``custom_vjp`` would have lost it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+from jax.custom_derivatives import SymbolicZero
+
+from .chunking import map_in_chunks
+
+
+def map_in_chunks_differentiable(
+    fn: Callable, items: jax.Array, constants, item_bytes: int, cpu_budget: int
+):
+    """``fn(chunk, constants)`` over chunks of ``items`` (leading axis), results concatenated;
+    differentiated as one computation.
+
+    Evaluated, this is :func:`scatterjax._core.chunking.map_in_chunks` of
+    ``lambda chunk: fn(chunk, constants)``: ``fn`` maps ``(c, ...)`` to a pytree of arrays with
+    leading axis ``c``; chunks hold about ``cpu_budget`` bytes of ``item_bytes`` items on CPU. Under
+    differentiation ``fn`` is applied to the whole batch (so the backward's working memory is that of
+    the unchunked computation); the values are the same up to float rounding.
+
+    ``constants`` is a pytree of arrays ``fn`` reads (e.g. filters). They are passed explicitly,
+    never closed over: the derivative rule may be traced after the trace that made them has ended
+    (``grad`` of a ``jit``). They may carry derivatives too, but they usually have none (frozen
+    filters), and then none is computed.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> x = jnp.arange(12.0).reshape(6, 2)
+      >>> f = lambda x, w: jnp.sin(x) * w
+      >>> g = jax.grad(lambda x: map_in_chunks_differentiable(f, x, 2.0, 8, 16).sum())(x)
+      >>> bool(jnp.allclose(g, 2 * jnp.cos(x)))
+      True
+    """
+
+    @jax.custom_jvp
+    def mapped(items, constants):
+        return map_in_chunks(lambda chunk: fn(chunk, constants), items, item_bytes, cpu_budget)
+
+    def mapped_jvp(primals, tangents):
+        (items, constants), (d_items, d_constants) = primals, tangents
+        if isinstance(d_items, SymbolicZero):
+            d_items = jnp.zeros_like(items)
+        flat, tree = jax.tree_util.tree_flatten(constants)
+        d_flat = tree.flatten_up_to(d_constants)
+        live = [k for k, d in enumerate(d_flat) if not isinstance(d, SymbolicZero)]
+
+        def whole(items, *live_constants):
+            leaves = list(flat)
+            for k, leaf in zip(live, live_constants):
+                leaves[k] = leaf
+            return fn(items, jax.tree_util.tree_unflatten(tree, leaves))
+
+        return jax.jvp(
+            whole, (items, *[flat[k] for k in live]), (d_items, *[d_flat[k] for k in live])
+        )
+
+    mapped.defjvp(mapped_jvp, symbolic_zeros=True)
+    return mapped(items, constants)
