@@ -24,6 +24,7 @@ from .._core.chunking import map_in_chunks
 from .._core.modulus import modulus_of_parts
 from .._core.validation import check_real_input
 from .._scattering1d.core import first_order, lowpass_average, second_order_spectra
+from .._scattering1d.fourier import inverse_fft
 from .bank import BlockPlan, FilterBankJTFS, FrequencyOperators
 
 # Batch chunks sized so a chunk's largest intermediate stays near this many bytes (see _chunking).
@@ -156,7 +157,7 @@ def jtfs_paths(x: jax.Array, bank: FilterBankJTFS):
     order2 = []
     spectra = {level: spectrum for level, spectrum, _ in second_order_spectra(u1_half, time)}
     for block, ops in zip(plan.order2, bank.order2):
-        y2 = jnp.fft.ifft(spectra[block.level], axis=-1)
+        y2 = inverse_fft(spectra[block.level])
         y2 = y2[:, jnp.asarray(block.row_order)].reshape(y2.shape[0], len(block.n2), block.M, y2.shape[-1])
         order2.append(_time_step(_frequency_scattering(y2, ops, block), block.level, bank))
     return order0, order1, order2
@@ -190,6 +191,7 @@ def time_frequency_scattering(x: jax.Array, bank: FilterBankJTFS):
     """
     plan = bank.plan
     x = check_real_input(x, (bank.time.plan.N,))
+    bank = jax.tree_util.tree_map(jax.lax.stop_gradient, bank)  # the filters are constants
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, bank.time.plan.N))
     order0, order1, order2 = map_in_chunks(

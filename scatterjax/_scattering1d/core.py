@@ -13,19 +13,22 @@ import jax
 import jax.numpy as jnp
 
 from .._core.chunking import map_in_chunks
-from .._core.modulus import modulus
+from .._core.modulus import modulus_of_parts
 from .._core.validation import check_real_input
 from .bank import FilterBank1D, Lowpass, Plan1D
-from .fourier import fold_each, fold_rows
+from .fourier import fold_each, fold_rows, inverse_fft_parts
 
 # Signals go through the transform in chunks whose intermediates take about this many bytes: on CPU
 # a chunk that stays in cache runs about twice as fast as the whole batch (see _chunking).
 CHUNK_BYTES = 4 * 2**20
 
 # Direct averages sum over time in blocks of this many samples (an elementwise product reduced
-# over the block), then over blocks (a matrix-vector product). A single long dot product
-# accumulates float32 rounding along the whole signal (measured: 3e-6 relative at 2**17 samples);
-# two short sums stay near 1e-7. (A batched matrix product per block compiles 4x slower.)
+# over the block), then over blocks. A single long dot product accumulates float32 rounding along
+# the whole signal (measured: 3e-6 relative at 2**17 samples); two short sums stay near 1e-7.
+# (A batched matrix product per block compiles 4x slower.) The second level is a reduction, not a
+# matrix-vector product: same speed, and one kind of kernel fewer whose bits could depend on the
+# batch size. XLA's CPU reductions still give a row bits that may depend on how many rows share
+# the call (see the determinism tests): only the FFT route is batch-size invariant.
 _SUM_BLOCK = 256
 
 
@@ -34,11 +37,10 @@ def _direct_average(u: jax.Array, kernel: jax.Array) -> jax.Array:
     length = u.shape[-1]
     block = min(_SUM_BLOCK, length)
     kernel = kernel.astype(u.dtype)
-    ones = jnp.ones(length // block, u.dtype)
     columns = []
     for k in range(kernel.shape[-1]):
         partial = (u * kernel[:, k]).reshape(u.shape[:-1] + (length // block, block)).sum(axis=-1)
-        columns.append(jnp.matmul(partial, ones, precision="highest"))
+        columns.append(partial.sum(axis=-1))
     return jnp.stack(columns, axis=-1)
 
 
@@ -76,7 +78,7 @@ def first_order(x: jax.Array, bank: FilterBank1D):
     has_children = {group2.order1_group for group2 in plan.order2}
     u1, u1_half = [], []
     for g in range(len(plan.order1)):
-        u = modulus(jnp.fft.ifft(fold_rows(x_half[:, None], bank.psi1[g]), axis=-1))
+        u = modulus_of_parts(*inverse_fft_parts(fold_rows(x_half[:, None], bank.psi1[g])))
         u1.append(u)
         u1_half.append(jnp.fft.rfft(u, axis=-1) if g in has_children else None)
     return padded, x_half, u1, u1_half
@@ -151,7 +153,7 @@ def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array
     decimation = {group2.k1 + group2.k2: group2.a2 for group2 in plan.order2}
     order2 = []
     for level, spectrum, scale in second_order_spectra(u1_half, bank):
-        u2 = modulus(jnp.fft.ifft(spectrum, axis=-1))
+        u2 = modulus_of_parts(*inverse_fft_parts(spectrum))
         order2.append(_scaled(finish(u2, None, level, decimation[level]), scale))
     return order0, order1, order2
 
@@ -176,6 +178,7 @@ def scattering1d(x: jax.Array, bank: FilterBank1D) -> jax.Array | list[jax.Array
     """
     plan = bank.plan
     x = check_real_input(x, (plan.N,))
+    bank = jax.tree_util.tree_map(jax.lax.stop_gradient, bank)  # the filters are constants
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, plan.N))
     order0, order1, order2 = map_in_chunks(
