@@ -134,7 +134,8 @@ def _pad_rows(xp, rows, length: int):
 
 def _in_callers_context(fn: Callable) -> Callable:
     """``fn`` run under the caller's thread-local JAX settings (``jax.enable_x64``,
-    ``jax.default_device``, ``jax.default_matmul_precision``, ``jax.log_compiles`` contexts), which other threads do not see."""
+    ``jax.default_device``, ``jax.default_matmul_precision``, ``jax.log_compiles`` contexts), which
+    other threads do not see."""
     settings = [
         (jax.enable_x64, jax.config.jax_enable_x64),
         (jax.default_device, jax.config.jax_default_device),
