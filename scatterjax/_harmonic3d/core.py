@@ -1,6 +1,6 @@
 """The pure 3D solid harmonic scattering transform: ``harmonic_scattering3d(x, bank)``.
 
-Kymatio 0.3.0's math (KYMATIO.md §2.3.3), organised for few large operations:
+Kymatio 0.3.0's math (its ``scattering3d`` core), organised for few large operations:
 
 - ``X = fftn(x)`` once (from ``rfftn``: the input is real);
 - first order, a Python loop over the scale ``j1`` (``J + 1`` steps): every wavelet of every

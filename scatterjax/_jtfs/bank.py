@@ -2,7 +2,7 @@
 
 Joint time-frequency scattering (JTFS) scatters the first-order coefficients ``S1[n1, t]`` and the
 unmodulated second-order wavelet transforms ``Y2[n2][n1, t]`` once more, along ``n1`` (the
-"frequency" axis), then takes a modulus and averages (JTFS.md §3-§4). The time axis is the 1D
+"frequency" axis), then takes a modulus and averages. The time axis is the 1D
 transform's (``filter_bank_1d`` with kymatio main's rates and summed levels); this module adds the
 frequency axis.
 
@@ -132,7 +132,7 @@ class FilterBankJTFS:
 
 def frequency_filters(J_fr: int, Q_fr: int) -> tuple[FrequencyFilter, ...]:
     """Filters along ``n1`` by ``n_fr``: the low-pass, then spin +1 and spin -1 wavelets by
-    decreasing ``|xi|`` (JTFS.md §3)."""
+    decreasing ``|xi|``."""
     params = design.wavelet_params(J_fr, Q_fr, repeated_subtraction=True)
     lowpass = FrequencyFilter(0.0, design.SIGMA0 / 2**J_fr, J_fr, 0)
     up = [FrequencyFilter(xi, sigma, j, 1) for xi, sigma, j in zip(params.xi, params.sigma, params.j)]
@@ -141,7 +141,8 @@ def frequency_filters(J_fr: int, Q_fr: int) -> tuple[FrequencyFilter, ...]:
 
 
 def frequency_length(N_fr_in: int, F: int, J_fr: int) -> int:
-    """Padded length of the frequency axis (JTFS.md §3.1)."""
+    """Padded length of the frequency axis (kymatio main's rule): the ``N_fr_in`` rows plus a
+    margin of ``8 min(F, 2**J_fr)``, rounded down to a multiple of ``2**J_fr``."""
     return (N_fr_in + 8 * min(F, 2**J_fr)) // 2**J_fr * 2**J_fr
 
 
@@ -179,7 +180,8 @@ def _block(
     """Plans, finish groups, the stacked analysis map and the row maps of one block of ``M`` rows.
 
     ``column_scale`` (M,) multiplies each input row first: the summed filter levels of the time
-    transform, ``2**k1`` for row ``n1`` (JTFS.md §0), folded into the map.
+    transform, ``2**k1`` for row ``n1`` (kymatio main's summed levels: a
+    coefficient at resolution ``2**k1`` is multiplied by ``2**k1``), folded into the map.
     """
     # Per path: its analysis map, how it is finished (a key shared by paths finished alike) and
     # its kymatio metadata.

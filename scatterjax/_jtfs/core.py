@@ -1,6 +1,6 @@
 """The pure joint time-frequency scattering transform: ``time_frequency_scattering(x, bank)``.
 
-Order of operations (JTFS.md §4), with the time axis computed by the 1D transform's own pieces
+Order of operations (kymatio main's), with the time axis computed by the 1D transform's own pieces
 (``first_order``, ``second_order_spectra``, ``lowpass_average``) and every frequency filter of a block
 applied as one matrix product along ``n1``:
 
@@ -117,7 +117,7 @@ def _time_step(u: jax.Array, level: int, bank: FilterBankJTFS) -> jax.Array:
     index = tplan.lowpass_index(level, plan.log2_stride - level, True)
     flat = u.reshape(u.shape[0], -1, u.shape[-1])
     averaged = lowpass_average(flat, None, tplan.lowpasses[index], bank.time.lowpass[index], tplan)
-    return (averaged * 2.0**level).reshape(u.shape[:-1] + averaged.shape[-1:])  # summed level (JTFS.md §0)
+    return (averaged * 2.0**level).reshape(u.shape[:-1] + averaged.shape[-1:])  # kymatio main's summed levels
 
 
 def jtfs_paths(x: jax.Array, bank: FilterBankJTFS):

@@ -1,6 +1,6 @@
 """The pure 1D scattering transform: ``scattering1d(x, bank)``.
 
-The traversal follows kymatio 0.3.0's math (KYMATIO.md §2.1.6) but is organised by groups rather
+The traversal follows kymatio 0.3.0's math (its ``scattering1d`` core) but is organised by groups rather
 than path by path: every first-order wavelet sharing a subsampling exponent goes through one batched
 gather-multiply-fold and one batched inverse FFT, and every second-order path sharing ``(k1, k2)``
 likewise. Real signals (the padded input, every modulus) use real FFTs; averaging with few output

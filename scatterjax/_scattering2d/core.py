@@ -1,6 +1,6 @@
 """The pure 2D scattering transform: ``scattering2d(x, bank)``.
 
-The math is kymatio 0.3.0's (KYMATIO.md §2.2.5), organised by resolution instead of path by path.
+The math is kymatio 0.3.0's (its ``scattering2d`` core), organised by resolution instead of path by path.
 At level ``j`` (images of ``(M_padded, N_padded) / 2**j``) land the ``L`` first-order wavelets of
 scale ``j`` applied to the input, and the ``L`` second-order wavelets of scale ``j`` applied to
 each of the ``j L`` first-order moduli of scales ``j1 < j``. Each group is one batched

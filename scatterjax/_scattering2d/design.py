@@ -4,7 +4,7 @@ Everything here runs once, on the host, when a transform is built; nothing here 
 Coordinates: ``u`` is the row index (axis 0, ``M`` samples), ``v`` the column index (axis 1,
 ``N`` samples); angles are in radians, ``theta = 0`` pointing along the rows (axis 0).
 
-kymatio's numbers depend on its dtypes, which we reproduce on purpose (KYMATIO.md §2.2):
+kymatio's numbers depend on its dtypes, which we reproduce on purpose:
 
 - the rotation matrix is stored in float32 (the quadratic form is then evaluated in float64);
 - the filter is periodised over 5 x 5 copies of the grid, each copy evaluated in complex128 and

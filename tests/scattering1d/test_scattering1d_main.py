@@ -1,7 +1,7 @@
 """Scattering1D's kymatio-main additions: ``stride``, ``T='global'`` and ``levels='sum'``.
 
 The stored kymatio-main outputs are checked in test_jtfs_parity.py; here, the exact relations to
-0.3.0's numbers (JTFS.md §7), consistency between options, and the documented errors.
+0.3.0's numbers, consistency between options, and the documented errors.
 """
 
 from __future__ import annotations
