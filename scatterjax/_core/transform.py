@@ -188,7 +188,3 @@ def batch_mesh_of(x):
         return None
     return sharding.mesh
 
-
-def tree_leaves_nbytes(tree) -> int:
-    """Total bytes of the array leaves of ``tree`` (e.g. the memory a filter bank occupies)."""
-    return sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree_util.tree_leaves(tree))

@@ -1,4 +1,4 @@
-"""Fourier-domain helpers shared by the 1D and 2D transforms.
+"""Fourier-domain helpers shared by the 1D transform.
 
 Kymatio subsamples in the Fourier domain by periodisation: ``D_s(X)[m] = mean_i X[m + i L/s]``,
 which is exactly the spectrum of the signal decimated by ``s``. We use real FFTs for real signals and
@@ -13,40 +13,41 @@ import jax.numpy as jnp
 from .._core.pytree import pytree_dataclass
 
 
-def periodize(spectrum: jax.Array, factor: int, axis: int = -1) -> jax.Array:
-    """Fold a full spectrum of length ``L`` into ``L / factor`` bins (mean over the periods).
-
-    Args:
-      spectrum: complex or real array with the frequency axis ``axis`` of length ``L``.
-      factor: positive power of two dividing ``L``.
-
-    Returns:
-      array of the same dtype with length ``L // factor`` on ``axis``.
-    """
-    if factor == 1:
-        return spectrum
-    axis = axis % spectrum.ndim
-    length = spectrum.shape[axis]
-    shape = spectrum.shape[:axis] + (factor, length // factor) + spectrum.shape[axis + 1 :]
-    return spectrum.reshape(shape).mean(axis=axis)
-
-
 def hermitian_extend(half_spectrum: jax.Array, length: int) -> jax.Array:
     """Rebuild the full spectrum (last axis, ``length`` bins) of a real signal from its rfft."""
     negative = jnp.conj(half_spectrum[..., 1 : length - length // 2][..., ::-1])
     return jnp.concatenate([half_spectrum, negative], axis=-1)
 
 
-def periodize_half(half_spectrum: jax.Array, length: int, factor: int) -> jax.Array:
-    """Fold the rfft of a real signal of ``length`` samples by ``factor``; returns an rfft.
+def inverse_fft_parts(spectrum: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``ifft(spectrum)`` along the last axis, as its real and imaginary parts, from two real FFTs.
 
-    Equal to ``rfft(irfft(half_spectrum, length)[::factor])``, computed in the Fourier domain.
+    Why not ``jnp.fft.ifft``: XLA's CPU FFT (DUCC) runs a complex transform of several rows either
+    on the calling thread with the intra-op pool or, when XLA schedules it from a pool thread, on
+    one thread; the rows then fall differently into SIMD groups and a scalar remainder, which round
+    differently (lengths 512-2048 in float32: ~1e-7 relative). So the same input gave different
+    bits from call to call, batch size to batch size, jit to eager. Real FFTs give every row the
+    same bits wherever it sits, and for ``x`` real ``ifft(x) = conj(fft(x)) / L``, so
+    ``ifft(a + ib) = (conj(A) + i conj(B)) / L`` with ``A, B`` the full spectra of ``a, b``
+    (Hermitian extensions of their rfft). Same arithmetic and memory traffic as one complex FFT.
+
+    Args:
+      spectrum: complex array ``(..., L)``.
+
+    Returns:
+      ``(real, imag)``: real arrays ``(..., L)`` of the spectrum's precision.
     """
-    if factor == 1:
-        return half_spectrum
-    full = hermitian_extend(half_spectrum, length)
-    folded = periodize(full, factor)
-    return folded[..., : length // factor // 2 + 1]
+    length = spectrum.shape[-1]
+    full_real = hermitian_extend(jnp.fft.rfft(spectrum.real, axis=-1), length)
+    full_imag = hermitian_extend(jnp.fft.rfft(spectrum.imag, axis=-1), length)
+    scale = 1.0 / length
+    return (full_real.real + full_imag.imag) * scale, (full_imag.real - full_real.imag) * scale
+
+
+def inverse_fft(spectrum: jax.Array) -> jax.Array:
+    """``jnp.fft.ifft(spectrum, axis=-1)`` with the same bits for a row wherever it sits (see
+    :func:`inverse_fft_parts`); complex, of the spectrum's precision."""
+    return jax.lax.complex(*inverse_fft_parts(spectrum))
 
 
 

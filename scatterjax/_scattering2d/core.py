@@ -75,22 +75,6 @@ def _folded_product(array: jax.Array, weights: jax.Array, row_factor: int, col_f
     return total
 
 
-def _block_sum(array: jax.Array, width: int, axis: int) -> jax.Array:
-    """Sum of the consecutive blocks of ``width`` along ``axis`` (whose length is a multiple)."""
-    blocks = array.shape[axis] // width
-    axis = axis % array.ndim
-    if blocks > _MAX_UNROLLED_BLOCKS:
-        shape = array.shape[:axis] + (blocks, width) + array.shape[axis + 1 :]
-        return array.reshape(shape).sum(axis=axis)
-    index = [slice(None)] * array.ndim
-    total = None
-    for i in range(blocks):
-        index[axis] = slice(i * width, (i + 1) * width)
-        block = array[tuple(index)]
-        total = block if total is None else total + block
-    return total
-
-
 def _mirror(half_part: jax.Array, n: int) -> jax.Array:
     """Columns ``n//2 + 1 .. n - 1`` of a full spectrum part, from the half: ``P[-k0, n - k1]``."""
     rows_mirrored = jnp.concatenate([half_part[..., :1, :], half_part[..., :0:-1, :]], axis=-2)
