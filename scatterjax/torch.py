@@ -112,19 +112,16 @@ def _is_inexact(leaf) -> bool:
     return np.issubdtype(np.result_type(leaf), np.inexact)
 
 
-def _split_output(transform, x):
-    """``transform(x)``'s leaves in two lists: coefficient arrays, and the rest (path indices)."""
-    leaves = jax.tree_util.tree_leaves(transform(x))
-    return [leaf for leaf in leaves if _is_inexact(leaf)], [leaf for leaf in leaves if not _is_inexact(leaf)]
+def _coefficients(transform, x):
+    """The coefficient arrays of ``transform(x)``, in ``jax.tree_util`` leaf order."""
+    return [leaf for leaf in jax.tree_util.tree_leaves(transform(x)) if _is_inexact(leaf)]
 
 
 @jax.jit
 def _forward_with_vjp(transform, x):
     # The pullback is a pytree (its residuals are arrays), so it can leave jit and be applied
-    # later by one compiled backward program. Only the coefficients are differentiated; the
-    # integer leaves of a 'list' output ('j', 'n') ride along as auxiliary data.
-    coefficients, pullback, indices = jax.vjp(lambda x: _split_output(transform, x), x, has_aux=True)
-    return coefficients, indices, pullback
+    # later by one compiled backward program.
+    return jax.vjp(lambda x: _coefficients(transform, x), x)
 
 
 @jax.jit
@@ -135,15 +132,14 @@ def _backward(pullback, cotangents):
 
 class _ScatteringFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, module, x64, result):
+    def forward(ctx, x, module, x64):
         with jax.enable_x64(x64):
             x_jax = to_jax(x)
-            coefficients, indices, ctx.pullback = _forward_with_vjp(module._transform_on(x_jax, x64), x_jax)
+            coefficients, ctx.pullback = _forward_with_vjp(module._transform_on(x_jax, x64), x_jax)
         ctx.x64 = x64
         # Saving the input makes autograd refuse a backward pass after an in-place change to it
         # (the residuals may alias its memory).
         ctx.save_for_backward(x)
-        result.append(indices)
         return tuple(to_torch(coefficient) for coefficient in coefficients)
 
     @staticmethod
@@ -152,7 +148,20 @@ class _ScatteringFunction(torch.autograd.Function):
         with jax.enable_x64(ctx.x64):
             cotangents = [to_jax(grad) for grad in grad_outputs]
             grad_x = to_torch(_backward(ctx.pullback, cotangents))
-        return grad_x.to(dtype=x.dtype), None, None, None
+        return grad_x.to(dtype=x.dtype), None, None
+
+
+def _fill(template, values: dict):
+    """``template`` (the core's output, traced) with each coefficient replaced from ``values``.
+
+    Walks lists, tuples and dicts in their own order (a 'dict' output keeps kymatio's path order,
+    which ``jax.tree_util`` would sort); other leaves (path indices) are kept as they are.
+    """
+    if isinstance(template, dict):
+        return {key: _fill(value, values) for key, value in template.items()}
+    if isinstance(template, (list, tuple)):
+        return type(template)(_fill(value, values) for value in template)
+    return values.get(id(template), template)
 
 
 class _Scattering(CoreForwarding, torch.nn.Module):
@@ -167,7 +176,7 @@ class _Scattering(CoreForwarding, torch.nn.Module):
         """Build the core transform for ``settings`` (validating them) and drop every cached copy."""
         core = build_core(self._core_name, kwargs=core_settings(settings, _OWN_BACKENDS))
         # Plain attributes, not parameters or buffers: the filters belong to JAX.
-        self.__dict__.update(_settings=settings, core=core, _cores={}, _structures={})
+        self.__dict__.update(_settings=settings, core=core, _cores={}, _templates={})
 
     def _core_or_none(self):
         return self.__dict__.get("core")
@@ -200,13 +209,16 @@ class _Scattering(CoreForwarding, torch.nn.Module):
             self._cores[key] = core
         return self._cores[key]
 
-    def _structure(self, shape: tuple):
-        """The output's tree structure for inputs of ``shape``, and which leaves are coefficients."""
-        if shape not in self._structures:
-            shapes = jax.eval_shape(self.core, jax.ShapeDtypeStruct(shape, np.float32))
-            leaves, treedef = jax.tree_util.tree_flatten(shapes)
-            self._structures[shape] = treedef, [_is_inexact(leaf.dtype) for leaf in leaves]
-        return self._structures[shape]
+    def _template(self, shape: tuple):
+        """The core's output for inputs of ``shape``, traced (abstract arrays, concrete indices),
+        and its coefficients in ``jax.tree_util`` leaf order (as ``_forward_with_vjp`` returns them)."""
+        if shape not in self._templates:
+            traced = []
+            jax.eval_shape(lambda x: traced.append(self.core(x)), jax.ShapeDtypeStruct(shape, np.float32))
+            (template,) = traced
+            coefficients = [leaf for leaf in jax.tree_util.tree_leaves(template) if _is_inexact(leaf)]
+            self._templates[shape] = template, coefficients
+        return self._templates[shape]
 
     def forward(self, x: torch.Tensor):
         """Scattering coefficients of ``x`` (shape ``(*batch, *shape)``), on ``x``'s device.
@@ -218,12 +230,9 @@ class _Scattering(CoreForwarding, torch.nn.Module):
         _check_process()
         x64 = x.dtype == torch.float64 or bool(jax.config.jax_enable_x64)
         if torch.is_grad_enabled() and x.requires_grad:
-            indices = []
-            coefficients = iter(_ScatteringFunction.apply(x, self, x64, indices))
-            treedef, inexact = self._structure(tuple(x.shape))
-            others = iter(indices[0])
-            leaves = [next(coefficients) if is_coefficient else int(next(others)) for is_coefficient in inexact]
-            return jax.tree_util.tree_unflatten(treedef, leaves)
+            tensors = _ScatteringFunction.apply(x, self, x64)
+            template, coefficients = self._template(tuple(x.shape))
+            return _fill(template, {id(leaf): tensor for leaf, tensor in zip(coefficients, tensors)})
         with jax.enable_x64(x64):
             x_jax = to_jax(x)
             output = self._transform_on(x_jax, x64)(x_jax)  # the core's own call (chunked)

@@ -1,6 +1,7 @@
 """scikit-learn adapter: the core's numbers, one flat row per sample, and a digits pipeline."""
 
 import importlib
+import inspect
 import sys
 
 import numpy as np
@@ -45,8 +46,10 @@ def test_transform_matches_core_for_both_input_layouts(dim):
 
 def test_params_clone_and_set_params():
     transformer = ssk.Scattering1D(J=4, shape=256, Q=4)
-    assert transformer.get_params() == dict(J=4, shape=256, Q=4, T=None, max_order=2,
-                                            oversampling=0)
+    core_arguments = inspect.signature(core_class("Scattering1D")).parameters.values()
+    assert transformer.get_params() == {
+        p.name: p.default for p in core_arguments if p.default is not inspect.Parameter.empty
+    } | dict(J=4, shape=256, Q=4)
     copy = clone(transformer)
     assert copy.get_params() == transformer.get_params() and copy is not transformer
     x = np.random.default_rng(0).standard_normal((3, 256))
@@ -61,8 +64,11 @@ def test_params_clone_and_set_params():
 
 def test_time_frequency_scattering_params_and_format_change_the_features():
     transformer = ssk.TimeFrequencyScattering(J=3, J_fr=1, Q=2, shape=64)
-    assert transformer.get_params() == dict(J=3, J_fr=1, Q=2, shape=64, T=None, stride=None, Q_fr=1,
-                                            F=None, stride_fr=None, format="time")
+    params = transformer.get_params()
+    assert params == {name: params[name] for name in inspect.signature(core_class(
+        "TimeFrequencyScattering")).parameters}  # every core argument, in order
+    assert params | dict(J=3, J_fr=1, Q=2, shape=64, T=None, stride=None, Q_fr=1, F=None,
+                         stride_fr=None, format="time") == params
     x = np.random.default_rng(1).standard_normal((3, 64)).astype(np.float32)
     joint = clone(transformer).set_params(format="joint")
     core = core_class("TimeFrequencyScattering")(J=3, J_fr=1, Q=2, shape=64, format="joint")

@@ -66,13 +66,14 @@ def test_gradcheck_float64():
         assert torch.autograd.gradcheck(module, (x,), eps=1e-6, atol=1e-6)
 
 
-def test_float64_without_x64_computes_in_float32_and_returns_float64_gradient():
+def test_float64_without_x64_is_computed_in_float64_and_leaves_x64_off():
     module = storch.Scattering1D(J=4, shape=256, Q=4)
     x = torch.randn(2, 256, dtype=torch.float64, requires_grad=True)
     y = module(x)
-    assert y.dtype == torch.float32
+    assert y.dtype == torch.float64  # as kymatio's torch frontend: a scoped x64, float64 filters
     y.sum().backward()
     assert x.grad.dtype == torch.float64
+    assert not jax.config.jax_enable_x64
 
 
 def test_training_with_adamw_and_no_parameters():
@@ -98,11 +99,13 @@ def test_training_with_adamw_and_no_parameters():
     assert scattering.J == 4 and scattering.shape == (256,)
 
 
-def test_list_output_is_rejected():
+def test_unknown_out_type_is_rejected_by_the_core():
     with pytest.raises(ValueError, match="out_type"):
-        storch.Scattering1D(J=4, shape=256, T=0, out_type="list")
-    with pytest.raises(ValueError, match="out_type='dict' is not supported by the torch adapter"):
-        storch.TimeFrequencyScattering(J=3, J_fr=1, Q=2, shape=64, out_type="dict")
+        storch.Scattering1D(J=4, shape=256, out_type="tensor")
+    module = storch.TimeFrequencyScattering(J=3, J_fr=1, Q=2, shape=64)
+    with pytest.raises(ValueError, match="out_type"):
+        module.out_type = "tensor"
+    assert module.out_type == "array"
 
 
 def test_time_frequency_scattering_joint_batch_dims_and_settings():

@@ -1,0 +1,305 @@
+"""The adapters as kymatio's frontends: code written for kymatio's torch, TF, Keras and sklearn runs.
+
+Covers kymatio 0.3.0's documented frontend behaviour that the adapters must reproduce: the torch
+frontend's list/dict outputs with gradients, settings changed by assignment, float64 tensors in
+float64 (against kymatio's NumPy float64 output); kymatio's attributes on the TF module and the
+Keras layer, Keras refusing ``Q=[8]``; the sklearn frontend's ``(n, k * prod(shape))`` rows; empty
+batches in every adapter; clear errors for forked DataLoader workers and foreign tensors.
+"""
+
+import importlib
+import multiprocessing
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import torch
+from conftest import kymatio, rel_l2
+
+import scatterjax
+import scatterjax.torch as storch
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SETTINGS_1D = dict(J=3, shape=64, Q=2)
+
+
+def _signal(shape, dtype=np.float32, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+# --- torch: kymatio's torch frontend ------------------------------------------------------------
+
+
+def test_torch_list_output_matches_core_and_gradients_flow_through_every_coefficient():
+    kwargs = dict(SETTINGS_1D, T=0, out_type="list")  # unaveraged: paths of different lengths
+    core = scatterjax.Scattering1D(**kwargs)
+    x_np = _signal((2, 64))
+    expected = core(x_np)
+    module = storch.Scattering1D(**kwargs)
+    x = torch.from_numpy(x_np.copy()).requires_grad_(True)
+    output = module(x)
+    assert isinstance(output, list) and len(output) == len(expected)
+    for got, want in zip(output, expected):
+        assert got.keys() == want.keys()
+        assert got["j"] == want["j"] and got["n"] == want["n"]
+        assert all(type(j) is int for j in got["j"])
+        assert isinstance(got["coef"], torch.Tensor) and got["coef"].dtype == torch.float32
+        assert rel_l2(got["coef"].detach().numpy(), want["coef"]) <= 1e-6
+    sum((path["coef"] ** 2).sum() for path in output).backward()
+    jax_grad = jax.grad(lambda x: sum(jnp.sum(path["coef"] ** 2) for path in core(x)))(x_np)
+    assert rel_l2(x.grad.numpy(), jax_grad) <= 1e-5
+    with torch.no_grad():  # the core's own call
+        assert rel_l2(module(x)[5]["coef"].numpy(), expected[5]["coef"]) <= 1e-6
+
+
+def test_torch_dict_output_and_the_gradient_of_one_path():
+    kwargs = dict(SETTINGS_1D, out_type="dict")
+    core = scatterjax.Scattering1D(**kwargs)
+    x_np = _signal((3, 64), seed=1)
+    expected = core(x_np)
+    x = torch.from_numpy(x_np.copy()).requires_grad_(True)
+    output = storch.Scattering1D(**kwargs)(x)
+    assert list(output) == list(expected)
+    for key in expected:
+        assert rel_l2(output[key].detach().numpy(), expected[key]) <= 1e-6
+    path = list(expected)[-1]  # a second-order path: other outputs get zero cotangents
+    output[path].sum().backward()
+    jax_grad = jax.grad(lambda x: jnp.sum(core(x)[path]))(x_np)
+    assert rel_l2(x.grad.numpy(), jax_grad) <= 1e-5
+
+
+def test_torch_setting_assignment_rebuilds_the_transform_or_raises():
+    x_np = _signal((2, 64))
+    x = torch.from_numpy(x_np)
+    module = storch.Scattering1D(**SETTINGS_1D)
+    module.max_order = 1
+    first_order = scatterjax.Scattering1D(**SETTINGS_1D, max_order=1)
+    assert module.max_order == 1 and module.output_size() == first_order.output_size()
+    assert rel_l2(module(x).numpy(), first_order(x_np)) <= 1e-6
+    module.J = 2
+    assert rel_l2(module(x).numpy(), scatterjax.Scattering1D(J=2, shape=64, Q=2, max_order=1)(x_np)) <= 1e-6
+    module.out_type = "dict"
+    assert isinstance(module(x), dict) and module.out_type == "dict"
+    # An invalid value raises the core's error and leaves the module as it was.
+    with pytest.raises(ValueError, match="J=100"):
+        module.J = 100
+    assert module.J == 2 and isinstance(module(x), dict)
+    # Values the core derives from the settings cannot be assigned.
+    with pytest.raises(AttributeError, match="N_padded is derived from the settings and read-only"):
+        module.N_padded = 512
+    assert module.N_padded == scatterjax.Scattering1D(J=2, shape=64, Q=2).N_padded
+    module.training = False  # torch's own attributes are untouched
+    assert not module.training
+
+
+@pytest.mark.parametrize("case", ["1d", "2d"])
+def test_torch_float64_is_computed_in_float64_equal_to_kymatio_numpy(case):
+    ky = kymatio()
+    if case == "1d":
+        name, kwargs, shape = "Scattering1D", dict(J=4, shape=256, Q=4), (2, 256)
+    else:
+        name, kwargs, shape = "Scattering2D", dict(J=2, shape=(16, 16), L=4), (2, 16, 16)
+    assert not jax.config.jax_enable_x64  # the global setting stays off
+    x_np = _signal(shape, np.float64)
+    expected = getattr(ky.numpy, name)(**kwargs)(x_np)
+    assert expected.dtype == np.float64
+    module = getattr(storch, name)(**kwargs)
+    assert module.double() is module and module.to("cpu") is module  # no tensors to move
+    y = module(torch.from_numpy(x_np))
+    assert y.dtype == torch.float64
+    assert rel_l2(y.numpy(), expected) <= 1e-10
+    y32 = module(torch.from_numpy(x_np.astype(np.float32)))  # float32 stays float32
+    assert y32.dtype == torch.float32 and rel_l2(y32.numpy(), expected) <= 1e-5
+    assert not jax.config.jax_enable_x64
+
+
+def test_torch_float64_gradient_equals_jax_float64_gradient():
+    x_np = _signal((2, 256), np.float64)
+    with jax.enable_x64(True):
+        core = scatterjax.Scattering1D(J=4, shape=256, Q=4)
+        expected = jax.grad(lambda x: jnp.sum(core(x) ** 2))(x_np)
+    assert expected.dtype == np.float64
+    module = storch.Scattering1D(J=4, shape=256, Q=4)  # built with x64 off
+    x = torch.from_numpy(x_np.copy()).requires_grad_(True)
+    (module(x) ** 2).sum().backward()
+    assert x.grad.dtype == torch.float64
+    assert rel_l2(x.grad.numpy(), expected) <= 1e-10
+
+
+def test_torch_reads_kymatio_attributes_from_the_core():
+    core = scatterjax.Scattering2D(J=2, shape=(16, 16), L=4)
+    module = storch.Scattering2D(J=2, shape=(16, 16), L=4)
+    assert (module._M_padded, module._N_padded) == (core._M_padded, core._N_padded)
+    assert (module.J, module.L, module.shape, module.max_order) == (2, 4, (16, 16), 2)
+    assert len(module.psi) == len(core.psi)
+    for got, want in zip(module.psi, core.psi):
+        assert got["j"] == want["j"] and got["theta"] == want["theta"]
+        np.testing.assert_array_equal(np.asarray(got["levels"][0]), np.asarray(want["levels"][0]))
+    module_1d = storch.Scattering1D(**SETTINGS_1D)
+    assert len(module_1d.psi1_f) == len(scatterjax.Scattering1D(**SETTINGS_1D).psi1_f)
+
+
+@pytest.mark.filterwarnings("ignore:os.fork")  # JAX's own warning: the very case under test
+def test_torch_call_in_a_forked_child_raises_instead_of_hanging():
+    module = storch.Scattering1D(**SETTINGS_1D)
+    x = torch.from_numpy(_signal((1, 64)))
+    module(x)  # JAX has run in this process
+    context = multiprocessing.get_context("fork")  # what a DataLoader worker gets on Linux
+    reader, writer = context.Pipe(duplex=False)
+
+    def worker():
+        try:
+            module(x)
+            writer.send("no error")
+        except RuntimeError as error:
+            writer.send(str(error))
+
+    process = context.Process(target=worker)
+    process.start()
+    process.join(60)
+    assert not process.is_alive()
+    message = reader.recv()
+    assert "forked" in message and "multiprocessing_context='spawn'" in message
+
+
+def test_torch_foreign_tensors_are_refused_with_a_clear_type_error():
+    module = storch.Scattering1D(**SETTINGS_1D)
+    with pytest.raises(TypeError, match="meta"):
+        module(torch.zeros(2, 64, device="meta"))
+    with pytest.raises(TypeError, match=r"to_dense"):
+        module(torch.zeros(2, 64).to_sparse())
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        module(np.zeros((2, 64), np.float32))
+    if not torch.cuda.is_available():  # no tensors to move: .cuda() is harmless on a CPU machine
+        assert module.cuda() is module
+
+
+# --- TensorFlow and Keras ----------------------------------------------------------------------
+
+
+def test_tensorflow_module_exposes_kymatio_attributes_and_refuses_foreign_tensors():
+    tf = pytest.importorskip("tensorflow")
+    import scatterjax.tensorflow as stf
+
+    ky = kymatio().numpy.Scattering1D(J=4, shape=256, Q=4)
+    module = stf.Scattering1D(J=4, shape=256, Q=4)
+    for name in ("J", "shape", "max_order", "oversampling", "N"):
+        assert getattr(module, name) == getattr(ky, name), name
+    assert module.Q == (4, 1) and module.output_size() == ky.output_size()
+    with pytest.raises(AttributeError, match="read-only"):
+        module.max_order = 1
+    x = _signal((2, 256))
+    with pytest.raises(TypeError, match="tf.sparse.to_dense"):
+        module(tf.sparse.from_dense(x))
+    with pytest.raises(TypeError, match="RaggedTensor"):
+        module(tf.ragged.constant([[1.0, 2.0], [3.0]]))
+    unknown_rank = tf.function(module, input_signature=[tf.TensorSpec(None, tf.float32)])
+    with pytest.raises(ValueError, match="known rank"):
+        unknown_rank(x)
+    unknown_length = tf.function(module, input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 256\).*unknown trailing"):
+        unknown_length(x)
+
+
+def test_keras_layer_refuses_a_list_q_and_reads_kymatio_attributes():
+    keras = pytest.importorskip("keras")
+    import scatterjax.keras as skeras
+
+    with pytest.raises(ValueError, match=r"Q must not be a list; got Q=\[8\]"):
+        skeras.Scattering1D(J=4, Q=[8])
+    layer = skeras.Scattering1D(J=4, Q=4)
+    assert (layer.J, layer.Q, layer.max_order) == (4, 4, 2)  # before build: the arguments
+    if keras.backend.backend() != "tensorflow":
+        return
+    ky = kymatio().numpy.Scattering1D(J=4, shape=256, Q=4)
+    x = _signal((2, 256))
+    assert rel_l2(layer(x), scatterjax.Scattering1D(J=4, shape=256, Q=4)(x)) <= 1e-6
+    assert (layer.J, layer.Q, layer.shape, layer.N_padded) == (4, ky.Q, ky.shape, ky._N_padded)
+    with pytest.raises(AttributeError, match="read-only"):
+        layer.J = 5
+
+
+# --- scikit-learn --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signals_per_row", [1, 3])
+def test_sklearn_rows_of_several_signals_equal_kymatio_sklearn(signals_per_row):
+    import scatterjax.sklearn as ssk
+
+    ky = kymatio()
+    importlib.import_module("kymatio.sklearn")  # after kymatio(), which installs a SciPy shim
+    X = _signal((4, signals_per_row * 64), np.float64)  # (n, k * prod(shape)) for shape (8, 8)
+    expected = ky.sklearn.Scattering2D(J=1, shape=(8, 8)).transform(X)
+    transformer = ssk.Scattering2D(J=1, shape=(8, 8))
+    features = transformer.fit_transform(X)
+    assert features.shape == expected.shape
+    assert rel_l2(features, expected) <= 1e-5
+    stacked = X.reshape(4 * signals_per_row, 8, 8)  # (n, *shape): one signal per row
+    core = scatterjax.Scattering2D(J=1, shape=(8, 8))
+    assert rel_l2(transformer.transform(stacked), np.asarray(core(stacked)).reshape(len(stacked), -1)) <= 1e-6
+    with pytest.raises(ValueError, match=r"k \* 64"):
+        transformer.transform(np.zeros((2, 100)))
+
+
+# --- empty batches, every adapter ----------------------------------------------------------------
+
+
+def _empty_output(adapter):
+    x = np.zeros((0, 64), np.float32)
+    if adapter == "torch":
+        return storch.Scattering1D(**SETTINGS_1D)(torch.from_numpy(x)).numpy()
+    if adapter == "torch_grad":
+        x = torch.from_numpy(x).requires_grad_(True)
+        y = storch.Scattering1D(**SETTINGS_1D)(x)
+        y.sum().backward()
+        assert x.grad.shape == (0, 64)
+        return y.detach().numpy()
+    if adapter in ("tensorflow", "tf.function"):
+        tf = pytest.importorskip("tensorflow")
+        import scatterjax.tensorflow as stf
+
+        module = stf.Scattering1D(**SETTINGS_1D)
+        if adapter == "tf.function":
+            module = tf.function(module, input_signature=[tf.TensorSpec([None, 64], tf.float32)])
+        return module(x).numpy()
+    if adapter == "keras":
+        keras = pytest.importorskip("keras")
+        import scatterjax.keras as skeras
+
+        settings = {key: value for key, value in SETTINGS_1D.items() if key != "shape"}
+        layer = skeras.Scattering1D(**settings)
+        layer.build((None, 64))
+        return keras.ops.convert_to_numpy(layer(x))
+    if adapter == "sklearn":
+        import scatterjax.sklearn as ssk
+
+        return ssk.Scattering1D(**SETTINGS_1D).transform(x)
+    if adapter == "equinox":
+        import scatterjax.equinox as seqx
+
+        return np.asarray(seqx.Scattering1D(**SETTINGS_1D)(x))
+    if adapter == "flax":
+        import scatterjax.flax as snnx
+
+        return np.asarray(snnx.Scattering1D(**SETTINGS_1D)(x))
+    import scatterjax.flax.linen as slinen
+
+    module = slinen.Scattering1D(**SETTINGS_1D)
+    return np.asarray(module.apply(module.init(jax.random.key(0), x), x))
+
+
+@pytest.mark.parametrize(
+    "adapter",
+    ["torch", "torch_grad", "tensorflow", "tf.function", "keras", "sklearn", "equinox", "flax", "linen"],
+)
+def test_an_empty_batch_gives_an_empty_output_of_the_right_shape(adapter):
+    expected = np.asarray(scatterjax.Scattering1D(**SETTINGS_1D)(np.zeros((1, 64), np.float32)))
+    output = _empty_output(adapter)
+    if adapter == "sklearn":  # one flat row per sample
+        assert output.shape == (0, expected[0].size)
+    else:
+        assert output.shape == (0, *expected.shape[1:])
+    assert output.dtype == np.float32
