@@ -337,10 +337,10 @@ def test_float64_warning_is_shown_once_by_default():
         (lambda: Scattering1D(J=10**6, shape=1024), r"J=1000000 is too large.*\[1, 10\]"),
         (lambda: Scattering1D(J=2**62, shape=1024), r"J=4611686018427387904 is too large.*\[1, 10\]"),
         (lambda: Scattering1D(J=8, shape=(10**12,)), r"shape=\(1000000000000,\) needs at least"),
-        (lambda: Scattering1D(J=3, shape=1024, Q=10**9), r"Q\[0\]=1000000000 .*\[1, N\]"),
-        (lambda: Scattering1D(J=3, shape=1024, Q=(8, 10**9)), r"Q\[1\]=1000000000"),
+        (lambda: Scattering1D(J=3, shape=1024, Q=10**9), r"Q=\(1000000000, 1\) with J=3"),
+        (lambda: Scattering1D(J=3, shape=1024, Q=(8, 10**9)), r"Q=\(8, 1000000000\) with J=3"),
         (lambda: Scattering1D(J=3, shape=1024, oversampling=10**6), r"oversampling.*\[0, 12\]"),
-        (lambda: Scattering2D(J=2, shape=(32, 32), L=10**7), r"L must be <= 32.*\[1, 32\]"),
+        (lambda: Scattering2D(J=2, shape=(32, 32), L=10**7), r"J=2, L=10000000 .* needs at least"),
         (lambda: Scattering2D(J=2**62, shape=(32, 32)), r"J=.* is too large.*\[1, 5\]"),
         (lambda: Scattering2D(J=2, shape=(10**7, 10**7)), r"needs at least .* memory"),
         (lambda: HarmonicScattering3D(J=10**6, shape=(16, 16, 16)), r"J=1000000 is too large.*\[0, 4\]"),
@@ -351,7 +351,7 @@ def test_float64_warning_is_shown_once_by_default():
         (lambda: TimeFrequencyScattering(J=8, J_fr=2000, Q=8, shape=4096), r"J_fr=2000 is too large"),
         (lambda: TimeFrequencyScattering(J=8, J_fr=2, Q=8, Q_fr=10**9, shape=4096), r"Q_fr=1000000000.*\[1, 72\]"),
         (lambda: TimeFrequencyScattering(J=2**62, J_fr=2, Q=8, shape=4096), r"J=.* is too large.*\[1, 12\]"),
-        (lambda: TimeFrequencyScattering(J=4, J_fr=2, Q=10**9, shape=4096), r"Q\[0\]=1000000000"),
+        (lambda: TimeFrequencyScattering(J=4, J_fr=2, Q=10**9, shape=4096), r"Q=\(1000000000, 1\)"),
     ],
 )
 def test_absurd_sizes_raise_value_error_within_a_second(build, match):

@@ -172,7 +172,7 @@ class TimeFrequencyScattering(ScatteringTransform):
                 f"J={J} is too large for N={N}: 2**J must be at most N, so J must be in [1, "
                 f"{largest_log2(N)}]. Use J <= {largest_log2(N)}."
             )
-        check_Q_size(Q1, Q2, N)
+        check_Q_size(Q1, Q2, N, J)
         N_fr_in = (J + 1) * Q1
         # The frequency axis has (J + 1) Q1 rows: a frequency scale 2**J_fr beyond them (rounded
         # up to a power of two) averages nothing more, and its padding grows as 2**J_fr.

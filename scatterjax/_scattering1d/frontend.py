@@ -54,21 +54,15 @@ def parse_Q(Q) -> tuple[int, int]:
     return int(values[0]), int(values[1])
 
 
-def check_Q_size(Q1: int, Q2: int, N: int) -> None:
-    """Bound ``Q`` by the signal length before any filter is designed (a few ms, no allocation).
+def check_Q_size(Q1: int, Q2: int, N: int, J: int) -> None:
+    """Bound ``Q`` by memory before any filter is designed (a few ms, no allocation).
 
-    More wavelets per octave than samples cannot be told apart (neighbours in the top octave
-    would be less than one FFT bin apart), and the design allocates at least ``(Q1 + Q2) N``
-    float64 values, which must fit in memory.
+    kymatio accepts any ``Q >= 1`` (even more wavelets per octave than samples), so do we, as long
+    as the ``J (Q1 + Q2)`` wavelets of at least ``N`` float64 samples each fit in memory.
     """
-    for name, value in (("Q[0]", Q1), ("Q[1]", Q2)):
-        if value > N:
-            raise ValueError(
-                f"{name}={value} is larger than the signal length N={N}: Q must be in [1, N] (more "
-                f"wavelets per octave than samples cannot be told apart). Use a smaller Q."
-            )
     check_filter_memory(
-        8.0 * (Q1 + Q2) * N, f"Q={(Q1, Q2)} with shape=({N},)", "Use a smaller Q or a shorter signal."
+        8.0 * J * (Q1 + Q2) * N, f"Q={(Q1, Q2)} with J={J} and shape=({N},)",
+        "Use a smaller Q or J, or a shorter signal.",
     )
 
 
@@ -221,7 +215,7 @@ class Scattering1D(ScatteringTransform):
                 f"{largest_log2(N)}."
             )
         Q1, Q2 = parse_Q(Q)
-        check_Q_size(Q1, Q2, N)
+        check_Q_size(Q1, Q2, N, J)
         average = as_setting(average)
         T = as_setting(T)
         if average is not None:

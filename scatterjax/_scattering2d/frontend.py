@@ -109,8 +109,8 @@ class Scattering2D(ScatteringTransform):
                 f"be at most the smallest dimension min(M, N)={min(M, N)}, so J must be in [1, "
                 f"{design.max_J(M, N)}]. Use J <= {design.max_J(M, N)}."
             )
-        # More orientations than pixels along the longest side cannot be told apart on the grid.
-        L = check_int("L", L, minimum=1, maximum=max(M, N))
+        # kymatio accepts any L (its tests use L=12 on 5x3 images); the memory check bounds it.
+        L = check_int("L", L, minimum=1)
         M_padded, N_padded = design.padded_shape(M, N, J)
         check_filter_memory(
             8.0 * (J * L + 1) * M_padded * N_padded,
