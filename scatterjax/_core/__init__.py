@@ -1,0 +1,11 @@
+"""What every transform shares (see README.md in this folder for the data flow).
+
+- ``transform``: :class:`ScatteringTransform`, the base class and its one call pipeline
+  (validate -> route sharded input -> run -> format ``out_type``).
+- ``validation``: argument and input checks with clear errors; ``errors``: the exception classes.
+- ``backend``: kymatio's ``backend`` argument; ``meta``: the per-channel metadata tables.
+- ``pytree``: frozen dataclasses registered as pytrees (the filter banks).
+- ``modulus``: complex modulus with a finite derivative at 0.
+- ``chunking`` / ``remat_chunks``: batch chunks sized to the CPU cache, outside and inside programs.
+- ``sharding``: batches split across devices.
+"""
