@@ -131,6 +131,19 @@ def test_pre_padded_input_of_the_wrong_size_is_runtime_and_value_error():
     assert isinstance(record.value, ValueError)
 
 
+def test_kymatio_message_keywords_kept_in_our_messages():
+    # kymatio users (and its tests) look for these words; our messages keep them.
+    with pytest.raises(ValueError, match="Please set out_type to") as record:
+        Scattering1D(J=3, shape=64, T=0, out_type="array")
+    assert "Cannot convert" in str(record.value)
+    with pytest.raises(ValueError, match="exactly one element"):
+        Scattering1D(J=3, shape=(64, 2))
+    with pytest.raises(RuntimeError, match="at least one axis"):
+        Scattering1D(J=3, shape=64)(np.float32(1.0))
+    with pytest.raises(RuntimeError, match="smallest dimension"):
+        Scattering2D(J=5, shape=(16, 64))
+
+
 # --- 3. the backend argument and attribute ---------------------------------------------------
 
 CLASSES = [

@@ -87,6 +87,8 @@ def check_shape(name: str, shape, ndim: int) -> tuple[int, ...]:
         shape = (shape,)
     if not isinstance(shape, (tuple, list)) or len(shape) != ndim:
         expected = "an int or a 1-tuple (N,)" if ndim == 1 else f"a tuple of {ndim} ints"
+        if ndim == 1 and isinstance(shape, (tuple, list)):
+            expected += ": a tuple must have exactly one element"
         raise ValueError(f"{name} must be {expected}; got {shape!r}.")
     return tuple(check_int(f"{name}[{i}]", s, minimum=1) for i, s in enumerate(shape))
 
@@ -217,10 +219,10 @@ def check_real_input(x, trailing_shape: tuple[int, ...], *, what: str = "x") -> 
     shape = tuple(x.shape)
     dims = ", ".join(map(str, trailing_shape))
     if len(shape) < ndim:
+        at_least = "at least one axis" if ndim == 1 else f"at least {_COUNT_WORDS.get(ndim, ndim)} dimensions"
         raise ShapeError(
             f"{what} must have shape (..., {dims}) to match the transform's shape="
-            f"{tuple(trailing_shape)}, so it must have at least {_COUNT_WORDS.get(ndim, ndim)} "
-            f"dimensions; got shape {shape}."
+            f"{tuple(trailing_shape)}, so it must have {at_least}; got shape {shape}."
         )
     if shape[len(shape) - ndim :] != tuple(trailing_shape):
         kind = "NumPy array" if isinstance(x, np.ndarray) else "array"

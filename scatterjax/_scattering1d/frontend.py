@@ -250,7 +250,8 @@ class Scattering1D(ScatteringTransform):
         if out_type == "array" and not (averaged or global_sum):
             raise ValueError(
                 "out_type='array' needs averaging (T != 0): unaveraged paths have different "
-                "lengths. Use out_type='list' or 'dict', or set T."
+                "lengths. Cannot convert them to one array. Please set out_type to 'list' or "
+                "'dict', or set T."
             )
         self._set("J", J)
         self._set("shape", (N,))
