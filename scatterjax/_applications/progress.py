@@ -10,10 +10,11 @@ from tqdm.auto import tqdm
 def progress_bar(total: int | None, description: str, *, enabled: bool = True, unit: str = "it", **kwargs: Any):
     """A ``tqdm`` bar over ``total`` steps, shown on stderr (a widget in notebooks).
 
-    ``enabled=False`` gives a bar that counts but prints nothing, so callers need no branches.
+    ``enabled=False`` gives a bar that prints nothing, so callers need no branches.
 
     Example:
-      >>> with progress_bar(3, "demo", enabled=False) as bar:
+      >>> import io
+      >>> with progress_bar(3, "demo", file=io.StringIO()) as bar:
       ...     for _ in range(3):
       ...         _ = bar.update(1)
       >>> bar.n

@@ -165,9 +165,10 @@ def sharded_apply(transform, x, mesh: Mesh | None = None):
       the transform's output, sharded over ``mesh`` along axis 0.
 
     Example:
+      >>> import numpy as np, scatterjax
       >>> S = scatterjax.Scattering1D(J=4, shape=256)
-      >>> x, n_valid = shard_batch(np.zeros((6, 256), np.float32))
-      >>> sharded_apply(S, x).shape[1:]
+      >>> x, n_valid = scatterjax.shard_batch(np.zeros((6, 256), np.float32))
+      >>> scatterjax.sharded_apply(S, x).shape[1:]
       (13, 16)
     """
     if getattr(transform, "out_type", "array") == "list":
