@@ -29,9 +29,14 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 from jax.sharding import NamedSharding
+from jaxtyping import Array, ArrayLike, Float
 
 from .chunking import apply_in_chunks
 from .validation import check_real_input
+
+# What S(x) returns: an array (out_type='array'), a list of dicts holding 'coef' arrays ('list'),
+# or a dict of arrays keyed by path ('dict').
+Coefficients = Float[Array, "*batch_channels_time"] | list[dict[str, Any]] | dict[tuple[int, ...], Array]
 
 
 class ScatteringTransform:
@@ -80,7 +85,7 @@ class ScatteringTransform:
         return f"{type(self).__name__}({settings})"
 
     # --- the call pipeline ------------------------------------------------------------------
-    def __call__(self, x):
+    def __call__(self, x: Float[ArrayLike, "*batch_and_signal"]) -> Coefficients:
         """Scattering coefficients of ``x``; the class docstring gives shapes and ``out_type``."""
         x = self._check_input(x)
         mesh = batch_mesh_of(x) if self.out_type != "list" else None
