@@ -151,17 +151,17 @@ class _ScatteringFunction(torch.autograd.Function):
         return grad_x.to(dtype=x.dtype), None, None
 
 
-def _fill(template, values: dict):
-    """``template`` (the core's output, traced) with each coefficient replaced from ``values``.
+def _map_output(output, function):
+    """``output`` (an array, or the core's list/dict of paths) with ``function`` applied to its leaves.
 
-    Walks lists, tuples and dicts in their own order (a 'dict' output keeps kymatio's path order,
-    which ``jax.tree_util`` would sort); other leaves (path indices) are kept as they are.
+    Walks lists, tuples and dicts in their own order: a 'dict' output keeps kymatio's path order,
+    which ``jax.tree_util`` would sort.
     """
-    if isinstance(template, dict):
-        return {key: _fill(value, values) for key, value in template.items()}
-    if isinstance(template, (list, tuple)):
-        return type(template)(_fill(value, values) for value in template)
-    return values.get(id(template), template)
+    if isinstance(output, dict):
+        return {key: _map_output(value, function) for key, value in output.items()}
+    if isinstance(output, (list, tuple)):
+        return type(output)(_map_output(value, function) for value in output)
+    return function(output)
 
 
 class _Scattering(CoreForwarding, torch.nn.Module):
@@ -232,11 +232,13 @@ class _Scattering(CoreForwarding, torch.nn.Module):
         if torch.is_grad_enabled() and x.requires_grad:
             tensors = _ScatteringFunction.apply(x, self, x64)
             template, coefficients = self._template(tuple(x.shape))
-            return _fill(template, {id(leaf): tensor for leaf, tensor in zip(coefficients, tensors)})
+            # The traced output's coefficients, replaced by the tensors; path indices kept as they are.
+            by_id = {id(leaf): tensor for leaf, tensor in zip(coefficients, tensors)}
+            return _map_output(template, lambda leaf: by_id.get(id(leaf), leaf))
         with jax.enable_x64(x64):
             x_jax = to_jax(x)
             output = self._transform_on(x_jax, x64)(x_jax)  # the core's own call (chunked)
-        return jax.tree_util.tree_map(lambda leaf: to_torch(leaf) if isinstance(leaf, jax.Array) else leaf, output)
+        return _map_output(output, lambda leaf: to_torch(leaf) if isinstance(leaf, jax.Array) else leaf)
 
     scattering = forward
 

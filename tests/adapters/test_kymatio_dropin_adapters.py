@@ -65,6 +65,8 @@ def test_torch_dict_output_and_the_gradient_of_one_path():
     assert list(output) == list(expected)
     for key in expected:
         assert rel_l2(output[key].detach().numpy(), expected[key]) <= 1e-6
+    with torch.no_grad():  # the core's own call
+        assert list(storch.Scattering1D(**kwargs)(x)) == list(expected)
     path = list(expected)[-1]  # a second-order path: other outputs get zero cotangents
     output[path].sum().backward()
     jax_grad = jax.grad(lambda x: jnp.sum(core(x)[path]))(x_np)
