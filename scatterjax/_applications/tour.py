@@ -152,7 +152,7 @@ def tour_3d() -> float:
     positions, charges = water_like_molecule()
     size = 32
     centre = np.full(3, size / 2)
-    rotation = _rotation_matrix(axis=np.array([1.0, 2.0, 3.0]), angle=np.pi / 3)
+    rotation = rotation_matrix(axis=np.array([1.0, 2.0, 3.0]), angle=np.pi / 3)
     x = molecule_density(positions + centre, charges, size)
     x_rotated = molecule_density(positions @ rotation.T + centre, charges, size)
     S = HarmonicScattering3D(J=2, shape=x.shape, L=2, integral_powers=(1.0, 2.0))
@@ -171,7 +171,7 @@ def tour_3d() -> float:
     return coefficient_change
 
 
-def _rotation_matrix(axis: np.ndarray, angle: float) -> np.ndarray:
+def rotation_matrix(axis: np.ndarray, angle: float) -> np.ndarray:
     """Rodrigues' rotation about ``axis`` by ``angle`` radians."""
     axis = axis / np.linalg.norm(axis)
     cross = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
