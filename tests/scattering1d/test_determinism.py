@@ -1,0 +1,110 @@
+"""Same input, same bits: 1D scattering across calls, batch sizes, jit/eager and vmap/loop.
+
+XLA's CPU FFT (DUCC) splits a batch of complex transforms across the intra-op pool when called
+from the caller's thread and runs it on one thread when XLA schedules it from a pool thread; the
+rows then fall differently into SIMD groups and a scalar remainder, which round differently. The
+transform therefore takes its complex inverse FFTs from real FFTs, which give a row the same bits
+wherever it sits (``inverse_fft``). What is guaranteed here, on CPU:
+
+- the FFT route (every average with more than a few output samples, and T=0): a signal's
+  coefficients have the same bits whatever the call, the batch it is in and its position there,
+  eager or inside ``jit``, looped or under ``vmap``;
+- averages computed directly in time (``T`` near ``N``: at most 8 output samples): the same bits
+  for repeated calls on the same batch shape. XLA's CPU reductions handle rows in groups whose
+  remainder rounds differently, so a row's last bits may depend on the batch size there.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import scatterjax
+
+# Lengths 512-2048 are where DUCC's complex FFT rounds its SIMD groups and its remainder rows
+# differently (float32 and float64); N=4096 pads to 8192, so second-order blocks land there.
+CONFIG = dict(J=8, Q=8, shape=4096)
+BATCH = 13
+
+
+def _x(batch, n, seed=0, dtype=np.float32):
+    return np.random.default_rng(seed).standard_normal((batch, n)).astype(dtype)
+
+
+@pytest.fixture(scope="module")
+def S():
+    return scatterjax.Scattering1D(**CONFIG)
+
+
+@pytest.fixture(scope="module")
+def x():
+    return _x(BATCH, CONFIG["shape"])
+
+
+@pytest.fixture(scope="module")
+def reference(S, x):
+    return np.asarray(S(x))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_inverse_fft_gives_a_row_the_same_bits_wherever_it_sits(dtype):
+    """A row alone, in a remainder of 3 rows or inside 72 rows at offset 3 or 8: equal bits."""
+    with jax.enable_x64(dtype == "float64"):
+        complex_dtype = np.complex64 if dtype == "float32" else np.complex128
+        rng = np.random.default_rng(1)
+        rows = (rng.standard_normal((64, 512)) + 1j * rng.standard_normal((64, 512))).astype(complex_dtype)
+        inverse = jax.jit(scatterjax._scattering1d.fourier.inverse_fft)
+        alone = np.stack([np.asarray(inverse(rows[i : i + 1]))[0] for i in range(64)])
+        np.testing.assert_allclose(alone, np.fft.ifft(rows.astype(np.complex128)), rtol=0, atol=2e-7)
+        for total, offset in ((72, 8), (72, 3), (3, 0)):
+            block = np.zeros((total, 512), complex_dtype)
+            count = min(64, total - offset)
+            block[offset : offset + count] = rows[:count]
+            np.testing.assert_array_equal(np.asarray(inverse(block))[offset : offset + count], alone[:count])
+
+
+def test_repeated_calls_give_the_same_bits(S, x, reference):
+    for _ in range(10):
+        np.testing.assert_array_equal(np.asarray(S(x)), reference)
+
+
+def test_every_batch_size_gives_a_row_the_same_bits(S, x, reference):
+    """Each signal alone, and every prefix and suffix split, eager and in one jitted program."""
+    singles = np.stack([np.asarray(S(x[i : i + 1]))[0] for i in range(BATCH)])
+    np.testing.assert_array_equal(singles, reference)
+    transform = jax.jit(scatterjax.scattering1d)
+    for split in (2, 5, 12):
+        head = np.asarray(transform(jnp.asarray(x[:split]), S.bank))
+        tail = np.asarray(transform(jnp.asarray(x[split:]), S.bank))
+        np.testing.assert_array_equal(np.concatenate([head, tail]), reference)
+
+
+def test_jit_equals_eager_bitwise(S, x, reference):
+    np.testing.assert_array_equal(np.asarray(jax.jit(lambda S, x: S(x))(S, x)), reference)
+
+
+def test_vmap_equals_loop_bitwise(S, x, reference):
+    mapped = np.asarray(jax.jit(jax.vmap(lambda row: S(row)))(x))
+    np.testing.assert_array_equal(mapped, reference)
+
+
+def test_float64_every_batch_size_gives_a_row_the_same_bits():
+    with jax.enable_x64(True):
+        S = scatterjax.Scattering1D(J=6, Q=8, shape=2048)
+        x = _x(7, 2048, dtype=np.float64)
+        whole = np.asarray(S(x))
+        singles = np.stack([np.asarray(S(x[i : i + 1]))[0] for i in range(7)])
+        np.testing.assert_array_equal(singles, whole)
+
+
+def test_direct_averages_repeat_bitwise():
+    """T = N: one output sample, averaged directly in time; same batch shape, same bits."""
+    S = scatterjax.Scattering1D(J=6, Q=8, shape=2048, T=2048)
+    assert any(lowpass.direct for lowpass in S.bank.plan.lowpasses)
+    x = _x(BATCH, 2048)
+    first = np.asarray(S(x))
+    for _ in range(5):
+        np.testing.assert_array_equal(np.asarray(S(x)), first)
+    np.testing.assert_array_equal(np.asarray(jax.jit(lambda S, x: S(x))(S, x)), first)
