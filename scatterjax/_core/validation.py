@@ -57,6 +57,9 @@ def check_int(name: str, value, *, minimum: int | None = None, maximum: int | No
         raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}.")
     value = int(value)
     allowed = f" (allowed: [{minimum}, {maximum}])" if None not in (minimum, maximum) else ""
+    if minimum == 0:
+        bound = f" up to {maximum}" if maximum is not None else ""
+        allowed = f" (allowed: nonnegative integers{bound})"
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}{allowed}.")
     if maximum is not None and value > maximum:
@@ -86,7 +89,7 @@ def check_shape(name: str, shape, ndim: int) -> tuple[int, ...]:
     if ndim == 1 and isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (shape,)
     if not isinstance(shape, (tuple, list)) or len(shape) != ndim:
-        expected = "an int or a 1-tuple (N,)" if ndim == 1 else f"a tuple of {ndim} ints"
+        expected = "an int or a 1-tuple (N,) of one positive integer" if ndim == 1 else f"a tuple of {ndim} ints"
         if ndim == 1 and isinstance(shape, (tuple, list)):
             expected += ": a tuple must have exactly one element"
         raise ValueError(f"{name} must be {expected}; got {shape!r}.")

@@ -80,7 +80,7 @@ class HarmonicScattering3D(ScatteringTransform):
         (``J + 1`` scales). 3D scattering does not subsample, so any ``J`` works numerically; we
         require ``2**J <= max(M, N, O)``, beyond which the wavelets no longer fit in the volume.
       shape: ``(M, N, O)``.
-      L: largest degree of the spherical harmonics: ``0 <= L <= max(shape)``, ``l = 0..L``; the
+      L: largest degree of the spherical harmonics: ``L >= 0``, ``l = 0..L``; the
         ``(J + 1)(L + 1)**2`` wavelet volumes must fit in memory.
       sigma_0: width in samples of the scale-0 wavelets (positive number).
       max_order: 1 or 2.
@@ -189,8 +189,8 @@ class HarmonicScattering3D(ScatteringTransform):
                 f"sigma_0 * 2**J) must fit in the volume, 2**J <= max(shape) = {max(shape)}, so J "
                 f"must be in [0, {largest_log2(max(shape))}]. Use J <= {largest_log2(max(shape))}."
             )
-        # Harmonics of higher degree than the volume's side oscillate faster than its grid.
-        L = check_int("L", L, minimum=0, maximum=max(shape))
+        # kymatio accepts any L >= 0; the memory check below bounds it.
+        L = check_int("L", L, minimum=0)
         check_filter_memory(
             4.0 * (J + 1) * (L + 1) ** 2 * math.prod(shape),
             f"J={J}, L={L} with shape={shape}",

@@ -77,8 +77,8 @@ class TimeFrequencyScattering(ScatteringTransform):
       J: log2 of the largest time scale: ``1 <= J <= floor(log2 N)``.
       J_fr: log2 of the largest scale along log-frequency, in first-order filter indices:
         ``0 <= J_fr <= ceil(log2((J + 1) Q1))`` (the number of frequency rows).
-      Q: wavelets per octave: an int (order 2 then uses 1), ``(Q1,)`` or ``(Q1, Q2)``; each in
-        ``[1, N]``.
+      Q: wavelets per octave: an int (order 2 then uses 1), ``(Q1,)`` or ``(Q1, Q2)``; each >= 1,
+        and the ``J (Q1 + Q2)`` full-length wavelets must fit in memory.
       shape: signal length ``N`` (an int or a 1-tuple).
       T: time averaging: ``None`` (``2**J``), a number in ``[1, N]``, ``'global'`` (a *sum* over
         every padded sample) or ``0`` (none; needs ``out_type`` 'list' or 'dict'). First-order

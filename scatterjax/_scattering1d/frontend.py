@@ -125,7 +125,7 @@ class Scattering1D(ScatteringTransform):
       J: log2 of the largest wavelet scale: ``1 <= J <= floor(log2 N)``.
       shape: signal length ``N``, an int or a 1-tuple; ``8 N`` bytes must fit in memory.
       Q: wavelets per octave: an int (order 2 then uses 1), a 1-tuple ``(Q1,)`` or ``(Q1, Q2)``;
-        each in ``[1, N]`` (more wavelets per octave than samples cannot be told apart).
+        each >= 1, and the ``J (Q1 + Q2)`` full-length wavelets must fit in memory.
       T: averaging scale in samples: ``None`` for ``2**J``; ``0`` for no averaging; any number in
         ``[1, N]`` (need not be a power of two).
       max_order: 1 or 2.

@@ -36,8 +36,8 @@ class Scattering2D(ScatteringTransform):
     Args:
       J: log2 of the scattering scale: ``1 <= J <= floor(log2 min(M, N))``.
       shape: image shape ``(M, N)``.
-      L: number of orientations: ``1 <= L <= max(M, N)``, and the ``J L`` full-size filters
-        must fit in memory.
+      L: number of orientations: ``L >= 1``, and the ``J L`` full-size filters must fit in
+        memory.
       max_order: 1 or 2.
       pre_pad: if True, the input is already padded to ``(M_padded, N_padded)`` (see the
         attributes of the same names) and is not reflect-padded again; the output is cropped alike.
