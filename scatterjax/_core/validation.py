@@ -42,6 +42,8 @@ def as_setting(value):
 
     1-d arrays are returned unchanged (only :func:`check_shape` turns them into tuples).
     """
+    if isinstance(value, jax.core.Tracer):
+        return value  # a traced setting has no value to read: the caller's type check rejects it
     if isinstance(value, (np.ndarray, np.generic, jax.Array)) and np.ndim(value) == 0:
         return np.asarray(value).item()
     return value
