@@ -24,6 +24,7 @@ frontends have no such mode and run eagerly.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -33,6 +34,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+# torch's OpenMP threads spin for a while after each parallel region: alternated with JAX calls,
+# they would take the cores from whichever implementation runs next. (Set before torch is imported.)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def kymatio_shim() -> None:

@@ -42,14 +42,29 @@ FFT_PIECES = 8
 
 
 def _pieces(fft, a: jax.Array) -> jax.Array:
-    """``fft(a)`` over the leading axis of volumes, issued as up to ``FFT_PIECES`` calls."""
+    """``fft(a)`` over the leading axis of volumes, issued as up to ``FFT_PIECES`` calls.
+
+    Differentiated, it is one call: the pieces' slices and concatenation would be transposed into
+    a pad per piece, and every piece adds to the program (3D J=2 L=2 64^3, ``jit(value_and_grad)``:
+    compile 80 s -> 53 s on a loaded machine, same run time).
+    """
     if jax.export.is_symbolic_dim(a.shape[0]):  # symbolic batch (jax.export, jax2tf): one call
         return fft(a)
     count = min(a.shape[0], FFT_PIECES)
     if count <= 1:
         return fft(a)
     edges = [round(i * a.shape[0] / count) for i in range(count + 1)]
-    return jnp.concatenate([fft(a[start:stop]) for start, stop in zip(edges, edges[1:])])
+
+    @jax.custom_jvp
+    def split(a):
+        return jnp.concatenate([fft(a[start:stop]) for start, stop in zip(edges, edges[1:])])
+
+    @split.defjvp
+    def _split_jvp(primals, tangents):  # the FFT is linear: its derivative is itself
+        (a,), (da,) = primals, tangents
+        return fft(a), fft(da)
+
+    return split(a)
 
 
 def _ifftn(a: jax.Array) -> jax.Array:
