@@ -7,48 +7,89 @@ keep only the non-negative half of their spectra; these helpers fold such half s
 
 from __future__ import annotations
 
+import math
+import os
+
 import jax
 import jax.numpy as jnp
 
 from .._core.pytree import pytree_dataclass
 
+# Lengths at which XLA's CPU FFT (DUCC) rounds a complex transform differently in its SIMD groups
+# and in its scalar remainder (measured on x86-64, float32 and float64, powers of two 16 to 2**17:
+# exactly 512, 1024 and 2048; the range leaves a margin).
+_GROUP_SENSITIVE = range(300, 4000)
+# Transforms per SIMD group: DUCC's vectors are 256 bits (AVX) on x86-64 builds of jaxlib.
+_SIMD_BYTES = 32
 
-def hermitian_extend(half_spectrum: jax.Array, length: int) -> jax.Array:
-    """Rebuild the full spectrum (last axis, ``length`` bins) of a real signal from its rfft."""
-    negative = jnp.conj(half_spectrum[..., 1 : length - length // 2][..., ::-1])
-    return jnp.concatenate([half_spectrum, negative], axis=-1)
+
+def _pool_threads() -> int:
+    """Threads of XLA's CPU intra-op pool: ``PJRT_NPROC`` or ``NPROC`` when set, else the CPUs
+    this process may run on (what XLA's CPU client reads)."""
+    for name in ("PJRT_NPROC", "NPROC"):
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return max(int(value), 1)
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
-def inverse_fft_parts(spectrum: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """``ifft(spectrum)`` along the last axis, as its real and imaginary parts, from two real FFTs.
+def grouped_rows(count: int, length: int, itemsize: int, threads: int) -> int:
+    """Rows to give one complex FFT call so that every row falls in a full SIMD group.
 
-    Why not ``jnp.fft.ifft``: XLA's CPU FFT (DUCC) runs a complex transform of several rows either
-    on the calling thread with the intra-op pool or, when XLA schedules it from a pool thread, on
-    one thread; the rows then fall differently into SIMD groups and a scalar remainder, which round
-    differently (lengths 512-2048 in float32: ~1e-7 relative). So the same input gave different
-    bits from call to call, batch size to batch size, jit to eager. Real FFTs give every row the
-    same bits wherever it sits, and for ``x`` real ``ifft(x) = conj(fft(x)) / L``, so
-    ``ifft(a + ib) = (conj(A) + i conj(B)) / L`` with ``A, B`` the full spectra of ``a, b``
-    (Hermitian extensions of their rfft). Same arithmetic and memory traffic as one complex FFT.
+    DUCC splits ``R`` transforms into contiguous shares, one per thread: ``t = min(R // vlen (// 4
+    when length < 1000), pool)`` threads when XLA calls it from the caller's thread, one thread
+    when from a pool thread (XLA decides at run time). Rows past the last full group of ``vlen``
+    in a share take a scalar path that rounds differently. With ``R`` a multiple of ``t * vlen``
+    every share is whole groups under both splits, so a row's bits depend on nothing but itself.
+    """
+    vlen = max(_SIMD_BYTES // itemsize, 1)
+    rows = -(-count // vlen) * vlen
+    while True:
+        parallel = rows // vlen // (4 if length < 1000 else 1)
+        split = max(1, min(parallel, threads))
+        if rows % (split * vlen) == 0:
+            return rows
+        rows += vlen
+
+
+def inverse_fft(spectrum: jax.Array) -> jax.Array:
+    """``jnp.fft.ifft(spectrum, axis=-1)``, each row with the same bits wherever it sits.
+
+    XLA's CPU FFT (DUCC) transforms a batch of complex rows in SIMD groups plus a scalar
+    remainder that rounds differently (lengths 512-2048: ~1e-7 relative), and splits the batch
+    across threads or not depending on which thread XLA runs it from. So a row's bits depended on
+    its place in the batch and even changed from call to call. At those lengths the rows are
+    padded with zeros to a count where every row is in a full group under every split
+    (:func:`grouped_rows`); the padding costs at most a few groups of rows. Other backends and
+    lengths run the FFT as is. Under ``jax.vmap`` the padding is sized for one example, not for
+    the mapped batch, so there rows agree to rounding only.
 
     Args:
       spectrum: complex array ``(..., L)``.
 
     Returns:
-      ``(real, imag)``: real arrays ``(..., L)`` of the spectrum's precision.
+      complex array ``(..., L)``.
     """
     length = spectrum.shape[-1]
-    full_real = hermitian_extend(jnp.fft.rfft(spectrum.real, axis=-1), length)
-    full_imag = hermitian_extend(jnp.fft.rfft(spectrum.imag, axis=-1), length)
-    scale = 1.0 / length
-    return (full_real.real + full_imag.imag) * scale, (full_imag.real - full_real.imag) * scale
+    lead = spectrum.shape[:-1]
+    count = math.prod(lead)
+    if length not in _GROUP_SENSITIVE or count == 0 or jax.default_backend() != "cpu":
+        return jnp.fft.ifft(spectrum, axis=-1)
+    itemsize = spectrum.real.dtype.itemsize
+    rows = grouped_rows(count, length, itemsize, _pool_threads())
+    flat = spectrum.reshape(count, length)
+    if rows != count:
+        flat = jnp.pad(flat, ((0, rows - count), (0, 0)))
+    return jnp.fft.ifft(flat, axis=-1)[:count].reshape(spectrum.shape)
 
 
-def inverse_fft(spectrum: jax.Array) -> jax.Array:
-    """``jnp.fft.ifft(spectrum, axis=-1)`` with the same bits for a row wherever it sits (see
-    :func:`inverse_fft_parts`); complex, of the spectrum's precision."""
-    return jax.lax.complex(*inverse_fft_parts(spectrum))
-
+def inverse_fft_parts(spectrum: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """:func:`inverse_fft` as its real and imaginary parts (real arrays ``(..., L)``)."""
+    out = inverse_fft(spectrum)
+    return out.real, out.imag
 
 
 @pytree_dataclass
