@@ -42,7 +42,6 @@ from ._adapters.common import (
     build_core,
     core_settings,
     make_adapters,
-    output_shape,
     require,
     require_array_output,
 )
@@ -96,27 +95,24 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
     def _function(self, dtype: tf.DType):
         """The converted transform for inputs of shape ``(batch, *shape)`` and ``dtype``, traced once."""
         if dtype.name not in self._functions:  # string keys: tf.Module tracks this dict
-            # Shape polymorphism assumes a batch of at least 1; an empty batch gets an empty
-            # output of the shape the core gives (found by tracing, no computation).
-            empty_shape = output_shape(self._core, (1, *self._core.shape), dtype.as_numpy_dtype)[1:]
-
-            def apply(x):
-                return tf.cond(
-                    tf.shape(x)[0] > 0,
-                    lambda: self._converted(self.filters, x),
-                    lambda: tf.zeros((0, *empty_shape), self._output_dtype(dtype)),
-                )
-
             self._functions[dtype.name] = tf.function(
-                apply,
+                lambda x: self._converted(self.filters, x),
                 input_signature=[tf.TensorSpec([None, *self._core.shape], dtype)],
                 autograph=False,
             )
         return self._functions[dtype.name]
 
-    def _output_dtype(self, dtype: tf.DType) -> tf.DType:
-        spec = jax.ShapeDtypeStruct((1, *self._core.shape), dtype.as_numpy_dtype)
-        return tf.as_dtype(jax.eval_shape(self._core, spec).dtype)
+    def _apply_flat(self, x_flat):
+        """The transform of ``x_flat`` (shape ``(batch, *shape)``), an empty batch included."""
+        function = self._function(x_flat.dtype)
+        if x_flat.shape[0] is not None and x_flat.shape[0] > 0:
+            return function(x_flat)
+        # Shape polymorphism assumes a batch of at least 1: a batch that may be empty gets one
+        # zero sample appended when it is, dropped from the output (no tf.cond, whose gradient a
+        # reloaded SavedModel cannot take). The output stays connected to x for gradients.
+        count = tf.shape(x_flat)[0]
+        padded = tf.pad(x_flat, [[0, 1 - tf.minimum(count, 1)]] + [[0, 0]] * (x_flat.shape.rank - 1))
+        return function(padded)[:count]
 
     def __call__(self, x):
         """Scattering coefficients of ``x`` (shape ``(*batch, *shape)``), as a ``tf.Tensor``.
@@ -148,7 +144,7 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
         if x.dtype == tf.float64 and not jax.config.jax_enable_x64:
             x = tf.cast(x, tf.float32)  # JAX's rule without x64, as the core does
         batch_shape = tf.shape(x)[: tf.rank(x) - ndim]
-        y_flat = self._function(x.dtype)(tf.reshape(x, (-1, *sample_shape)))
+        y_flat = self._apply_flat(tf.reshape(x, (-1, *sample_shape)))
         y = tf.reshape(y_flat, tf.concat([batch_shape, tf.shape(y_flat)[1:]], axis=0))
         # Keep the static shape that tf.reshape loses in graphs.
         return tf.ensure_shape(y, static[: static.rank - ndim].concatenate(y_flat.shape[1:]))
