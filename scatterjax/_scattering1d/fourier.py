@@ -76,7 +76,13 @@ def inverse_fft(spectrum: jax.Array) -> jax.Array:
     length = spectrum.shape[-1]
     lead = spectrum.shape[:-1]
     count = math.prod(lead)
-    if length not in _GROUP_SENSITIVE or count == 0 or jax.default_backend() != "cpu":
+    # A symbolic batch (jax.export, the TensorFlow adapter's jax2tf) has no row count to pad to.
+    if (
+        length not in _GROUP_SENSITIVE
+        or jax.export.is_symbolic_dim(count)
+        or count == 0
+        or jax.default_backend() != "cpu"
+    ):
         return jnp.fft.ifft(spectrum, axis=-1)
     itemsize = spectrum.real.dtype.itemsize
     rows = grouped_rows(count, length, itemsize, _pool_threads())
