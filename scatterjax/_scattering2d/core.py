@@ -93,6 +93,31 @@ def _hermitian_extend_2d(half_spectrum: jax.Array, n: int) -> tuple[jax.Array, j
     return full_real, full_imag
 
 
+def _spectra_of_real(images: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """``(rfft2(images), real part, imaginary part of fft2(images))`` for real images.
+
+    Evaluated, the full spectrum is rebuilt from the half (:func:`_hermitian_extend_2d`). Its
+    derivative is written as one complex ``fft2`` instead: reverse mode then transposes one FFT,
+    where the transpose of ``rfft2`` (a padded complex FFT) plus that of the mirrored, reversed
+    and concatenated halves would take several passes over the spectra (J=3, L=8, 128x128,
+    batch 2, ``jit(value_and_grad)``: 5% faster, compile 12% faster).
+    """
+    n = images.shape[-1]
+
+    @jax.custom_jvp
+    def spectra(images):
+        half = jnp.fft.rfft2(images)
+        return (half, *_hermitian_extend_2d(half, n))
+
+    @spectra.defjvp
+    def _spectra_jvp(primals, tangents):
+        (images,), (d_images,) = primals, tangents
+        d_full = jnp.fft.fft2(d_images)
+        return spectra(images), (d_full[..., : n // 2 + 1], jnp.real(d_full), jnp.imag(d_full))
+
+    return spectra(images)
+
+
 def _lowpass(
     u_half: jax.Array, phi_half: jax.Array, shape: tuple[int, int], factor: int
 ) -> jax.Array:
@@ -153,8 +178,7 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
     dtype = images.dtype
     J, L = plan.J, plan.L
     count = images.shape[0]
-    x_half = jnp.fft.rfft2(images)
-    real, imag = _hermitian_extend_2d(x_half, plan.N_padded)
+    x_half, real, imag = _spectra_of_real(images)
     x_full = (real[:, None], imag[:, None])
 
     order0 = _lowpass(x_half, bank.phi_half[0].astype(dtype), plan.level_shape(0), 2**J)[:, None]
@@ -169,11 +193,12 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
             return _lowpass(u_half, phi, shape, factor), u_half
 
         first = _wavelet_product(x_full, bank.psi1[j].astype(dtype), 2**j)  # (c, L, m, n)
-        averaged, u_half = modulus_and_lowpass(first, phi)
-        order1.append(averaged)
         if plan.max_order == 2 and j < J - 1:
-            real, imag = _hermitian_extend_2d(u_half, shape[1])
+            u_half, real, imag = _spectra_of_real(modulus(jnp.fft.ifft2(first)))
+            order1.append(_lowpass(u_half, phi, shape, factor))
             u1_full[j] = (real[:, :, None], imag[:, :, None])
+        else:
+            order1.append(modulus_and_lowpass(first, phi)[0])
         if plan.max_order < 2 or j == 0:
             continue
         # Second order: the products of every first-order modulus of a scale j1 < j with the
