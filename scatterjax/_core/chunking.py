@@ -19,6 +19,10 @@ import jax.numpy as jnp
 import numpy as np
 
 ACCELERATOR_CHUNK_BYTES = 2**30
+# Batches of up to this many signals share one program (zero-padded): for small transforms a budget
+# of cache holds thousands of signals, and padding a batch of 3 to thousands would waste more time
+# than the compile it saves.
+MIN_PADDED_CHUNK = 8
 # A byte budget no batch reaches: with ``spread``, chunks then only divide the batch among cores.
 NO_LIMIT = 2**62
 
@@ -71,10 +75,12 @@ def apply_in_chunks(
     """``apply(x)`` for a concrete batch ``x`` (``(*batch, *signal)``), one chunk of signals at a time.
 
     ``apply`` maps ``(c, *signal)`` to an array (or a list of arrays) with leading axis ``c``. Every
-    chunk holds the same number of signals, the largest power of two whose intermediates
-    (``item_bytes`` each) fit in :func:`chunk_budget` of ``cpu_budget``; a short batch or a last
-    chunk is zero-padded to it (the padding rows are dropped from the output). So one compiled
-    program serves every batch size: the last batch of an epoch costs no compile. It also compiles
+    chunk holds the same number of signals: the largest power of two whose intermediates
+    (``item_bytes`` each) fit in :func:`chunk_budget` of ``cpu_budget``, or, when the batch is
+    smaller, the batch size rounded up to a power of two (at least :data:`MIN_PADDED_CHUNK`). A
+    short batch or a last chunk is zero-padded (the padding rows are dropped from the output). So a
+    handful of compiled programs serve every batch size (one for the usual 1D workloads, whose
+    chunks hold at most 8 signals), and the last batch of an epoch costs no new compile. It also compiles
     about twice as fast as a program with the loop inside. On CPU the chunks are dispatched from one
     thread per core, so they run concurrently: XLA's CPU FFTs and fused loops use one core each.
     With ``spread`` (transforms that chunk again inside, whose budget is unlimited here), a chunk is
@@ -95,6 +101,8 @@ def apply_in_chunks(
     if spread:
         share = -(-count // cores) if on_cpu else count
         size = min(size, _ceil_power_of_two(share))
+    else:
+        size = min(size, max(_ceil_power_of_two(count), MIN_PADDED_CHUNK))
     pieces = [_pad_rows(xp, flat[start : start + size], size) for start in range(0, count, size)]
     workers = min(len(pieces), cores) if on_cpu else 1
     if workers > 1:

@@ -31,12 +31,30 @@ import jax.numpy as jnp
 from jax.sharding import NamedSharding
 from jaxtyping import Array, ArrayLike, Float
 
-from .chunking import apply_in_chunks
-from .validation import check_real_input
+from .backend import JAX_BACKEND, Backend
+from .chunking import NO_LIMIT, apply_in_chunks
+from .validation import check_real_input, same_setting
 
 # What S(x) returns: an array (out_type='array'), a list of dicts holding 'coef' arrays ('list'),
 # or a dict of arrays keyed by path ('dict').
 Coefficients = Float[Array, "*batch_channels_time"] | list[dict[str, Any]] | dict[tuple[int, ...], Array]
+
+
+# Appended to every transform's docstring in place of its "{kymatio_compatibility}" line.
+KYMATIO_COMPATIBILITY = """**kymatio compatibility.** Settings may be NumPy scalars or 0-d arrays (as ``np.load`` gives
+    them). ``backend``: ``None``, ``'jax'`` or ``'numpy'`` (or a kymatio backend object with one of
+    these names); the computation always runs in JAX and ``S.backend.name == 'jax'``; a framework
+    name (``'torch'``, ``'tensorflow'``, ...) raises :class:`~scatterjax.BackendError` (an
+    ``ImportError``) naming the scatterjax module to use. Where kymatio raises ``RuntimeError``
+    (an input or ``J`` that does not fit ``shape``) we raise :class:`~scatterjax.ShapeError`, both
+    a ``ValueError`` and a ``RuntimeError``. Re-assigning a setting to its current value is
+    allowed; any other assignment raises ``AttributeError`` (build a new transform).
+
+    **NumPy in, JAX out.** ``x`` may be a NumPy or JAX array; the output is a JAX array, and
+    ``np.asarray(S(x))`` is a zero-copy (read-only) view of it on CPU. float64 input with JAX's
+    64-bit mode off is computed in float32, with a ``UserWarning`` the first time (kymatio returns
+    float64); a torch or TensorFlow tensor raises ``TypeError`` pointing to ``scatterjax.torch`` /
+    ``scatterjax.tensorflow``; masked arrays raise ``TypeError`` and ragged lists ``ValueError``."""
 
 
 class ScatteringTransform:
@@ -60,14 +78,29 @@ class ScatteringTransform:
     _signal_ndim: int
     _channel_axis: int = -2
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # One text for what every transform shares with kymatio, so the four docstrings cannot drift.
+        if cls.__doc__ and "{kymatio_compatibility}" in cls.__doc__:
+            cls.__doc__ = cls.__doc__.replace("{kymatio_compatibility}", KYMATIO_COMPATIBILITY)
+
     # --- immutability and the pytree --------------------------------------------------------
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        # kymatio users re-assign settings (``S.max_order = 2``): an equal value changes nothing;
+        # any other value raises (the transform is immutable), never silently ignored.
+        if name in self._static_fields and same_setting(getattr(self, name), value):
+            return
         raise AttributeError(
             f"{type(self).__name__} is immutable; build a new one instead of setting {name!r}."
         )
+
+    @property
+    def backend(self) -> Backend:
+        """What the transform computes with: ``S.backend.name == 'jax'`` whatever ``backend`` was."""
+        return JAX_BACKEND
 
     def tree_flatten(self):
         return (self.bank,), tuple(getattr(self, name) for name in self._static_fields)
@@ -107,7 +140,7 @@ class ScatteringTransform:
     def _chunking(self, dtype) -> tuple[int, int, bool]:
         """``(item_bytes, cpu_budget, spread)`` for :func:`apply_in_chunks`: by default one chunk
         per core (the transform chunks again inside, where it pays)."""
-        return 1, 2**62, True
+        return 1, NO_LIMIT, True
 
     def _run(self, x: jax.Array):
         """The coefficients of ``x``, unformatted (steps 3 of the pipeline)."""
@@ -138,6 +171,17 @@ class ScatteringTransform:
 
     def _list_fields(self) -> list[dict]:
         raise NotImplementedError
+
+
+def plan_attribute(name: str, doc: str) -> property:
+    """A read-only attribute read from the bank's static plan (kymatio's attributes such as
+    ``pad_left`` or ``M_padded``)."""
+    return property(lambda self: getattr(self.bank.plan, name), doc=doc)
+
+
+def shape_attribute(index: int, doc: str) -> property:
+    """A read-only attribute holding one entry of ``shape`` (kymatio's ``N``, ``M``, ``O``)."""
+    return property(lambda self: self.shape[index], doc=doc)
 
 
 def is_traced(tree) -> bool:

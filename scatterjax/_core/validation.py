@@ -103,21 +103,24 @@ def largest_log2(length: int) -> int:
     return length.bit_length() - 1
 
 
-def check_J(J: int, length: int, what: str, *, minimum: int = 1) -> None:
-    """Raise a :class:`ShapeError` unless ``minimum <= J <= floor(log2 length)``.
+def check_J(J: int, length: int, subject: str, rule: str, *, minimum: int = 1) -> None:
+    """Raise a :class:`ShapeError` unless ``J <= floor(log2 length)`` (``J >= minimum`` is checked
+    with ``J`` itself).
 
     Compares exponents, never computes ``2**J`` (``J=2**62`` fails at once).
 
     Args:
       J: the checked value (already an int).
       length: the size the largest scale ``2**J`` must fit in.
-      what: that size described for the message, e.g. ``"min(M, N) = 32, the smallest dimension"``.
+      subject: what ``J`` is too large for, e.g. ``"a signal of length N=256"``.
+      rule: why, e.g. ``"the largest wavelet scale 2**J must be at most N"``.
+      minimum: the smallest valid ``J``, for the message.
     """
     limit = largest_log2(length)
     if J > limit:
         raise ShapeError(
-            f"J={J} is too large: the largest scale 2**J must be at most {what}, so J must be in "
-            f"[{minimum}, {limit}]. Use J <= {limit}, or a larger shape."
+            f"J={J} is too large for {subject}: {rule}, so J must be in [{minimum}, {limit}]. "
+            f"Use J <= {limit}."
         )
 
 

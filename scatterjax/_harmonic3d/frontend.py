@@ -10,20 +10,9 @@ from functools import partial
 import jax
 import numpy as np
 
-from .._core.backend import JAX_BACKEND, Backend, check_backend
-from .._core.errors import ShapeError
-from .._core.transform import ScatteringTransform
-from .._core.validation import (
-    as_setting,
-    check_bool,
-    check_choice,
-    check_filter_memory,
-    check_int,
-    check_real_input,
-    check_shape,
-    largest_log2,
-    same_setting,
-)
+from .._core import validation
+from .._core.backend import check_backend
+from .._core.transform import ScatteringTransform, shape_attribute
 from . import design as design
 from .bank import FilterBank3D, filter_bank_3d
 from .core import harmonic_scattering3d, order0_integrals
@@ -119,26 +108,12 @@ class HarmonicScattering3D(ScatteringTransform):
     error ~1e-7 against kymatio's float64 computation).
 
     Gradients are finite everywhere, including at ``x = 0`` (kymatio's are NaN there): the
-    derivatives of the modulus ``sqrt`` at 0 and of ``U^p`` (``p < 1``) at ``U = 0`` are taken
-    to be 0. ``S(x)`` compiles once per input shape and dtype; ``S`` is a pytree whose leaves
-    are the filters, so it can be passed to ``jax.jit``/``jax.vmap`` as an argument. NaN or Inf
-    in ``x`` propagate to the output.
+    derivatives of the modulus ``sqrt`` at 0 and of ``U^p`` (``p < 1``) at ``U = 0`` are taken to be
+    0. ``S(x)`` compiles once per chunk size and dtype (chunks hold a power of two of signals: a few
+    programs serve every batch size); ``S`` is a pytree whose leaves are the filters, so it can be
+    passed to ``jax.jit``/``jax.vmap`` as an argument. NaN or Inf in ``x`` propagate to the output.
 
-
-    **kymatio compatibility.** Settings may be NumPy scalars or 0-d arrays (as ``np.load`` gives
-    them). ``backend``: ``None``, ``'jax'`` or ``'numpy'`` (or a kymatio backend object with one of
-    these names); the computation always runs in JAX and ``S.backend.name == 'jax'``; a framework
-    name (``'torch'``, ``'tensorflow'``, ...) raises :class:`~scatterjax.BackendError` (an
-    ``ImportError``) naming the scatterjax module to use. Where kymatio raises ``RuntimeError``
-    (an input or ``J`` that does not fit ``shape``) we raise :class:`~scatterjax.ShapeError`, both
-    a ``ValueError`` and a ``RuntimeError``. Re-assigning a setting to its current value is
-    allowed; any other assignment raises ``AttributeError`` (build a new transform).
-
-    **NumPy in, JAX out.** ``x`` may be a NumPy or JAX array; the output is a JAX array, and
-    ``np.asarray(S(x))`` is a zero-copy (read-only) view of it on CPU. float64 input with JAX's
-    64-bit mode off is computed in float32, with a ``UserWarning`` the first time (kymatio returns
-    float64); a torch or TensorFlow tensor raises ``TypeError`` pointing to ``scatterjax.torch`` /
-    ``scatterjax.tensorflow``; masked arrays raise ``TypeError`` and ragged lists ``ValueError``.
+    {kymatio_compatibility}
 
     kymatio's attributes: ``filters`` and ``gaussian_filters`` (its filters, in its layout, built
     on first read), ``M``, ``N``, ``O``, ``points``.
@@ -181,26 +156,25 @@ class HarmonicScattering3D(ScatteringTransform):
         out_type: str = "array",
     ):
         check_backend(backend, "HarmonicScattering3D")
-        J = check_int("J", J, minimum=0)
-        shape = check_shape("shape", shape, 3)
-        if J > largest_log2(max(shape)):
-            raise ShapeError(
-                f"J={J} is too large for shape={shape}: the widest wavelets (width "
-                f"sigma_0 * 2**J) must fit in the volume, 2**J <= max(shape) = {max(shape)}, so J "
-                f"must be in [0, {largest_log2(max(shape))}]. Use J <= {largest_log2(max(shape))}."
-            )
+        J = validation.check_int("J", J, minimum=0)
+        shape = validation.check_shape("shape", shape, 3)
+        validation.check_J(
+            J, max(shape), f"shape={shape}",
+            f"the widest wavelets (width sigma_0 * 2**J) must fit in the volume, 2**J <= max(shape) = {max(shape)}",
+            minimum=0,
+        )
         # kymatio accepts any L >= 0; the memory check below bounds it.
-        L = check_int("L", L, minimum=0)
-        check_filter_memory(
+        L = validation.check_int("L", L, minimum=0)
+        validation.check_filter_memory(
             4.0 * (J + 1) * (L + 1) ** 2 * math.prod(shape),
             f"J={J}, L={L} with shape={shape}",
             "Use a smaller L or J, or a smaller volume.",
         )
-        sigma_0 = _check_sigma_0(as_setting(sigma_0))
-        max_order = check_int("max_order", max_order, minimum=1, maximum=2)
-        rotation_covariant = check_bool("rotation_covariant", rotation_covariant)
-        method = as_setting(method)
-        check_choice("method", method, ("integral",))
+        sigma_0 = _check_sigma_0(validation.as_setting(sigma_0))
+        max_order = validation.check_int("max_order", max_order, minimum=1, maximum=2)
+        rotation_covariant = validation.check_bool("rotation_covariant", rotation_covariant)
+        method = validation.as_setting(method)
+        validation.check_choice("method", method, ("integral",))
         method = str(method)
         if points is not None:
             raise ValueError(
@@ -208,8 +182,8 @@ class HarmonicScattering3D(ScatteringTransform):
                 f"ignored by kymatio 0.3.0; got {type(points).__name__}. Remove the argument."
             )
         powers = _check_integral_powers(integral_powers)
-        out_type = as_setting(out_type)
-        check_choice("out_type", out_type, _OUT_TYPES)
+        out_type = validation.as_setting(out_type)
+        validation.check_choice("out_type", out_type, _OUT_TYPES)
         out_type = str(out_type)
         self._set("J", J)
         self._set("shape", shape)
@@ -226,26 +200,15 @@ class HarmonicScattering3D(ScatteringTransform):
         self._set("bank", bank)
 
     # --- kymatio-compatible read-only attributes -------------------------------------------
-    @property
-    def M(self) -> int:
-        return self.shape[0]
+    M = shape_attribute(0, "Volume size along the first axis.")
 
-    @property
-    def N(self) -> int:
-        return self.shape[1]
+    N = shape_attribute(1, "Volume size along the second axis.")
 
-    @property
-    def O(self) -> int:  # noqa: E743 - kymatio's attribute name
-        return self.shape[2]
+    O = shape_attribute(2, "Volume size along the third axis.")
 
     @property
     def points(self) -> None:
         return None
-
-    @property
-    def backend(self) -> Backend:
-        """What the transform computes with: ``S.backend.name == 'jax'`` whatever ``backend`` was."""
-        return JAX_BACKEND
 
     @functools.cached_property
     def filters(self) -> list[np.ndarray]:
@@ -266,13 +229,6 @@ class HarmonicScattering3D(ScatteringTransform):
         scales = [design.scale(self.sigma_0, j) for j in range(self.J + 2)]
         return np.stack([grid.gaussian(sigma) for sigma in scales]).astype(np.complex64)
 
-    def __setattr__(self, name: str, value) -> None:
-        # kymatio users re-assign settings (``S.max_order = 2``): an equal value changes nothing;
-        # any other value raises (the transform is immutable), never silently ignored.
-        if name in self._static_fields and same_setting(getattr(self, name), value):
-            return
-        super().__setattr__(name, value)
-
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(harmonic_scattering3d))
     _signal_ndim = 3
@@ -287,7 +243,7 @@ class HarmonicScattering3D(ScatteringTransform):
         Kymatio computes these separately (its tests use ``compute_integrals``); negative voxels
         with a non-integer ``p`` give NaN, as there.
         """
-        x = check_real_input(x, self.shape)
+        x = validation.check_real_input(x, self.shape)
         return _order0(x, self.integral_powers)
 
     def _keys(self) -> list[tuple[int, ...]]:

@@ -8,18 +8,10 @@ import numbers
 import jax
 import numpy as np
 
-from .._core.backend import JAX_BACKEND, Backend, check_backend
+from .._core import validation
+from .._core.backend import check_backend
 from .._core.errors import ShapeError
-from .._core.transform import ScatteringTransform
-from .._core.validation import (
-    as_setting,
-    check_choice,
-    check_filter_memory,
-    check_int,
-    check_shape,
-    largest_log2,
-    same_setting,
-)
+from .._core.transform import ScatteringTransform, shape_attribute
 from .._scattering1d import design as design
 from .._scattering1d.frontend import check_Q_size, parse_Q, parse_stride
 from .bank import FilterBankJTFS, filter_bank_jtfs, frequency_filters, frequency_length
@@ -53,9 +45,9 @@ def _parse_scale(name: str, value, J: int, length: int, integer: bool) -> tuple[
 
 
 def _parse_Q_fr(Q_fr) -> int:
-    Q_fr = as_setting(Q_fr)
+    Q_fr = validation.as_setting(Q_fr)
     if isinstance(Q_fr, tuple) and len(Q_fr) == 1:
-        Q_fr = as_setting(Q_fr[0])
+        Q_fr = validation.as_setting(Q_fr[0])
     if isinstance(Q_fr, bool) or not isinstance(Q_fr, numbers.Integral):
         raise ValueError(f"Q_fr must be an int >= 1 or a 1-tuple; got {Q_fr!r}.")
     if Q_fr < 1:
@@ -114,23 +106,10 @@ class TimeFrequencyScattering(ScatteringTransform):
 
     The computation runs in the input's precision (float64 needs ``jax_enable_x64`` before the
     transform is built). ``S`` is a pytree whose leaves are its filters; ``S(x)`` compiles once per
-    input shape and works under ``jax.jit``, ``jax.vmap`` and ``jax.grad``.
+    chunk size (a power of two of signals: a few programs serve every batch size) and works under
+    ``jax.jit``, ``jax.vmap`` and ``jax.grad``.
 
-
-    **kymatio compatibility.** Settings may be NumPy scalars or 0-d arrays (as ``np.load`` gives
-    them). ``backend``: ``None``, ``'jax'`` or ``'numpy'`` (or a kymatio backend object with one of
-    these names); the computation always runs in JAX and ``S.backend.name == 'jax'``; a framework
-    name (``'torch'``, ``'tensorflow'``, ...) raises :class:`~scatterjax.BackendError` (an
-    ``ImportError``) naming the scatterjax module to use. Where kymatio raises ``RuntimeError``
-    (an input or ``J`` that does not fit ``shape``) we raise :class:`~scatterjax.ShapeError`, both
-    a ``ValueError`` and a ``RuntimeError``. Re-assigning a setting to its current value is
-    allowed; any other assignment raises ``AttributeError`` (build a new transform).
-
-    **NumPy in, JAX out.** ``x`` may be a NumPy or JAX array; the output is a JAX array, and
-    ``np.asarray(S(x))`` is a zero-copy (read-only) view of it on CPU. float64 input with JAX's
-    64-bit mode off is computed in float32, with a ``UserWarning`` the first time (kymatio returns
-    float64); a torch or TensorFlow tensor raises ``TypeError`` pointing to ``scatterjax.torch`` /
-    ``scatterjax.tensorflow``; masked arrays raise ``TypeError`` and ragged lists ``ValueError``.
+    {kymatio_compatibility}
 
     Example:
       >>> import numpy as np, scatterjax
@@ -162,16 +141,12 @@ class TimeFrequencyScattering(ScatteringTransform):
         backend=None,
     ):
         check_backend(backend, "TimeFrequencyScattering")
-        J = check_int("J", J, minimum=1)
-        J_fr = check_int("J_fr", J_fr, minimum=0)
+        J = validation.check_int("J", J, minimum=1)
+        J_fr = validation.check_int("J_fr", J_fr, minimum=0)
         Q1, Q2 = parse_Q(Q)
-        (N,) = check_shape("shape", shape, 1)
-        check_filter_memory(8.0 * N, f"shape=({N},)", "Use a shorter signal, or split it into windows.")
-        if J > largest_log2(N):
-            raise ShapeError(
-                f"J={J} is too large for N={N}: 2**J must be at most N, so J must be in [1, "
-                f"{largest_log2(N)}]. Use J <= {largest_log2(N)}."
-            )
+        (N,) = validation.check_shape("shape", shape, 1)
+        validation.check_filter_memory(8.0 * N, f"shape=({N},)", "Use a shorter signal, or split it into windows.")
+        validation.check_J(J, N, f"N={N}", "2**J must be at most N")
         check_Q_size(Q1, Q2, N, J)
         N_fr_in = (J + 1) * Q1
         # The frequency axis has (J + 1) Q1 rows: a frequency scale 2**J_fr beyond them (rounded
@@ -193,19 +168,19 @@ class TimeFrequencyScattering(ScatteringTransform):
         # settings must be plain and hashable (they are static pytree metadata).
         T, F, stride, stride_fr, out_type, format = (
             str(v) if isinstance(v, str) else v
-            for v in map(as_setting, (T, F, stride, stride_fr, out_type, format))
+            for v in map(validation.as_setting, (T, F, stride, stride_fr, out_type, format))
         )
         T_value, averaging = _parse_scale("T", T, J, N, integer=False)
         F_value, averaging_fr = _parse_scale("F", F, J_fr, N_fr_in, integer=True)
-        check_choice("out_type", out_type, _OUT_TYPES)
-        check_choice("format", format, _FORMATS)
+        validation.check_choice("out_type", out_type, _OUT_TYPES)
+        validation.check_choice("format", format, _FORMATS)
         log2_T = math.floor(math.log2(T_value))
         log2_F = math.floor(math.log2(F_value))
         s = parse_stride("stride", stride, averaging, log2_T, max(log2_T, J))
         s = (log2_T if averaging == "local" else J) if s is None else s
         N_fr = frequency_length(N_fr_in, int(F_value), J_fr)
         # The frequency design transforms an (N_fr, N_fr) identity (complex128) per filter.
-        check_filter_memory(
+        validation.check_filter_memory(
             16.0 * N_fr * N_fr, f"J={J}, Q={(Q1, Q2)}, J_fr={J_fr}", "Use a smaller Q, J or J_fr."
         )
         s_fr = parse_stride("stride_fr", stride_fr, averaging_fr, log2_F, max(log2_F, J_fr, N_fr.bit_length()))
@@ -241,26 +216,12 @@ class TimeFrequencyScattering(ScatteringTransform):
         self._set("bank", bank)
 
     # --- kymatio-compatible read-only attributes -------------------------------------------
-    @property
-    def N(self) -> int:
-        return self.shape[0]
+    N = shape_attribute(0, "Signal length.")
 
     @property
     def N_frequency(self) -> int:
         """Padded length of the frequency axis, ``N_fr``."""
         return self.bank.plan.N_fr
-
-    @property
-    def backend(self) -> Backend:
-        """What the transform computes with: ``S.backend.name == 'jax'`` whatever ``backend`` was."""
-        return JAX_BACKEND
-
-    def __setattr__(self, name: str, value) -> None:
-        # kymatio users re-assign settings (``S.T = None``): an equal value changes nothing; any
-        # other value raises (the transform is immutable), never silently ignored.
-        if name in self._static_fields and same_setting(getattr(self, name), value):
-            return
-        super().__setattr__(name, value)
 
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(time_frequency_scattering))

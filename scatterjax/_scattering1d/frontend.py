@@ -9,18 +9,17 @@ import warnings
 
 import jax
 
-from .._core.backend import JAX_BACKEND, Backend, check_backend
-from .._core.errors import ShapeError
+from .._core.backend import check_backend
 from .._core.meta import path_orders, path_table
-from .._core.transform import ScatteringTransform
+from .._core.transform import ScatteringTransform, plan_attribute, shape_attribute
 from .._core.validation import (
     as_setting,
     check_choice,
     check_filter_memory,
     check_int,
+    check_J,
     check_shape,
     largest_log2,
-    same_setting,
 )
 from . import design as design
 from .bank import FilterBank1D, filter_bank_1d
@@ -152,27 +151,14 @@ class Scattering1D(ScatteringTransform):
     - ``'list'``: a list of ``C`` dicts ``{'coef': (*batch, N_i), 'j': tuple, 'n': tuple}``.
     - ``'dict'``: ``{(): S0, (n1,): S1, (n1, n2): S2}``.
 
-    The computation runs in the input's precision: float32, or float64 when ``jax_enable_x64`` is
-    on (enable it before building the transform so the filters are stored in float64). ``S(x)``
-    compiles once per input shape and dtype. ``S`` is a pytree whose leaves are the filters, so
-    it can be passed to ``jax.jit``, ``jax.vmap`` and friends as an argument. NaN or Inf in ``x``
-    propagate to the output.
+    The computation runs in the input's precision: float32, or float64 when ``jax_enable_x64`` is on
+    (enable it before building the transform so the filters are stored in float64). ``S(x)``
+    compiles once per chunk size and dtype (chunks hold a power of two of signals: a few programs
+    serve every batch size). ``S`` is a pytree whose leaves are the filters, so it can be passed to
+    ``jax.jit``, ``jax.vmap`` and friends as an argument. NaN or Inf in ``x`` propagate to the
+    output.
 
-
-    **kymatio compatibility.** Settings may be NumPy scalars or 0-d arrays (as ``np.load`` gives
-    them). ``backend``: ``None``, ``'jax'`` or ``'numpy'`` (or a kymatio backend object with one of
-    these names); the computation always runs in JAX and ``S.backend.name == 'jax'``; a framework
-    name (``'torch'``, ``'tensorflow'``, ...) raises :class:`~scatterjax.BackendError` (an
-    ``ImportError``) naming the scatterjax module to use. Where kymatio raises ``RuntimeError``
-    (an input or ``J`` that does not fit ``shape``) we raise :class:`~scatterjax.ShapeError`, both
-    a ``ValueError`` and a ``RuntimeError``. Re-assigning a setting to its current value is
-    allowed; any other assignment raises ``AttributeError`` (build a new transform).
-
-    **NumPy in, JAX out.** ``x`` may be a NumPy or JAX array; the output is a JAX array, and
-    ``np.asarray(S(x))`` is a zero-copy (read-only) view of it on CPU. float64 input with JAX's
-    64-bit mode off is computed in float32, with a ``UserWarning`` the first time (kymatio returns
-    float64); a torch or TensorFlow tensor raises ``TypeError`` pointing to ``scatterjax.torch`` /
-    ``scatterjax.tensorflow``; masked arrays raise ``TypeError`` and ragged lists ``ValueError``.
+    {kymatio_compatibility}
 
     kymatio's attributes: ``psi1_f``, ``psi2_f``, ``phi_f`` (its filters, in its layout, built on
     first read), ``_N_padded``, ``pad_left``, ``pad_right``, ``ind_start``, ``ind_end``,
@@ -208,12 +194,7 @@ class Scattering1D(ScatteringTransform):
         J = check_int("J", J, minimum=1)
         (N,) = check_shape("shape", shape, 1)
         check_filter_memory(8.0 * N, f"shape=({N},)", "Use a shorter signal, or split it into windows.")
-        if J > largest_log2(N):
-            raise ShapeError(
-                f"J={J} is too large for a signal of length N={N}: the largest wavelet scale 2**J "
-                f"must be at most N, so J must be in [1, {largest_log2(N)}]. Use J <= "
-                f"{largest_log2(N)}."
-            )
+        check_J(J, N, f"a signal of length N={N}", "the largest wavelet scale 2**J must be at most N")
         Q1, Q2 = parse_Q(Q)
         check_Q_size(Q1, Q2, N, J)
         average = as_setting(average)
@@ -269,41 +250,16 @@ class Scattering1D(ScatteringTransform):
         self._set("bank", bank)
 
     # --- kymatio-compatible read-only attributes -------------------------------------------
-    @property
-    def N(self) -> int:
-        return self.shape[0]
+    N = shape_attribute(0, "Signal length.")
 
-    @property
-    def average(self) -> bool:
-        return self.bank.plan.averaged
-
-    @property
-    def log2_T(self) -> int:
-        return self.bank.plan.log2_T
-
-    @property
-    def pad_left(self) -> int:
-        return self.bank.plan.pad_left
-
-    @property
-    def pad_right(self) -> int:
-        return self.bank.plan.pad_right
-
-    @property
-    def N_padded(self) -> int:
-        return self.bank.plan.N_padded
-
-    @property
-    def ind_start(self) -> tuple[int, ...]:
-        return self.bank.plan.ind_start
-
-    @property
-    def ind_end(self) -> tuple[int, ...]:
-        return self.bank.plan.ind_end
-
-    @property
-    def _N_padded(self) -> int:  # kymatio's name
-        return self.bank.plan.N_padded
+    average = plan_attribute("averaged", "Whether the output is averaged (``T != 0``).")
+    log2_T = plan_attribute("log2_T", "``floor(log2 T)``.")
+    pad_left = plan_attribute("pad_left", "Samples of reflection padding before the signal.")
+    pad_right = plan_attribute("pad_right", "Samples of reflection padding after the signal.")
+    N_padded = plan_attribute("N_padded", "Length of the padded signal (a power of two).")
+    _N_padded = N_padded  # kymatio's name
+    ind_start = plan_attribute("ind_start", "Start of the unpadded output at each resolution.")
+    ind_end = plan_attribute("ind_end", "End of the unpadded output at each resolution.")
 
     @property
     def J_pad(self) -> int:
@@ -318,11 +274,6 @@ class Scattering1D(ScatteringTransform):
     r_psi = design.R_PSI
     sigma0 = design.SIGMA0
     alpha = design.ALPHA
-
-    @property
-    def backend(self) -> Backend:
-        """What the transform computes with: ``S.backend.name == 'jax'`` whatever ``backend`` was."""
-        return JAX_BACKEND
 
     @functools.cached_property
     def _kymatio_filters(self) -> tuple[dict, list[dict], list[dict]]:
@@ -355,13 +306,6 @@ class Scattering1D(ScatteringTransform):
         """Second-order wavelets in kymatio 0.3.0's layout: dicts ``{'levels': [float64
         (N_padded / 2**k,) for each input resolution k], 'xi', 'sigma', 'j'}`` in ``n2`` order."""
         return self._kymatio_filters[2]
-
-    def __setattr__(self, name: str, value) -> None:
-        # kymatio users re-assign settings (``S.max_order = 2``): an equal value changes nothing;
-        # any other value raises (the transform is immutable), never silently ignored.
-        if name in self._static_fields and same_setting(getattr(self, name), value):
-            return
-        super().__setattr__(name, value)
 
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(scattering1d))

@@ -8,19 +8,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._core.backend import JAX_BACKEND, Backend, check_backend
+from .._core.backend import check_backend
 from .._core.errors import ShapeError
 from .._core.meta import path_orders, path_table
-from .._core.transform import ScatteringTransform
+from .._core.transform import ScatteringTransform, plan_attribute, shape_attribute
 from .._core.validation import (
     as_setting,
     check_bool,
     check_choice,
     check_filter_memory,
     check_int,
+    check_J,
     check_real_input,
     check_shape,
-    same_setting,
 )
 from . import design as design
 from .bank import FilterBank2D, filter_bank_2d
@@ -54,26 +54,13 @@ class Scattering2D(ScatteringTransform):
       orientation indices).
     - ``'dict'``: ``{(): S0, (n1,): S1, (n1, n2): S2}``.
 
-    The computation runs in the input's precision: float32, or float64 when ``jax_enable_x64`` is
-    on (the filters keep kymatio's float32 values). ``S(x)`` compiles once per input shape and
-    dtype; ``S`` is a pytree whose leaves are the filters, so it can be passed to ``jax.jit``,
-    ``jax.vmap`` and friends as an argument. NaN or Inf in ``x`` propagate to the output.
+    The computation runs in the input's precision: float32, or float64 when ``jax_enable_x64`` is on
+    (the filters keep kymatio's float32 values). ``S(x)`` compiles once per chunk size and dtype
+    (chunks hold a power of two of signals: a few programs serve every batch size); ``S`` is a
+    pytree whose leaves are the filters, so it can be passed to ``jax.jit``, ``jax.vmap`` and
+    friends as an argument. NaN or Inf in ``x`` propagate to the output.
 
-
-    **kymatio compatibility.** Settings may be NumPy scalars or 0-d arrays (as ``np.load`` gives
-    them). ``backend``: ``None``, ``'jax'`` or ``'numpy'`` (or a kymatio backend object with one of
-    these names); the computation always runs in JAX and ``S.backend.name == 'jax'``; a framework
-    name (``'torch'``, ``'tensorflow'``, ...) raises :class:`~scatterjax.BackendError` (an
-    ``ImportError``) naming the scatterjax module to use. Where kymatio raises ``RuntimeError``
-    (an input or ``J`` that does not fit ``shape``) we raise :class:`~scatterjax.ShapeError`, both
-    a ``ValueError`` and a ``RuntimeError``. Re-assigning a setting to its current value is
-    allowed; any other assignment raises ``AttributeError`` (build a new transform).
-
-    **NumPy in, JAX out.** ``x`` may be a NumPy or JAX array; the output is a JAX array, and
-    ``np.asarray(S(x))`` is a zero-copy (read-only) view of it on CPU. float64 input with JAX's
-    64-bit mode off is computed in float32, with a ``UserWarning`` the first time (kymatio returns
-    float64); a torch or TensorFlow tensor raises ``TypeError`` pointing to ``scatterjax.torch`` /
-    ``scatterjax.tensorflow``; masked arrays raise ``TypeError`` and ragged lists ``ValueError``.
+    {kymatio_compatibility}
 
     kymatio's attributes: ``psi`` and ``phi`` (its filters, in its layout, built on first read),
     ``M_padded``/``_M_padded``, ``N_padded``/``_N_padded``, ``pad``, ``unpad``.
@@ -103,12 +90,10 @@ class Scattering2D(ScatteringTransform):
         check_backend(backend, "Scattering2D")
         J = check_int("J", J, minimum=1)
         M, N = check_shape("shape", shape, 2)
-        if J > design.max_J(M, N):
-            raise ShapeError(
-                f"J={J} is too large for images of shape={(M, N)}: the scattering scale 2**J must "
-                f"be at most the smallest dimension min(M, N)={min(M, N)}, so J must be in [1, "
-                f"{design.max_J(M, N)}]. Use J <= {design.max_J(M, N)}."
-            )
+        check_J(
+            J, min(M, N), f"images of shape={(M, N)}",
+            f"the scattering scale 2**J must be at most the smallest dimension min(M, N)={min(M, N)}",
+        )
         # kymatio accepts any L (its tests use L=12 on 5x3 images); the memory check bounds it.
         L = check_int("L", L, minimum=1)
         M_padded, N_padded = design.padded_shape(M, N, J)
@@ -131,29 +116,14 @@ class Scattering2D(ScatteringTransform):
         self._set("bank", filter_bank_2d(J, M, N, L, max_order, bool(pre_pad)))
 
     # --- kymatio-compatible read-only attributes -------------------------------------------
-    @property
-    def M(self) -> int:
-        return self.shape[0]
+    M = shape_attribute(0, "Image height.")
 
-    @property
-    def N(self) -> int:
-        return self.shape[1]
+    N = shape_attribute(1, "Image width.")
 
-    @property
-    def M_padded(self) -> int:
-        return self.bank.plan.M_padded
-
-    @property
-    def N_padded(self) -> int:
-        return self.bank.plan.N_padded
-
+    M_padded = plan_attribute("M_padded", "Height of the padded image.")
+    N_padded = plan_attribute("N_padded", "Width of the padded image.")
     _M_padded = M_padded
     _N_padded = N_padded
-
-    @property
-    def backend(self) -> Backend:
-        """What the transform computes with: ``S.backend.name == 'jax'`` whatever ``backend`` was."""
-        return JAX_BACKEND
 
     def pad(self, x):
         """Reflect-pad images ``(..., M, N)`` to ``(..., M_padded, N_padded)`` exactly as the
@@ -190,13 +160,6 @@ class Scattering2D(ScatteringTransform):
         """The low-pass in kymatio 0.3.0's layout: ``{'levels': [float32 (M_padded / 2**r,
         N_padded / 2**r) for r = 0..J-1], 'j': J}``."""
         return self._kymatio_filters["phi"]
-
-    def __setattr__(self, name: str, value) -> None:
-        # kymatio users re-assign settings (``S.max_order = 2``): an equal value changes nothing;
-        # any other value raises (the transform is immutable), never silently ignored.
-        if name in self._static_fields and same_setting(getattr(self, name), value):
-            return
-        super().__setattr__(name, value)
 
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(scattering2d))
