@@ -60,7 +60,7 @@ def relative_l2(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     """This process's peak resident memory. ``VmHWM`` is reset at exec, unlike ``ru_maxrss``, which
     Linux carries over from the forking parent (the benchmark process, already large)."""
     try:
@@ -98,11 +98,11 @@ def measure_call_memory(fn, x) -> None:
     """Print ``PEAK_RSS_MB`` (process peak, first call included) and ``CALL_PEAK_MB`` (peak of one
     warm call of ``fn(x)`` above the resident memory before it) for :func:`run`'s ``--memory``."""
     np.asarray(fn(x))  # compile and first run
-    total = _peak_rss_mb()
+    total = peak_rss_mb()
     before = _current_rss_mb()
     if _reset_peak_rss():
         np.asarray(fn(x))
-        print(f"CALL_PEAK_MB {_peak_rss_mb() - before:.1f}")
+        print(f"CALL_PEAK_MB {peak_rss_mb() - before:.1f}")
     print(f"PEAK_RSS_MB {total:.1f}")
 
 

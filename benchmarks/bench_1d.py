@@ -1,6 +1,6 @@
 """1D benchmark: scatterjax against kymatio 0.3.0's numpy, torch (CPU) and jax (jit) frontends.
 
-Standard workload (DESIGN.md): J=10, Q=8, T=65536, N=65536, batch 16. Second workload: J=8, Q=8,
+Standard workload: J=10, Q=8, T=65536, N=65536, batch 16. Second workload: J=8, Q=8,
 T=None (``--J 8 --T none``). Also times the bare FFTs of our plan (the same sizes and counts,
 nothing else): the floor this FFT plan can reach with XLA's FFT.
 

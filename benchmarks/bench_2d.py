@@ -1,6 +1,6 @@
 """2D benchmark: scatterjax against kymatio 0.3.0's numpy, torch (CPU) and jax (jit) frontends.
 
-Standard workload (DESIGN.md): J=3, L=8, 256x256 images, batch 8x3 (input (8, 3, 256, 256)
+Standard workload: J=3, L=8, 256x256 images, batch 8x3 (input (8, 3, 256, 256)
 float32; kymatio's published setting is batch 128x3).
 
     python benchmarks/bench_2d.py --repeats 3            # standard workload

@@ -1,6 +1,6 @@
 """3D benchmark: scatterjax against kymatio 0.3.0's numpy, torch (CPU) and jax (jit) frontends.
 
-Standard workload (DESIGN.md): J=2, L=2, integral_powers=(1, 2), 128^3, batch 2, float32
+Standard workload: J=2, L=2, integral_powers=(1, 2), 128^3, batch 2, float32
 (kymatio's published setting, batch cut from 8). Also times the bare FFTs of our plan (same sizes
 and counts, nothing else): the floor this plan can reach with XLA's FFT.
 

@@ -1,6 +1,6 @@
 """Adapter overhead: scatterjax.torch and scatterjax.tensorflow against the core, same workload.
 
-Standard 1D workload (DESIGN.md): J=10, Q=8, T=65536, N=65536, batch 16, float32. Each adapter
+Standard 1D workload: J=10, Q=8, T=65536, N=65536, batch 16, float32. Each adapter
 takes the NumPy input the way its users would hand it over (``torch.from_numpy``,
 ``tf.constant``) and returns NumPy, so the ratios include every conversion. With ``--grad`` each
 implementation computes the gradient of ``sum(S(x))`` with respect to ``x`` instead (forward plus

@@ -11,7 +11,7 @@ For each device count (``--devices 1,2,4``; each in a fresh subprocess with
    filter design each extraction run pays once (``w/o filters``), which long runs amortise.
 
 The default workload is small enough for a loaded 2-core machine (32 files of 16384 samples, J=8,
-Q=8, T=16384); ``--standard`` runs the DESIGN.md 1D workload (64 files of 65536 samples, J=10, Q=8,
+Q=8, T=16384); ``--standard`` runs the standard 1D workload (64 files of 65536 samples, J=10, Q=8,
 T=65536). On CPU the forced "devices" share the same cores, so items/s across device counts shows
 the scaling overhead, not a speed-up; on a multi-GPU host it shows the speed-up.
 

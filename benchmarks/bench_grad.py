@@ -7,7 +7,7 @@ frontend on the CPU (``loss.backward()``, the gradient read from ``x.grad``). Ea
 returns the gradient, which is checked against kymatio-jax's (relative L2). Kymatio 0.3.0 has no
 joint time-frequency scattering, so the JTFS workload times ours alone.
 
-Workloads (DESIGN.md, "Performance"):
+Workloads:
 
     1d-small  Scattering1D J=6 Q=8 N=2048, batch 1
     1d        Scattering1D J=10 Q=8 T=N=65536, batch 4

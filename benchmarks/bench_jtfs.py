@@ -1,8 +1,8 @@
 """JTFS benchmark: scatterjax's TimeFrequencyScattering on kymatio main's reference workload.
 
-Workload (issue 7 / JTFS.md §9): J=8, J_fr=3, Q=8, N=65536, batch 4, float32. Kymatio main
+Workload (issue 7): J=8, J_fr=3, Q=8, N=65536, batch 4, float32. Kymatio main
 (0.4.0.dev0) is unreleased and cannot be installed here (no network, no wheel), so it cannot run in
-this process; its times on a 2-core AMD EPYC machine (JTFS.md §9) are printed beside ours, and the
+this process; its times on a 2-core AMD EPYC machine are printed beside ours, and the
 ratio to them is labelled as a cross-run comparison. As an in-process calibration of this machine
 against the one those figures came from, the script also times kymatio 0.3.0's jax frontend
 (``jax.jit``) on the time part alone (``Scattering1D(J=8, Q=8)`` on the same input), and checks our
@@ -28,9 +28,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from benchmarks._harness import _peak_rss_mb, kymatio_shim, relative_l2  # noqa: E402
+from benchmarks._harness import kymatio_shim, peak_rss_mb, relative_l2  # noqa: E402
 
-# Kymatio main's JAX frontend under jax.jit and its NumPy frontend on this workload (JTFS.md §9).
+# Kymatio main's JAX frontend under jax.jit and its NumPy frontend on this workload.
 KYMATIO_MAIN_SECONDS = {"kymatio-main-jax-jit": (5.0, 5.4), "kymatio-main-numpy": (29.0, 31.0)}
 KYMATIO_MAIN_FIRST_CALL = 12.1
 
@@ -87,7 +87,7 @@ def main() -> None:
         if args.float64:
             np.save(sys.stdout.buffer, out)
         else:
-            print(f"PEAK_RSS_MB {_peak_rss_mb():.1f}")
+            print(f"PEAK_RSS_MB {peak_rss_mb():.1f}")
         return
 
     import jax
@@ -114,7 +114,7 @@ def main() -> None:
         peak = [ln for ln in result.stdout.splitlines() if ln.startswith("PEAK_RSS_MB")][-1].split()[1]
         print(f"   peak RSS (fresh process, interpreter and libraries included): {float(peak):.0f} MB")
 
-    print("   kymatio main, same workload, 2-core AMD EPYC (JTFS.md §9; cross-run, not this process):")
+    print("   kymatio main, same workload, 2-core AMD EPYC ( cross-run, not this process):")
     for name, (low, high) in KYMATIO_MAIN_SECONDS.items():
         print(f"   {name:<28} {low:.1f}-{high:.1f} s per call   ÷ ours {low / median:5.2f}-{high / median:5.2f}")
     print(f"   kymatio-main-jax-jit first call {KYMATIO_MAIN_FIRST_CALL:.1f} s   ÷ ours "
