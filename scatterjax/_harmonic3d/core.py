@@ -31,6 +31,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, ArrayLike, Float
 
 from .bank import FilterBank3D
 
@@ -392,7 +393,9 @@ def _scattering(x: jax.Array, bank: FilterBank3D) -> jax.Array:
     return jnp.stack(rows, axis=1)
 
 
-def harmonic_scattering3d(x: jax.Array, bank: FilterBank3D) -> jax.Array:
+def harmonic_scattering3d(
+    x: Float[ArrayLike, "*batch m n o"], bank: FilterBank3D
+) -> Float[Array, "*batch rows degrees powers"]:
     """3D solid harmonic scattering of a batch of real volumes (kymatio 0.3.0's numbers).
 
     Args:

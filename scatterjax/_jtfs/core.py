@@ -19,6 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, ArrayLike, Float
 
 from .._core.chunking import map_in_chunks
 from .._core.modulus import modulus_of_parts
@@ -174,7 +175,9 @@ def path_rows(plan) -> list[tuple[int, int, int, int]]:
     return rows
 
 
-def time_frequency_scattering(x: jax.Array, bank: FilterBankJTFS):
+def time_frequency_scattering(
+    x: Float[ArrayLike, "*batch n"], bank: FilterBankJTFS
+) -> Float[Array, "*batch channels time"] | Float[Array, "*batch paths rows time"] | list[Array]:
     """Joint time-frequency scattering of a batch of real signals (kymatio main's numbers).
 
     Args:

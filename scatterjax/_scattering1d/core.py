@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
 
 from .._core.chunking import map_in_chunks
 from .._core.modulus import modulus_of_parts
@@ -158,7 +159,9 @@ def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array
     return order0, order1, order2
 
 
-def scattering1d(x: jax.Array, bank: FilterBank1D) -> jax.Array | list[jax.Array]:
+def scattering1d(
+    x: Float[ArrayLike, "*batch n"], bank: FilterBank1D
+) -> Float[Array, "*batch channels time"] | list[Float[Array, "*batch time"]]:
     """1D scattering transform of a batch of real signals.
 
     Args:

@@ -30,6 +30,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
 
 from .._core.modulus import modulus
 from .._core.remat_chunks import map_in_chunks_differentiable
@@ -227,7 +228,9 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
     return jnp.concatenate(parts, axis=1)
 
 
-def scattering2d(x: jax.Array, bank: FilterBank2D) -> jax.Array:
+def scattering2d(
+    x: Float[ArrayLike, "*batch m n"], bank: FilterBank2D
+) -> Float[Array, "*batch channels m_out n_out"]:
     """2D scattering transform of a batch of real images.
 
     Args:
