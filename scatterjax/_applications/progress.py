@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tqdm.auto import tqdm
-
 
 def progress_bar(total: int | None, description: str, *, enabled: bool = True, unit: str = "it", **kwargs: Any):
     """A ``tqdm`` bar over ``total`` steps, shown on stderr (a widget in notebooks).
@@ -20,4 +18,8 @@ def progress_bar(total: int | None, description: str, *, enabled: bool = True, u
       >>> bar.n
       3
     """
+    # Imported here: in a notebook kernel without ipywidgets, importing tqdm.auto warns, and
+    # importing scatterjax must not.
+    from tqdm.auto import tqdm
+
     return tqdm(total=total, desc=description, disable=not enabled, unit=unit, dynamic_ncols=True, **kwargs)
