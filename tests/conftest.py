@@ -40,6 +40,15 @@ def rel_l2(ours, reference) -> float:
     return float(np.linalg.norm(ours - reference) / np.linalg.norm(reference))
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _free_compiled_programs():
+    """Free each module's compiled programs when it ends: a worker runs hundreds of configurations,
+    and their executables would otherwise pile up in memory (a long test session is the
+    long-running service of the README's ``jax.clear_caches()`` note)."""
+    yield
+    jax.clear_caches()
+
+
 @pytest.fixture(autouse=True)
 def _quiet_kymatio_warnings():
     with warnings.catch_warnings():
