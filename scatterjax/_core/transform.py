@@ -77,6 +77,8 @@ class ScatteringTransform:
     _program: Callable
     _signal_ndim: int
     _channel_axis: int = -2
+    # Whether S(x) accepts complex64/complex128 x (Scattering1D and Scattering2D do).
+    _complex_input: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -135,7 +137,7 @@ class ScatteringTransform:
         return tuple(self.shape)
 
     def _check_input(self, x) -> jax.Array:
-        return check_real_input(x, self._input_shape())
+        return check_real_input(x, self._input_shape(), complex_ok=self._complex_input)
 
     def _chunking(self, dtype) -> tuple[int, int, bool]:
         """``(item_bytes, cpu_budget, spread)`` for :func:`apply_in_chunks`: by default one chunk

@@ -35,6 +35,11 @@ FLOAT64_WARNING = (
     "float64 here). To compute in float64, run jax.config.update('jax_enable_x64', True) (or set "
     "JAX_ENABLE_X64=1) before building the transform; to silence this, pass float32 input."
 )
+COMPLEX128_WARNING = (
+    "complex128 input is computed in complex64 (float32 output) because JAX's 64-bit mode is off. "
+    "To compute in float64, run jax.config.update('jax_enable_x64', True) (or set "
+    "JAX_ENABLE_X64=1) before building the transform; to silence this, pass complex64 input."
+)
 
 
 def as_setting(value):
@@ -163,16 +168,23 @@ def _foreign_module(x) -> str | None:
     return _FRAMEWORK_MODULES.get(root)
 
 
-def check_real_input(x, trailing_shape: tuple[int, ...], *, what: str = "x") -> jax.Array:
+def check_real_input(
+    x, trailing_shape: tuple[int, ...], *, what: str = "x", complex_ok: bool = False
+) -> jax.Array:
     """Check a real floating input of shape ``(*batch, *trailing_shape)`` and return it as a JAX array.
 
     The computation dtype is JAX's canonical dtype for the input: float64 input is computed in
     float64 when ``jax_enable_x64`` is on, and in float32 otherwise, with a ``UserWarning`` the
     first time (kymatio would return float64).
 
+    With ``complex_ok`` (the transforms that accept complex signals: Scattering1D, Scattering2D),
+    complex64 and complex128 inputs pass too, complex128 computed as complex64 when
+    ``jax_enable_x64`` is off (with the same warning).
+
     Raises:
       TypeError: ``x`` is a torch or TensorFlow tensor (use ``scatterjax.torch`` /
-        ``scatterjax.tensorflow``), a masked array, not an array, complex, integer or float16.
+        ``scatterjax.tensorflow``), a masked array, not an array, complex (unless ``complex_ok``),
+        integer or float16.
       ValueError: ``x`` is a ragged nested list.
       ShapeError: (a ``ValueError`` and a ``RuntimeError``) too few dimensions or the wrong
         trailing shape.
@@ -209,16 +221,24 @@ def check_real_input(x, trailing_shape: tuple[int, ...], *, what: str = "x") -> 
             ) from error
     dtype = np.dtype(x.dtype)
     if np.issubdtype(dtype, np.complexfloating):
-        raise TypeError(
-            f"{what} must be real; got complex dtype {dtype}. Pass the real part, or the real and "
-            "imaginary parts as two signals."
-        )
+        if not complex_ok:
+            raise TypeError(
+                f"{what} must be real for this transform; got complex dtype {dtype}. Only "
+                "Scattering1D and Scattering2D (scattering1d, scattering2d) accept complex input; "
+                "here pass the real part, or the real and imaginary parts as two signals."
+            )
+        if dtype not in (np.complex64, np.complex128):
+            raise TypeError(
+                f"{what} must be a complex64 or complex128 array; got dtype {dtype}. Convert it "
+                f"first, e.g. {what}.astype(np.complex64)."
+            )
     if dtype.kind == "O":
         raise TypeError(
             f"The input should be a real float32 or float64 array; got {what} of dtype object "
             f"(a list of arrays or of mixed objects?). Stack it with np.stack(...).astype(np.float32)."
         )
-    if not np.issubdtype(dtype, np.floating) or dtype.itemsize < 4:
+    real_dtype = not np.issubdtype(dtype, np.complexfloating)
+    if real_dtype and (not np.issubdtype(dtype, np.floating) or dtype.itemsize < 4):
         raise TypeError(
             f"{what} must be a float32 or float64 array; got dtype {dtype}. "
             f"Convert it first, e.g. {what}.astype(np.float32)."
@@ -242,6 +262,8 @@ def check_real_input(x, trailing_shape: tuple[int, ...], *, what: str = "x") -> 
     if dtype == np.float64 and not jax.config.jax_enable_x64 and not isinstance(x, jax.core.Tracer):
         # A constant message from one line: Python's default filter shows it once per process.
         warnings.warn(FLOAT64_WARNING, UserWarning, stacklevel=1)
+    if dtype == np.complex128 and not jax.config.jax_enable_x64 and not isinstance(x, jax.core.Tracer):
+        warnings.warn(COMPLEX128_WARNING, UserWarning, stacklevel=1)
     if isinstance(x, jax.Array):
         return x
     # device_put, not jnp.asarray: the latter compiles a small program for every new input shape.

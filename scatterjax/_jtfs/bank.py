@@ -253,6 +253,7 @@ def filter_bank_jtfs(
     log2_stride_fr: int,
     format: str,
     joint_array: bool,
+    pad_mode: str = "reflect",
 ) -> FilterBankJTFS:
     """Design every filter of a joint time-frequency scattering transform (arguments validated).
 
@@ -262,12 +263,14 @@ def filter_bank_jtfs(
       F: frequency averaging scale in rows (``2**J_fr`` for 'global' and 0); ``averaging_fr``
         its mode; ``log2_stride_fr`` the frequency stride.
       joint_array: ``format='joint'`` with ``out_type='array'`` (rows not cropped).
+      pad_mode: what fills the time padding (the time bank's ``plan.pad_mode``, see
+        :mod:`scatterjax._core.padding`); the frequency axis keeps its zero padding.
     """
     # The time part: S1 averaged at resolution s (always, as kymatio: B7) and Y2 at resolution j2.
     time = filter_bank_1d(
         J, N, Q1, Q2, T, True, 2, 0,
         stride_log2=log2_stride, sum_levels=True, order2_phase=True,
-        crop_averages=averaging != "global",
+        crop_averages=averaging != "global", pad_mode=pad_mode,
     )
     tplan = time.plan
     N_fr = frequency_length((J + 1) * Q1, int(F), J_fr)

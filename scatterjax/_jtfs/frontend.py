@@ -11,6 +11,7 @@ import numpy as np
 from .._core import validation
 from .._core.backend import check_backend
 from .._core.errors import ShapeError
+from .._core.padding import check_pad_mode
 from .._core.transform import ScatteringTransform, shape_attribute
 from .._scattering1d import design as design
 from .._scattering1d.frontend import check_Q_size, parse_Q, parse_stride
@@ -86,6 +87,11 @@ class TimeFrequencyScattering(ScatteringTransform):
       format: ``'time'`` (one channel per (path, n1)) or ``'joint'`` (one channel per path, with a
         frequency axis).
       backend: kymatio's argument; see *kymatio compatibility* below.
+      pad_mode: what fills the time padding (``N`` to the padded length) before the FFTs, as in
+        :class:`Scattering1D`: ``'reflect'`` (default, kymatio's numbers), ``'symmetric'`` (edge
+        repeated), ``'zero'`` or ``'periodic'`` (the signal repeated): NumPy's ``np.pad`` modes
+        ``'reflect'``, ``'symmetric'``, ``'constant'``, ``'wrap'``. ``T='global'`` sums the padded
+        samples too. The frequency axis is always zero-padded.
 
     Calling ``S(x)`` on a real float32/float64 array ``(*batch, N)`` returns:
 
@@ -120,6 +126,7 @@ class TimeFrequencyScattering(ScatteringTransform):
 
     _static_fields = (
         "J", "J_fr", "Q", "shape", "T", "stride", "Q_fr", "F", "stride_fr", "out_type", "format",
+        "pad_mode",
     )
     _repr_fields = _static_fields
 
@@ -139,6 +146,7 @@ class TimeFrequencyScattering(ScatteringTransform):
         out_type: str = "array",
         format: str = "time",
         backend=None,
+        pad_mode: str = "reflect",
     ):
         check_backend(backend, "TimeFrequencyScattering")
         J = validation.check_int("J", J, minimum=1)
@@ -174,6 +182,7 @@ class TimeFrequencyScattering(ScatteringTransform):
         F_value, averaging_fr = _parse_scale("F", F, J_fr, N_fr_in, integer=True)
         validation.check_choice("out_type", out_type, _OUT_TYPES)
         validation.check_choice("format", format, _FORMATS)
+        pad_mode = check_pad_mode(pad_mode)
         log2_T = math.floor(math.log2(T_value))
         log2_F = math.floor(math.log2(F_value))
         s = parse_stride("stride", stride, averaging, log2_T, max(log2_T, J))
@@ -206,12 +215,12 @@ class TimeFrequencyScattering(ScatteringTransform):
         bank = filter_bank_jtfs(
             J=J, J_fr=J_fr, N=N, Q1=Q1, Q2=Q2, Q_fr=Q_fr, T=T_value, averaging=averaging,
             log2_stride=s, F=F_value, averaging_fr=averaging_fr, log2_stride_fr=s_fr,
-            format=format, joint_array=format == "joint" and out_type == "array",
+            format=format, joint_array=format == "joint" and out_type == "array", pad_mode=pad_mode,
         )
         _check_joint_rows(bank, format, out_type)
         for name, value in (("J", J), ("J_fr", J_fr), ("Q", (Q1, Q2)), ("shape", (N,)), ("T", T),
                             ("stride", stride), ("Q_fr", Q_fr), ("F", F), ("stride_fr", stride_fr),
-                            ("out_type", out_type), ("format", format)):
+                            ("out_type", out_type), ("format", format), ("pad_mode", pad_mode)):
             self._set(name, value)
         self._set("bank", bank)
 

@@ -26,6 +26,8 @@ import scipy.fft
 from .._core.pytree import pytree_dataclass, static_field
 from . import design as design
 from .fourier import SparseFold
+from .order3_bank import Order3Group, third_order_plan
+from .pruning import keeps_energy
 from .windows import lowpass_terms, sparse_fold, wavelet_terms
 
 # Average in time (one matrix product) when at most this many output samples remain and the
@@ -108,6 +110,12 @@ class Plan1D:
     # order the transform produces them (by resolution k1 + k2, then group).
     order2_permutation: tuple[int, ...]
     lowpasses: tuple[Lowpass, ...]
+    # Third order (max_order=3, see order3_bank): groups and their lexicographic permutation.
+    order3: tuple[Order3Group, ...] = ()
+    order3_permutation: tuple[int, ...] = ()
+    # What fills the padding (``'reflect'``, kymatio's, ``'symmetric'``, ``'zero'`` or
+    # ``'periodic'``; see scatterjax._core.padding).
+    pad_mode: str = "reflect"
 
     def level_scale(self, k1: int, k2: int | None = None) -> float:
         """Factor from 0.3.0's mean levels to kymatio main's sum levels for a path's output.
@@ -156,6 +164,7 @@ class FilterBank1D:
     xi2: tuple[float, ...] = static_field()
     sigma2: tuple[float, ...] = static_field()
     j2: tuple[int, ...] = static_field()
+    psi3: tuple[SparseFold, ...] = ()
 
 
 def as_leaf(array: np.ndarray) -> jax.Array:
@@ -203,6 +212,8 @@ def filter_bank_1d(
     global_sum: bool = False,
     order2_phase: bool = False,
     crop_averages: bool = True,
+    prune_paths: bool = False,
+    pad_mode: str = "reflect",
 ) -> FilterBank1D:
     """Design every filter of a 1D scattering transform (arguments already validated).
 
@@ -212,7 +223,7 @@ def filter_bank_1d(
       Q1, Q2: wavelets per octave at orders 1 and 2.
       T: averaging scale in samples (``2**J`` when the transform is not averaged).
       averaged: whether the low-pass is applied.
-      max_order: 1 or 2.
+      max_order: 1, 2 or 3 (third-order wavelets are the second-order ones, see ``order3_bank``).
       oversampling: reduction of every subsampling exponent (kymatio 0.3.0's rates).
       stride_log2: kymatio main's rates instead: ``k1 = min(j1, s)``, ``k1 + k2 = min(j2, s)`` and
         every average decimated to resolution ``s`` (``oversampling`` must then be 0).
@@ -221,6 +232,8 @@ def filter_bank_1d(
       order2_phase: second-order tables keep the true phase of ``ψ2 * U1`` (no demodulation), for
         transforms that filter it further before a modulus (joint time-frequency scattering).
       crop_averages: crop averages to the unpadded signal (``False``: keep every padded sample).
+      pad_mode: what fills the padding: ``'reflect'`` (kymatio's), ``'symmetric'``, ``'zero'`` or
+        ``'periodic'`` (see :mod:`scatterjax._core.padding`); stored in the plan.
     """
     log2_T = math.floor(math.log2(T))
     support_samples = design.temporal_support(N, T)
@@ -277,7 +290,7 @@ def filter_bank_1d(
     # Second-order groups keyed by (order-1 group, k2); kymatio keeps only paths with j2 > j1.
     order2: list[Order2Group] = []
     psi2: list[SparseFold] = []
-    if max_order == 2:
+    if max_order >= 2:
         psi2_full = [
             design.morlet_filter(N_padded, xi, sigma)
             for xi, sigma in zip(order2_params.xi, order2_params.sigma)
@@ -288,7 +301,9 @@ def filter_bank_1d(
             by_k2: dict[int, list[tuple[int, int, int]]] = {}
             for local, n1 in enumerate(group.n1):
                 for n2, j2 in enumerate(order2_params.j):
-                    if j2 > order1_params.j[n1]:
+                    if j2 > order1_params.j[n1] and (not prune_paths or keeps_energy(
+                        order2_params.xi[n2], order2_params.sigma[n2], order1_params.sigma[n1]
+                    )):
                         k2 = second_order_exponent(j2, group.k1)
                         by_k2.setdefault(k2, []).append((local, n1, n2))
             half1 = length1 // 2 + 1
@@ -322,6 +337,18 @@ def filter_bank_1d(
     produced = [position[path] for i in by_level for path in order2[i].paths]
     order2_permutation = tuple(int(i) for i in np.argsort(produced, kind="stable"))
 
+    order3: tuple[Order3Group, ...] = ()
+    psi3: list = []
+    order3_permutation: tuple[int, ...] = ()
+    if max_order == 3:
+        order3, psi3, order3_permutation = third_order_plan(
+            order2, order2_params, N_padded, second_order_exponent, final_decimation,
+            lambda n2, n3: not prune_paths or keeps_energy(
+                order2_params.xi[n3], order2_params.sigma[n3], order2_params.sigma[n2]
+            ),
+            sum_levels=sum_levels, averaged=averaged and not global_sum,
+        )
+
     if crop_averages:
         average_start, average_end = ind_start, ind_end
     else:
@@ -333,6 +360,7 @@ def filter_bank_1d(
         phi = design.gaussian_filter(N_padded, design.SIGMA0 / T)
         needed = {(0, k0, False)} | {(g.k1, g.a1, True) for g in order1}
         needed |= {(g.k1 + g.k2, g.a2, True) for g in order2}
+        needed |= {(g.level2 + g.k3, g.a3, True) for g in order3}
         for level, a, non_negative in sorted(needed):
             entry, leaf = _lowpass_entry(phi, level, a, non_negative, average_start, average_end)
             lowpasses.append(entry)
@@ -358,6 +386,9 @@ def filter_bank_1d(
         order2=tuple(order2),
         order2_permutation=order2_permutation,
         lowpasses=tuple(lowpasses),
+        order3=order3,
+        order3_permutation=order3_permutation,
+        pad_mode=pad_mode,
     )
     return FilterBank1D(
         psi1=tuple(psi1),
@@ -367,7 +398,8 @@ def filter_bank_1d(
         xi1=order1_params.xi,
         sigma1=order1_params.sigma,
         j1=order1_params.j,
-        xi2=order2_params.xi if max_order == 2 else (),
-        sigma2=order2_params.sigma if max_order == 2 else (),
-        j2=order2_params.j if max_order == 2 else (),
+        xi2=order2_params.xi if max_order >= 2 else (),
+        sigma2=order2_params.sigma if max_order >= 2 else (),
+        j2=order2_params.j if max_order >= 2 else (),
+        psi3=tuple(_sparse_fold_leaf(*fold) for fold in psi3),
     )

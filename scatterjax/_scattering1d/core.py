@@ -14,10 +14,13 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.chunking import map_in_chunks
+from .._core.complex_input import join_modulus, join_spectra, stack_parts
 from .._core.modulus import modulus_of_parts
+from .._core.padding import pad_signal
 from .._core.validation import check_real_input
 from .bank import FilterBank1D, Lowpass, Plan1D
 from .fourier import fold_each, fold_rows, inverse_fft_parts
+from .order3 import third_order
 
 # Signals go through the transform in chunks whose intermediates take about this many bytes: on CPU
 # a chunk that stays in cache runs about twice as fast as the whole batch (see _chunking).
@@ -62,11 +65,14 @@ def _crop(u: jax.Array, level: int, plan: Plan1D) -> jax.Array:
     return u[..., plan.ind_start[level] : plan.ind_end[level]]
 
 
-def first_order(x: jax.Array, bank: FilterBank1D):
+def first_order(x: jax.Array, bank: FilterBank1D, *, complex_input: bool = False):
     """Padding, the input's half spectrum and every first-order modulus.
 
     Args:
       x: real array of shape ``(B, N)``.
+      complex_input: ``x`` holds the real parts of ``B // 2`` complex signals, then their
+        imaginary parts (see :mod:`scatterjax._core.complex_input`); ``u1`` and ``u1_half`` are
+        then those of the complex signals (``B // 2`` rows), ``padded`` and ``x_half`` of ``B``.
 
     Returns:
       ``(padded (B, N_padded), x_half (B, N_padded/2 + 1), u1, u1_half)``: per first-order group
@@ -74,12 +80,15 @@ def first_order(x: jax.Array, bank: FilterBank1D):
       with no second-order children).
     """
     plan = bank.plan
-    padded = jnp.pad(x, ((0, 0), (plan.pad_left, plan.pad_right)), mode="reflect")
+    padded = pad_signal(x, ((0, 0), (plan.pad_left, plan.pad_right)), plan.pad_mode)
     x_half = jnp.fft.rfft(padded, axis=-1)
     has_children = {group2.order1_group for group2 in plan.order2}
     u1, u1_half = [], []
     for g in range(len(plan.order1)):
-        u = modulus_of_parts(*inverse_fft_parts(fold_rows(x_half[:, None], bank.psi1[g])))
+        spectrum = fold_rows(x_half[:, None], bank.psi1[g])
+        if complex_input:
+            spectrum = join_spectra(spectrum)
+        u = modulus_of_parts(*inverse_fft_parts(spectrum))
         u1.append(u)
         u1_half.append(jnp.fft.rfft(u, axis=-1) if g in has_children else None)
     return padded, x_half, u1, u1_half
@@ -121,9 +130,10 @@ def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array
       bank: the filter bank.
 
     Returns:
-      ``(order0, order1, order2)``: lists of arrays of shape ``(B, P_group, N_out)`` (order 0:
-      ``(B, 1, N_out)``). Order-1 groups are in ``n1`` order; order-2 blocks, one per resolution
-      ``k1 + k2``, need ``plan.order2_permutation`` to reach kymatio's lexicographic order.
+      ``(order0, order1, order2, order3)``: lists of arrays of shape ``(B, P_group, N_out)``
+      (order 0: ``(B, 1, N_out)``). Order-1 groups are in ``n1`` order; order-2 blocks, one per
+      resolution ``k1 + k2``, need ``plan.order2_permutation`` to reach kymatio's lexicographic
+      order; order-3 blocks (empty below ``max_order=3``), ``plan.order3_permutation``.
     """
     plan = bank.plan
 
@@ -139,13 +149,18 @@ def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array
             return average(u, u_half, level, a)
         return _crop(u, level, plan)
 
-    padded, x_half, u1, u1_half = first_order(x, bank)
+    complex_input = jnp.iscomplexobj(x)  # static: real input runs exactly as before
+    if complex_input:
+        x = stack_parts(x)
+    padded, x_half, u1, u1_half = first_order(x, bank, complex_input=complex_input)
     if plan.global_sum:
         order0 = [padded[:, None].sum(axis=-1, keepdims=True)]
     elif plan.averaged:
         order0 = [average(padded[:, None], x_half[:, None], 0, plan.k0, False)]
     else:
         order0 = [x[:, None]]
+    if complex_input:  # order 0 of a complex signal is the modulus |x ⋆ φ|
+        order0 = [join_modulus(order0[0])]
     order1 = [
         _scaled(finish(u, u_half, group.k1, group.a1), plan.level_scale(group.k1))
         for group, u, u_half in zip(plan.order1, u1, u1_half)
@@ -153,24 +168,32 @@ def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array
     # Paths landing at the same resolution share one inverse FFT, modulus and average.
     decimation = {group2.k1 + group2.k2: group2.a2 for group2 in plan.order2}
     order2 = []
+    u2_by_level = {}
     for level, spectrum, scale in second_order_spectra(u1_half, bank):
         u2 = modulus_of_parts(*inverse_fft_parts(spectrum))
+        u2_by_level[level] = u2
         order2.append(_scaled(finish(u2, None, level, decimation[level]), scale))
-    return order0, order1, order2
+    order3 = third_order(u2_by_level, bank, finish) if plan.order3 else []
+    return order0, order1, order2, order3
 
 
 def scattering1d(
     x: Float[ArrayLike, "*batch n"], bank: FilterBank1D
 ) -> Float[Array, "*batch channels time"] | list[Float[Array, "*batch time"]]:
-    """1D scattering transform of a batch of real signals.
+    """1D scattering transform of a batch of real or complex signals.
 
     Args:
-      x: real float32/float64 array of shape ``(*batch, N)``.
+      x: float32/float64 or complex64/complex128 array of shape ``(*batch, N)``. Complex ``x``
+        (analytic signals, IQ data): the wavelet products use its full spectrum (the analytic
+        wavelets see its positive frequencies; ``conj(x)`` shows the negative ones), and order 0
+        is the modulus ``|x ⋆ φ|`` (real ``x``: the signed
+        ``x ⋆ φ``); see :mod:`scatterjax._core.complex_input`.
       bank: a :class:`FilterBank1D`, e.g. ``Scattering1D(...).bank``.
 
     Returns:
       averaged transform: array of shape ``(*batch, C, N_out)``, channels in kymatio's order
-      (order 0, then order 1 by ``n1``, then order 2 by ``(n1, n2)``).
+      (order 0, then order 1 by ``n1``, then order 2 by ``(n1, n2)``, then order 3 by
+      ``(n1, n2, n3)``).
       unaveraged transform: a list of ``C`` arrays of shape ``(*batch, N_i)`` in the same order.
 
     Example:
@@ -180,11 +203,11 @@ def scattering1d(
       (2, 126, 16)
     """
     plan = bank.plan
-    x = check_real_input(x, (plan.N,))
+    x = check_real_input(x, (plan.N,), complex_ok=True)
     bank = jax.tree_util.tree_map(jax.lax.stop_gradient, bank)  # the filters are constants
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, plan.N))
-    order0, order1, order2 = map_in_chunks(
+    order0, order1, order2, order3 = map_in_chunks(
         lambda chunk: scattering1d_paths(chunk, bank), flat, signal_bytes(plan, x.dtype), CHUNK_BYTES
     )
     if plan.averaged or plan.global_sum:
@@ -192,11 +215,16 @@ def scattering1d(
         if order2:
             second = jnp.concatenate(order2, axis=1)
             parts.append(second[:, jnp.asarray(plan.order2_permutation)])
+        if order3:
+            third = jnp.concatenate(order3, axis=1)
+            parts.append(third[:, jnp.asarray(plan.order3_permutation)])
         out = jnp.concatenate(parts, axis=1)
         return out.reshape(batch_shape + out.shape[1:])
     paths = [p for block in (*order0, *order1) for p in _split_channels(block)]
     second = [p for block in order2 for p in _split_channels(block)]
     paths += [second[i] for i in plan.order2_permutation]
+    third = [p for block in order3 for p in _split_channels(block)]
+    paths += [third[i] for i in plan.order3_permutation]
     return [p.reshape(batch_shape + p.shape[1:]) for p in paths]
 
 
@@ -204,7 +232,8 @@ def signal_bytes(plan: Plan1D, dtype) -> int:
     """Bytes of the largest complex intermediate of one signal (a group's wavelet products)."""
     first = [len(g.n1) * plan.N_padded // 2**g.k1 for g in plan.order1]
     second = [len(g.paths) * plan.N_padded // 2 ** (g.k1 + g.k2) for g in plan.order2]
-    return max(first + second + [plan.N_padded]) * 2 * jnp.dtype(dtype).itemsize
+    third = [len(g.paths) * plan.N_padded // 2 ** (g.level2 + g.k3) for g in plan.order3]
+    return max(first + second + third + [plan.N_padded]) * 2 * jnp.dtype(dtype).itemsize
 
 
 def _split_channels(block: jax.Array) -> list[jax.Array]:

@@ -11,9 +11,11 @@ import jax
 
 from .._core.backend import check_backend
 from .._core.meta import path_orders, path_table
+from .._core.padding import check_pad_mode
 from .._core.transform import ScatteringTransform, plan_attribute, shape_attribute
 from .._core.validation import (
     as_setting,
+    check_bool,
     check_choice,
     check_filter_memory,
     check_int,
@@ -25,6 +27,7 @@ from . import design as design
 from .bank import FilterBank1D, filter_bank_1d
 from .core import CHUNK_BYTES, scattering1d, signal_bytes
 from .kymatio_filters import kymatio_filters_1d
+from .scalogram import ScalogramFilters, cached_scalogram_filters, scalogram_1d, wavelet_transform_1d
 
 _OUT_TYPES = ("array", "list", "dict")
 
@@ -127,7 +130,10 @@ class Scattering1D(ScatteringTransform):
         each >= 1, and the ``J (Q1 + Q2)`` full-length wavelets must fit in memory.
       T: averaging scale in samples: ``None`` for ``2**J``; ``0`` for no averaging; any number in
         ``[1, N]`` (need not be a power of two).
-      max_order: 1 or 2.
+      max_order: 1, 2 or 3. Order 3 (beyond kymatio) filters each second-order modulus with the
+        second-order wavelets again: paths ``(n1, n2, n3)`` with ``j1 < j2 < j3``, ``n3`` indexing
+        the second-order list (``Q2``), subsampled at ``k3 = max(min(j3, log2 T) - k1 - k2 -
+        oversampling, 0)`` (with ``stride``: ``max(min(j3, log2 stride) - k1 - k2, 0)``).
       oversampling: int in ``[0, floor(log2 N) + 2]``; reduces every subsampling exponent by
         this much (any value >= log2 of the padded length already means no subsampling).
       out_type: ``'array'`` (needs averaging), ``'list'`` or ``'dict'``.
@@ -139,17 +145,34 @@ class Scattering1D(ScatteringTransform):
       levels: ``'mean'`` (default, kymatio 0.3.0's numbers) or ``'sum'`` (kymatio main's numbers):
         how a filter is folded to a coarser resolution. With ``'sum'`` first-order coefficients
         scale by ``2**k1`` and second-order ones by ``2**(2 k1 + k2)`` (``k`` the subsampling
-        exponents), so that they no longer depend on the intermediate resolution.
+        exponents), so that they no longer depend on the intermediate resolution; third-order
+        ones by ``2**(3 k1 + 2 k2 + k3)`` (the same rule one order further).
+      prune_paths: ``False`` (default) keeps every path kymatio keeps. ``True`` also drops the
+        paths whose child wavelet lies above the band of its parent's envelope: ``(n1, n2)`` is
+        kept iff ``xi2[n2] - sigma2[n2] <= 3 sigma1[n1]``, and ``(n1, n2, n3)`` iff also
+        ``xi2[n3] - sigma2[n3] <= 3 sigma2[n2]`` (``xi``: centre frequency, ``sigma``: the
+        Morlet's Gaussian width, both in cycles per sample, as in :meth:`meta`). Dropped paths
+        hold little energy (measured: at most 4% of the order-2 energy on white noise, the worst
+        case, and 2% on audio; nothing is dropped with ``Q2=1`` and ``J <= 8``) and are absent
+        from the output, :meth:`meta` and :meth:`output_size`; the kept paths' values are
+        unchanged. See :mod:`scatterjax._scattering1d.pruning`.
+      pad_mode: what fills the ``pad_left``/``pad_right`` samples added before the FFTs:
+        ``'reflect'`` (default, kymatio's numbers: ``d c b | a b c d | c b a``), ``'symmetric'``
+        (edge repeated, ``c b a | a b c d | d c b``), ``'zero'`` or ``'periodic'`` (the signal
+        repeated, ``b c d | a b c d | a b c``): NumPy's ``np.pad`` modes ``'reflect'``,
+        ``'symmetric'``, ``'constant'``, ``'wrap'``. Every output is affected near the ends, and
+        ``T='global'`` sums the padded samples too.
 
-    ``T='global'`` (kymatio main): every path is *summed* over its reflect-padded samples at its own
+    ``T='global'`` (kymatio main): every path is *summed* over its padded samples at its own
     resolution (order 0: ``N_padded`` samples; order 1: ``N_padded / 2**j1``), giving ``N_out = 1``.
 
-    Calling ``S(x)`` on a real float32/float64 array of shape ``(*batch, N)`` returns:
+    Calling ``S(x)`` on a float32/float64 (or complex, below) array of shape ``(*batch, N)`` returns:
 
     - ``'array'``: an array of shape ``(*batch, C, N_out)``; channels are order 0, then order 1 in
-      ``n1`` order, then order 2 in lexicographic ``(n1, n2)`` order (see :meth:`meta`).
+      ``n1`` order, then order 2 in lexicographic ``(n1, n2)`` order, then order 3 in
+      lexicographic ``(n1, n2, n3)`` order (see :meth:`meta`).
     - ``'list'``: a list of ``C`` dicts ``{'coef': (*batch, N_i), 'j': tuple, 'n': tuple}``.
-    - ``'dict'``: ``{(): S0, (n1,): S1, (n1, n2): S2}``.
+    - ``'dict'``: ``{(): S0, (n1,): S1, (n1, n2): S2}`` (and ``(n1, n2, n3): S3``).
 
     The computation runs in the input's precision: float32, or float64 when ``jax_enable_x64`` is on
     (enable it before building the transform so the filters are stored in float64). ``S(x)``
@@ -157,6 +180,22 @@ class Scattering1D(ScatteringTransform):
     serve every batch size). ``S`` is a pytree whose leaves are the filters, so it can be passed to
     ``jax.jit``, ``jax.vmap`` and friends as an argument. NaN or Inf in ``x`` propagate to the
     output.
+
+    ``x`` may also be complex64 or complex128 (analytic signals, IQ data; complex128 computes in
+    float64 only under ``jax_enable_x64``, like float64). The wavelet products then use the full
+    spectrum of ``x`` (no Hermitian symmetry is assumed). The Morlet wavelets are analytic (their
+    spectra vanish at negative frequencies), so orders >= 1 describe the positive-frequency part
+    of ``x``; ``S(np.conj(x))`` describes the negative-frequency part (it equals the transform
+    with the mirrored wavelets ``ψ(-ω)``), and for IQ data both halves are usually wanted. Orders
+    >= 1 are moduli as usual, and order 0
+    is the modulus of the low-pass output, ``|x ⋆ φ|`` (for real ``x`` it stays the signed
+    ``x ⋆ φ``, so a real ``x`` cast to complex gives the real result with order 0 replaced by its
+    absolute value). The output is real: float32 for complex64. The real and imaginary parts go
+    through the real padding, FFT and first wavelet products side by side and are combined before
+    the first modulus (exact, by linearity); the rest runs once. Cost: about 1.15x the time of real
+    input of the same shape (J=8, Q=8, N=8192, CPU). ``jax.grad`` needs a real loss; its gradient
+    with respect to complex ``x`` follows JAX's convention (``dL/dRe x - i dL/dIm x``;
+    ``scatterjax.torch`` returns torch's, the conjugate). Real input runs exactly as before.
 
     {kymatio_compatibility}
 
@@ -171,7 +210,10 @@ class Scattering1D(ScatteringTransform):
       (3, 126, 16)
     """
 
-    _static_fields = ("J", "shape", "Q", "T", "max_order", "oversampling", "out_type", "stride", "levels")
+    _static_fields = (
+        "J", "shape", "Q", "T", "max_order", "oversampling", "out_type", "stride", "levels", "prune_paths",
+        "pad_mode",
+    )
     _repr_fields = _static_fields
 
     bank: FilterBank1D
@@ -189,6 +231,8 @@ class Scattering1D(ScatteringTransform):
         backend=None,
         stride=None,
         levels: str = "mean",
+        prune_paths: bool = False,
+        pad_mode: str = "reflect",
     ):
         check_backend(backend, "Scattering1D")
         J = check_int("J", J, minimum=1)
@@ -211,7 +255,9 @@ class Scattering1D(ScatteringTransform):
                 T = 0
         global_sum = isinstance(T, str) and T == "global"
         T_samples, averaged = (float(2**J), False) if global_sum else _parse_T(T, J, N)
-        max_order = check_int("max_order", max_order, minimum=1, maximum=2)
+        max_order = check_int("max_order", max_order, minimum=1, maximum=3)
+        prune_paths = check_bool("prune_paths", prune_paths)
+        pad_mode = check_pad_mode(pad_mode)
         # Every subsampling exponent is at most log2 of the padded length (< log2 N + 2): a larger
         # oversampling changes nothing, and an unbounded one would only cost time.
         oversampling = check_int("oversampling", oversampling, minimum=0, maximum=largest_log2(N) + 2)
@@ -243,9 +289,12 @@ class Scattering1D(ScatteringTransform):
         self._set("out_type", out_type)
         self._set("stride", stride)
         self._set("levels", levels)
+        self._set("prune_paths", prune_paths)
+        self._set("pad_mode", pad_mode)
         bank = filter_bank_1d(
             J, N, Q1, Q2, T_samples, averaged, max_order, oversampling,
             stride_log2=stride_log2, sum_levels=levels == "sum", global_sum=global_sum,
+            prune_paths=prune_paths, pad_mode=pad_mode,
         )
         self._set("bank", bank)
 
@@ -254,8 +303,8 @@ class Scattering1D(ScatteringTransform):
 
     average = plan_attribute("averaged", "Whether the output is averaged (``T != 0``).")
     log2_T = plan_attribute("log2_T", "``floor(log2 T)``.")
-    pad_left = plan_attribute("pad_left", "Samples of reflection padding before the signal.")
-    pad_right = plan_attribute("pad_right", "Samples of reflection padding after the signal.")
+    pad_left = plan_attribute("pad_left", "Samples of padding before the signal (see ``pad_mode``).")
+    pad_right = plan_attribute("pad_right", "Samples of padding after the signal (see ``pad_mode``).")
     N_padded = plan_attribute("N_padded", "Length of the padded signal (a power of two).")
     _N_padded = N_padded  # kymatio's name
     ind_start = plan_attribute("ind_start", "Start of the unpadded output at each resolution.")
@@ -311,12 +360,13 @@ class Scattering1D(ScatteringTransform):
     _program = staticmethod(jax.jit(scattering1d))
     _signal_ndim = 1
     _channel_axis = -2
+    _complex_input = True
 
     def _chunking(self, dtype) -> tuple[int, int, bool]:
         return signal_bytes(self.bank.plan, dtype), CHUNK_BYTES, False
 
     def _list_fields(self) -> list[dict]:
-        j_tables = (self.bank.j1, self.bank.j2)
+        j_tables = (self.bank.j1, self.bank.j2, self.bank.j2)  # order 3 uses the order-2 wavelets
         return [
             {"j": tuple(j_tables[i][n] for i, n in enumerate(key)), "n": key, "order": len(key)}
             for key in self._keys()
@@ -327,6 +377,7 @@ class Scattering1D(ScatteringTransform):
         paths: list[tuple[int, ...]] = [()]
         paths += [(n1,) for group in plan.order1 for n1 in group.n1]
         paths += sorted(tuple(path) for group in plan.order2 for path in group.paths)  # kymatio's order
+        paths += sorted(tuple(path) for group in plan.order3 for path in group.paths)
         return paths
 
     def _keys(self) -> list[tuple[int, ...]]:
@@ -340,9 +391,9 @@ class Scattering1D(ScatteringTransform):
         """
         paths = self._paths()
         per_order = {
-            "xi": (self.bank.xi1, self.bank.xi2),
-            "sigma": (self.bank.sigma1, self.bank.sigma2),
-            "j": (self.bank.j1, self.bank.j2),
+            "xi": (self.bank.xi1, self.bank.xi2, self.bank.xi2),
+            "sigma": (self.bank.sigma1, self.bank.sigma2, self.bank.sigma2),
+            "j": (self.bank.j1, self.bank.j2, self.bank.j2),
         }
         meta = {"order": path_orders(paths)}
         for field, tables in per_order.items():
@@ -352,9 +403,59 @@ class Scattering1D(ScatteringTransform):
         return meta
 
     def output_size(self, detail: bool = False):
-        """Number of channels C, or ``[1, N1, N2]`` (per order) with ``detail=True``."""
+        """Number of channels C, or ``[1, N1, N2]`` (``[1, N1, N2, N3]`` with ``max_order=3``;
+        per order) with ``detail=True``. Paths dropped by ``prune_paths`` are not counted."""
         plan = self.bank.plan
         counts = [1, sum(len(g.n1) for g in plan.order1)]
-        if self.max_order == 2:
+        if self.max_order >= 2:
             counts.append(sum(len(g.paths) for g in plan.order2))
+        if self.max_order == 3:
+            counts.append(sum(len(g.paths) for g in plan.order3))
         return counts if detail else sum(counts)
+
+    # --- first-order coefficients before averaging (see scalogram.py) -----------------------
+    _scalogram_program = staticmethod(jax.jit(scalogram_1d))
+    _wavelet_transform_program = staticmethod(jax.jit(wavelet_transform_1d))
+
+    @functools.cached_property
+    def _scalogram_cache(self) -> dict:
+        # Filter tables by stride and dtype, built on first use. They live in the instance's
+        # __dict__, outside the pytree: flattening, treedef equality and jit caching see only the
+        # bank and the settings (an unflattened copy starts with an empty cache).
+        return {}
+
+    def scalogram_filters(self, stride: int = 1) -> ScalogramFilters:
+        """The first-order wavelets as one table at time ``stride``, for :func:`scatterjax.scalogram_1d`
+        and :func:`scatterjax.wavelet_transform_1d` (cached per stride on this object).
+
+        Inside a ``jax.jit`` of your own over large signals, pass this pytree as an argument to the
+        pure functions rather than calling :meth:`scalogram` there (which embeds it as constants).
+        """
+        return cached_scalogram_filters(self._scalogram_cache, self.bank, stride)
+
+    def scalogram(self, x, stride: int = 1):
+        """First-order moduli ``|x ⋆ ψ_n1|`` before averaging (the transform's ``U1``), at one rate.
+
+        Args:
+          x: float32/float64 array ``(*batch, N)`` (or complex, where ``S(x)`` accepts it),
+            checked as ``S(x)`` checks it.
+          stride: time stride, a power of two from 1 (full rate) to ``2**max(log2_T, J)``. At a
+            wavelet's own rate ``2**k1`` (``k1 = min(j1, log2_T) - oversampling``, ``j1`` from
+            ``meta()['j']``) its row equals the transform's ``U1``. The values at any stride are
+            exact samples of the full-rate modulus, but a stride above ``2**j1`` samples that
+            wavelet's envelope below its bandwidth (aliased: not shift-stable, not interpolable).
+
+        Returns:
+          real array ``(*batch, N1, N_out)`` of ``x``'s precision: ``N1`` wavelets in ``n1`` order
+          (``meta()`` order-1 channels), ``N_out = ceil(N / stride)`` samples of the unpadded
+          signal. jit/vmap/grad friendly.
+        """
+        filters = self.scalogram_filters(stride)
+        return self._scalogram_program(self._check_input(x), filters)
+
+    def wavelet_transform(self, x, stride: int = 1):
+        """Complex first-order coefficients ``x ⋆ ψ_n1`` (phase kept), as :meth:`scalogram` samples
+        them: complex64 (complex128 for float64 input under x64) array ``(*batch, N1, N_out)``,
+        whose modulus is :meth:`scalogram`; sample ``t`` is at input time ``stride * t``."""
+        filters = self.scalogram_filters(stride)
+        return self._wavelet_transform_program(self._check_input(x), filters)

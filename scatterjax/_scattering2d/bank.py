@@ -23,8 +23,9 @@ from . import design as design
 class Plan2D:
     """Every shape-deciding number of a 2D scattering transform (hashable).
 
-    ``pad_rows``/``pad_cols`` are the reflect-padding widths ``(before, after)``; ``pre_pad`` means
-    the input arrives already padded to ``(M_padded, N_padded)``. ``order2`` lists the second-order
+    ``pad_rows``/``pad_cols`` are the padding widths ``(before, after)``, filled as ``pad_mode``
+    says (see :mod:`scatterjax._core.padding`); ``pre_pad`` means the input arrives already padded
+    to ``(M_padded, N_padded)``. ``order2`` lists the second-order
     groups ``(j1, j2)`` with ``j2 > j1``, in the order their filters are stored in
     :attr:`FilterBank2D.psi2`.
     """
@@ -40,6 +41,7 @@ class Plan2D:
     max_order: int
     pre_pad: bool
     order2: tuple[tuple[int, int], ...]
+    pad_mode: str = "reflect"
 
     @property
     def input_shape(self) -> tuple[int, int]:
@@ -87,7 +89,9 @@ def as_leaf(array: np.ndarray) -> jax.Array:
     return jnp.asarray(array, dtype=jnp.result_type(float))
 
 
-def filter_bank_2d(J: int, M: int, N: int, L: int, max_order: int, pre_pad: bool) -> FilterBank2D:
+def filter_bank_2d(
+    J: int, M: int, N: int, L: int, max_order: int, pre_pad: bool, pad_mode: str = "reflect"
+) -> FilterBank2D:
     """Design every filter of a 2D scattering transform (arguments already validated).
 
     Args:
@@ -96,6 +100,8 @@ def filter_bank_2d(J: int, M: int, N: int, L: int, max_order: int, pre_pad: bool
       L: number of orientations.
       max_order: 1 or 2.
       pre_pad: whether the input arrives already padded.
+      pad_mode: what fills the padding: ``'reflect'`` (kymatio's), ``'symmetric'``, ``'zero'`` or
+        ``'periodic'`` (unused with ``pre_pad``).
 
     Example:
       >>> import scatterjax
@@ -118,6 +124,7 @@ def filter_bank_2d(J: int, M: int, N: int, L: int, max_order: int, pre_pad: bool
         max_order=max_order,
         pre_pad=bool(pre_pad),
         order2=order2,
+        pad_mode=pad_mode,
     )
     wavelets = [
         np.stack([design.wavelet_hat(M_padded, N_padded, j, l, L) for l in range(L)])

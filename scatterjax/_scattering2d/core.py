@@ -32,7 +32,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
+from .._core.complex_input import join_modulus, join_spectrum_parts, stack_parts
 from .._core.modulus import modulus
+from .._core.padding import pad_signal
 from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
 from .bank import FilterBank2D, Plan2D
@@ -176,13 +178,20 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
     all of them share the modulus, the ``rfft2`` and the low-pass of that level.
     """
     plan = bank.plan
+    complex_input = jnp.iscomplexobj(images)  # static: real input runs exactly as before
+    if complex_input:  # the real first stage on the real and imaginary parts, stacked
+        images = stack_parts(images)
     dtype = images.dtype
     J, L = plan.J, plan.L
-    count = images.shape[0]
     x_half, real, imag = _spectra_of_real(images)
+    if complex_input:
+        real, imag = join_spectrum_parts(real, imag)
+    count = real.shape[0]
     x_full = (real[:, None], imag[:, None])
 
     order0 = _lowpass(x_half, bank.phi_half[0].astype(dtype), plan.level_shape(0), 2**J)[:, None]
+    if complex_input:  # order 0 of a complex image is the modulus |x ⋆ φ|
+        order0 = join_modulus(order0)
     order1, order2 = [], {}
     u1_full = {}  # level j1 -> full spectrum of the first-order moduli, (c, L, 1, m1, n1) parts
     for j in range(J):
@@ -231,11 +240,13 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
 def scattering2d(
     x: Float[ArrayLike, "*batch m n"], bank: FilterBank2D
 ) -> Float[Array, "*batch channels m_out n_out"]:
-    """2D scattering transform of a batch of real images.
+    """2D scattering transform of a batch of real or complex images.
 
     Args:
-      x: real float32/float64 array of shape ``(*batch, M, N)``, or ``(*batch, M_padded,
-        N_padded)`` when the bank was built with ``pre_pad=True``.
+      x: float32/float64 or complex64/complex128 array of shape ``(*batch, M, N)``, or
+        ``(*batch, M_padded, N_padded)`` when the bank was built with ``pre_pad=True``. Complex
+        ``x``: the wavelet products use its full spectrum and order 0 is the modulus
+        ``|x ⋆ φ|`` (real ``x``: the signed ``x ⋆ φ``); see :mod:`scatterjax._core.complex_input`.
       bank: a :class:`FilterBank2D` from :func:`filter_bank_2d` (or ``Scattering2D.bank``).
 
     Returns:
@@ -251,12 +262,12 @@ def scattering2d(
     """
     plan: Plan2D = bank.plan
     what = "x (padded, since the bank has pre_pad=True)" if plan.pre_pad else "x"
-    x = check_real_input(x, plan.input_shape, what=what)
+    x = check_real_input(x, plan.input_shape, what=what, complex_ok=True)
     bank = jax.tree_util.tree_map(jax.lax.stop_gradient, bank)  # the filters are frozen
     batch_shape = x.shape[:-2]
     images = x.reshape((-1, *plan.input_shape))
     if not plan.pre_pad:
-        images = jnp.pad(images, ((0, 0), plan.pad_rows, plan.pad_cols), mode="reflect")
+        images = pad_signal(images, ((0, 0), plan.pad_rows, plan.pad_cols), plan.pad_mode)
     item_bytes = _item_bytes(plan, images.dtype.itemsize)
     out = map_in_chunks_differentiable(_transform_chunk, images, bank, item_bytes, _CHUNK_BYTES)
     return out.reshape(batch_shape + out.shape[1:])

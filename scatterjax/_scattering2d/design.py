@@ -35,7 +35,7 @@ def padded_shape(M: int, N: int, J: int) -> tuple[int, int]:
 
 
 def padding(M: int, N: int, J: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Reflect-padding widths ``((top, bottom), (left, right))``; the odd pixel goes last."""
+    """Padding widths ``((top, bottom), (left, right))``; the odd pixel goes last."""
     M_padded, N_padded = padded_shape(M, N, J)
     rows = ((M_padded - M) // 2, (M_padded - M + 1) // 2)
     cols = ((N_padded - N) // 2, (N_padded - N + 1) // 2)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .._core.backend import check_backend
 from .._core.errors import ShapeError
 from .._core.meta import path_orders, path_table
+from .._core.padding import check_pad_mode, pad_signal
 from .._core.transform import ScatteringTransform, plan_attribute, shape_attribute
 from .._core.validation import (
     as_setting,
@@ -40,11 +40,18 @@ class Scattering2D(ScatteringTransform):
         memory.
       max_order: 1 or 2.
       pre_pad: if True, the input is already padded to ``(M_padded, N_padded)`` (see the
-        attributes of the same names) and is not reflect-padded again; the output is cropped alike.
+        attributes of the same names) and is not padded again; the output is cropped alike.
       backend: kymatio's argument; see *kymatio compatibility* below.
       out_type: ``'array'``, ``'list'`` or ``'dict'``.
+      pad_mode: what fills the border added to reach ``(M_padded, N_padded)`` (up to ``2**J``
+        pixels a side, repeated as ``np.pad`` does when that exceeds the image), on both axes:
+        ``'reflect'`` (default, kymatio's numbers: ``d c b | a b c d | c b a``), ``'symmetric'``
+        (edge repeated, ``c b a | a b c d | d c b``), ``'zero'`` or ``'periodic'`` (the image
+        repeated, ``b c d | a b c d | a b c``): NumPy's ``np.pad`` modes ``'reflect'``,
+        ``'symmetric'``, ``'constant'``, ``'wrap'``. Also used by :meth:`pad`; unused with
+        ``pre_pad=True``.
 
-    Calling ``S(x)`` on a real float32/float64 array of shape ``(*batch, M, N)`` (or
+    Calling ``S(x)`` on a float32/float64 (or complex, below) array of shape ``(*batch, M, N)`` (or
     ``(*batch, M_padded, N_padded)`` with ``pre_pad``) returns:
 
     - ``'array'``: an array of shape ``(*batch, C, M // 2**J, N // 2**J)``; channels are order 0,
@@ -60,6 +67,22 @@ class Scattering2D(ScatteringTransform):
     pytree whose leaves are the filters, so it can be passed to ``jax.jit``, ``jax.vmap`` and
     friends as an argument. NaN or Inf in ``x`` propagate to the output.
 
+    ``x`` may also be complex64 or complex128 (complex128 computes in float64 only under
+    ``jax_enable_x64``, like float64). The wavelet products then use the full spectrum of ``x`` (no
+    Hermitian symmetry is assumed). Each wavelet's spectrum lies on the side of its orientation
+    ``θ`` in ``[0, π)``, so the orientations ``θ + π``, distinct from ``θ`` only for complex
+    images, are those of ``S(np.conj(x))``. Orders >= 1 are moduli as usual, and order 0 is the
+    modulus of the low-pass output,
+    ``|x ⋆ φ|``, with ``φ`` taken as its even part as for real input (kymatio keeps the real part of
+    every low-pass output; its float32 ``φ`` is even to 3e-8). For real ``x`` order 0 stays the
+    signed ``x ⋆ φ``, so a real ``x`` cast to complex gives the real result with order 0 replaced by
+    its absolute value. The output is real: float32 for complex64. The real and imaginary parts
+    share the real padding and FFT and are combined into the spectrum of ``x`` before the first
+    wavelet products, so the cost is about 1.05x that of real input (J=3, L=8, 128x128, CPU).
+    ``jax.grad`` needs a real loss; its gradient with respect to complex ``x`` follows JAX's
+    convention (``dL/dRe x - i dL/dIm x``; ``scatterjax.torch`` returns torch's, the conjugate).
+    Real input runs exactly as before.
+
     {kymatio_compatibility}
 
     kymatio's attributes: ``psi`` and ``phi`` (its filters, in its layout, built on first read),
@@ -72,7 +95,7 @@ class Scattering2D(ScatteringTransform):
       (3, 81, 8, 8)
     """
 
-    _static_fields = ("J", "shape", "L", "max_order", "pre_pad", "out_type")
+    _static_fields = ("J", "shape", "L", "max_order", "pre_pad", "out_type", "pad_mode")
     _repr_fields = _static_fields
 
     bank: FilterBank2D
@@ -86,6 +109,7 @@ class Scattering2D(ScatteringTransform):
         pre_pad: bool = False,
         backend=None,
         out_type: str = "array",
+        pad_mode: str = "reflect",
     ):
         check_backend(backend, "Scattering2D")
         J = check_int("J", J, minimum=1)
@@ -107,13 +131,15 @@ class Scattering2D(ScatteringTransform):
         out_type = as_setting(out_type)
         check_choice("out_type", out_type, _OUT_TYPES)
         out_type = str(out_type)
+        pad_mode = check_pad_mode(pad_mode)
         self._set("J", J)
         self._set("shape", (M, N))
         self._set("L", L)
         self._set("max_order", max_order)
         self._set("pre_pad", bool(pre_pad))
         self._set("out_type", out_type)
-        self._set("bank", filter_bank_2d(J, M, N, L, max_order, bool(pre_pad)))
+        self._set("pad_mode", pad_mode)
+        self._set("bank", filter_bank_2d(J, M, N, L, max_order, bool(pre_pad), pad_mode))
 
     # --- kymatio-compatible read-only attributes -------------------------------------------
     M = shape_attribute(0, "Image height.")
@@ -126,15 +152,15 @@ class Scattering2D(ScatteringTransform):
     _N_padded = N_padded
 
     def pad(self, x):
-        """Reflect-pad images ``(..., M, N)`` to ``(..., M_padded, N_padded)`` exactly as the
-        transform pads them (kymatio's ``S.pad``; the odd pixel goes last), e.g. to prepare input
+        """Pad images ``(..., M, N)`` to ``(..., M_padded, N_padded)`` exactly as the transform
+        pads them (``pad_mode``; kymatio's ``S.pad``; the odd pixel goes last), e.g. to prepare input
         for ``pre_pad=True``. Identity when this transform has ``pre_pad=True``, as in kymatio.
         NumPy in, NumPy out; JAX in, JAX out."""
         if self.pre_pad:
             return x
         rows, cols = design.padding(self.M, self.N, self.J)
         widths = [(0, 0)] * (np.ndim(x) - 2) + [rows, cols]
-        return (jnp if isinstance(x, jax.Array) else np).pad(x, widths, mode="reflect")
+        return pad_signal(x, widths, self.pad_mode)
 
     @staticmethod
     def unpad(x):
@@ -165,6 +191,7 @@ class Scattering2D(ScatteringTransform):
     _program = staticmethod(jax.jit(scattering2d))
     _signal_ndim = 2
     _channel_axis = -3
+    _complex_input = True
 
     def _input_shape(self) -> tuple[int, int]:
         return self.bank.plan.input_shape
@@ -181,7 +208,7 @@ class Scattering2D(ScatteringTransform):
                     f"{plan.N_padded}): pad it yourself, or use pre_pad=False to pass ({self.M}, "
                     f"{self.N}) images."
                 )
-        return check_real_input(x, plan.input_shape)
+        return check_real_input(x, plan.input_shape, complex_ok=self._complex_input)
 
     def _keys(self) -> list[tuple[int, ...]]:
         return self._paths()

@@ -24,9 +24,12 @@ def test_wrong_rank_scalar():
         make()(np.float32(1.0))
 
 
-def test_complex_input():
-    with pytest.raises(TypeError, match="must be real"):
-        make()(np.zeros(256, np.complex64))
+def test_complex_input_of_unsupported_width():
+    # complex64/complex128 are accepted (tests/scattering1d/test_scattering1d_complex_input.py); wider is not.
+    if np.dtype(np.clongdouble).itemsize <= 16:
+        pytest.skip("np.clongdouble is complex128 on this platform")
+    with pytest.raises(TypeError, match="complex64 or complex128"):
+        make()(np.zeros(256, np.clongdouble))
 
 
 def test_integer_input():
@@ -94,7 +97,7 @@ def test_negative_oversampling():
         make(oversampling=-1)
 
 
-@pytest.mark.parametrize("max_order", [0, 3])
+@pytest.mark.parametrize("max_order", [0, 4])  # 3 is scatterjax's third order (test_order3.py)
 def test_max_order_out_of_range(max_order):
     with pytest.raises(ValueError, match="max_order must be"):
         make(max_order=max_order)

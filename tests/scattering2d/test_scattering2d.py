@@ -183,7 +183,8 @@ def test_kymatio_attributes():
     assert (S.M_padded, S.N_padded) == (reference._M_padded, reference._N_padded)
     assert (S._M_padded, S._N_padded) == (reference._M_padded, reference._N_padded)
     assert repr(S) == (
-        "Scattering2D(J=3, shape=(48, 80), L=6, max_order=2, pre_pad=False, out_type='array')"
+        "Scattering2D(J=3, shape=(48, 80), L=6, max_order=2, pre_pad=False, out_type='array', "
+        "pad_mode='reflect')"
     )
     with pytest.raises(AttributeError, match="immutable"):
         S.J = 2
