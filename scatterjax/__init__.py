@@ -9,6 +9,7 @@ time-frequency scattering ``TimeFrequencyScattering``. Pure functions over filte
 ``scatterjax.plot``.
 """
 
+from ._applications.normalize import normalize as normalize
 from ._applications.reconstruct import reconstruct as reconstruct
 from ._core.errors import BackendError as BackendError
 from ._core.errors import ShapeError as ShapeError
@@ -30,6 +31,10 @@ from ._scattering1d.bank import FilterBank1D as FilterBank1D
 from ._scattering1d.bank import filter_bank_1d as filter_bank_1d
 from ._scattering1d.core import scattering1d as scattering1d
 from ._scattering1d.frontend import Scattering1D as Scattering1D
+from ._scattering1d.scalogram import ScalogramFilters as ScalogramFilters
+from ._scattering1d.scalogram import scalogram_1d as scalogram_1d
+from ._scattering1d.scalogram import scalogram_filters as scalogram_filters
+from ._scattering1d.scalogram import wavelet_transform_1d as wavelet_transform_1d
 from ._scattering2d.bank import FilterBank2D as FilterBank2D
 from ._scattering2d.bank import filter_bank_2d as filter_bank_2d
 from ._scattering2d.core import scattering2d as scattering2d
