@@ -12,7 +12,9 @@ config's lists are turned back into tuples by ``from_config``). kymatio's attrib
 either). The layers have no trainable weights, and work with the TensorFlow backend (through
 :mod:`scatterjax.tensorflow`), the JAX backend (the core transform, its filters held as
 non-trainable weights so they enter compiled steps as arguments) and the torch backend (through
-:mod:`scatterjax.torch`).
+:mod:`scatterjax.torch`). After ``build``, ``Scattering1D`` also has the core's first-order methods
+``scalogram(x, stride=1)`` and ``wavelet_transform(x, stride=1)`` on the backend's tensors
+(computed, and differentiated, by that backend's module; see :mod:`scatterjax.tensorflow`).
 
 Example:
   >>> import keras
@@ -138,6 +140,16 @@ class _Scattering(CoreForwarding, ReadOnlySettings, keras.layers.Layer):
             transform = jax.tree_util.tree_unflatten(self._treedef, [w.value for w in self.filters])
             return apply_frozen(transform, x)
         return self._scattering(x)
+
+    def _first_order(self, method: str, x, stride):
+        """``core.<method>(x, stride)`` on this backend's tensors, after ``build``: the core's own
+        method on the JAX backend, the TensorFlow or torch module's on theirs (same gradients)."""
+        core = self._scattering_core()  # raises, saying to build first, before build
+        if keras.backend.backend() == "jax":
+            return getattr(core, method)(x, stride)
+        scattering = self._scattering
+        scattering = getattr(scattering, "module", scattering)  # a torch module, as Keras wrapped it
+        return getattr(scattering, method)(x, stride)
 
     def compute_output_shape(self, input_shape):
         core = self.core

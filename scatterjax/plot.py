@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.fft
 
 from ._scattering1d import design as design
 
@@ -186,11 +185,13 @@ def filter_bank(transform, *, sample_rate=None, figsize=(8, 6)):
     return fig
 
 
-def scalogram(x, J, Q=8, *, sample_rate=None, log=True, max_columns=1024, ax=None, figsize=(8, 4)):
+def scalogram(
+    x, J, Q=8, *, sample_rate=None, log=True, max_columns=1024, ax=None, figsize=(8, 4), pad_mode="reflect"
+):
     """The scalogram ``|x * psi_lambda|(t)`` of a 1D signal: the first-order modulus before averaging.
 
-    Computed with the same Morlet wavelets as ``Scattering1D(J, N, Q)``'s first order (the signal
-    reflect-padded, as the transform does), averaged over blocks of time for display.
+    Computed by ``Scattering1D(J, N, Q, pad_mode=pad_mode).scalogram(x)`` (the transform's own
+    wavelets and padding, at the full rate), averaged over blocks of time for display.
 
     Args:
       x: one real signal, shape ``(N,)``.
@@ -198,23 +199,29 @@ def scalogram(x, J, Q=8, *, sample_rate=None, log=True, max_columns=1024, ax=Non
       sample_rate: samples per second, for axes in seconds and Hz.
       log: logarithmic colour scale (three decades).
       max_columns: at most this many time columns are drawn.
+      pad_mode: what the signal's ends see: ``'reflect'`` (default), ``'symmetric'``, ``'zero'``
+        or ``'periodic'`` (see ``Scattering1D``).
 
     Returns: the Figure.
+
+    Example:
+      >>> import numpy as np, scatterjax.plot
+      >>> x = np.sin(0.05 * np.arange(2048) ** 1.3)
+      >>> fig = scatterjax.plot.scalogram(x, J=6, Q=8, pad_mode="zero")
     """
+    from ._scattering1d.frontend import Scattering1D
+
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"scalogram plots one signal of shape (N,); got shape {x.shape}. Index the batch first.")
     length = x.shape[0]
-    params = design.wavelet_params(J, Q)
-    # Reflect-pad (as the transform does) so the ends do not wrap around into each other.
-    pad = min(length - 1, 4 * 2**J)
-    padded = np.pad(x, pad, mode="reflect")
-    spectrum = scipy.fft.fft(padded)
-    filters = np.stack([design.morlet_filter(padded.size, xi, s) for xi, s in zip(params.xi, params.sigma)])
-    modulus = np.abs(scipy.fft.ifft(spectrum * filters, axis=-1))[:, pad : pad + length]
+    transform = Scattering1D(J=J, shape=length, Q=Q, max_order=1, pad_mode=pad_mode)
+    # float32 is plenty for an image, and avoids the core's float64-without-x64 warning.
+    modulus = np.asarray(transform.scalogram(x.astype(np.float32)))  # (N1, N), n1 order
+    meta = transform.meta()
     image = _time_blocks(modulus, max_columns)[::-1]  # increasing frequency
     scale, unit = _frequency_unit(sample_rate)
-    frequencies = np.asarray(params.xi[::-1]) * scale
+    frequencies = meta["xi"][meta["order"] == 1, 0][::-1] * scale
     duration, time_unit = (length / sample_rate, "s") if sample_rate else (length, "samples")
 
     fig, ax = _new_axes(ax, figsize)

@@ -14,6 +14,12 @@ same way) and saves in a SavedModel. The filters are non-trainable ``tf.Variable
 optimizer sees them, and the call stops their gradient. An empty batch gives an empty output of the
 right shape.
 
+``Scattering1D`` also has the core's first-order methods, ``tf.Tensor`` in and out, converted and
+differentiable in the same way: ``scalogram(x, stride=1)`` (real, ``(*batch, N1, ceil(N / stride))``)
+and ``wavelet_transform(x, stride=1)`` (the same shape, complex64; complex128 for float64 input
+under ``jax_enable_x64``). Their wavelet table is a constant of the converted function (built on
+first use for each stride and dtype), not a variable.
+
 Leading batch dimensions are flattened into one before the call and restored after it. Precision
 follows JAX: float64 input is computed in float64 when ``jax_enable_x64`` is on (build the module
 with it on) and in float32 otherwise.
@@ -24,6 +30,8 @@ Example:
   >>> scattering = Scattering1D(J=4, shape=256, Q=4)
   >>> scattering(tf.random.normal([2, 256])).shape
   TensorShape([2, 29, 16])
+  >>> scattering.scalogram(tf.random.normal([2, 256]), stride=4).shape
+  TensorShape([2, 14, 64])
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ from ._adapters.common import (
     require,
     require_array_output,
 )
+from ._adapters.first_order import FirstOrderTransform, checked_stride, first_order_transform
 
 tf = require("tensorflow", "tf", what="scatterjax.tensorflow")
 from jax.experimental import jax2tf  # noqa: E402  (imports TensorFlow)
@@ -57,7 +66,35 @@ def _platforms() -> tuple[str, ...]:
 
 
 def _apply_leaves(treedef, leaves, x):
-    return apply_frozen(jax.tree_util.tree_unflatten(treedef, leaves), x)
+    y = apply_frozen(jax.tree_util.tree_unflatten(treedef, leaves), x)
+    # A complex output (wavelet_transform) leaves as its real and imaginary parts, joined by
+    # _joined: jax2tf would hand TF's gradient of a complex output (dL/dRe + i dL/dIm) to JAX
+    # as the cotangent, whose convention is its conjugate.
+    return (y.real, y.imag) if jax.numpy.iscomplexobj(y) else y
+
+
+def _joined(y):
+    return tf.complex(*y) if isinstance(y, (tuple, list)) else y
+
+
+def _convert(transform):
+    """``(leaves, function)``: ``function(leaves, x)`` is ``transform(x)`` converted to TensorFlow,
+    for ``x`` of shape ``(batch, *transform.shape)`` (any batch) with the leaves as arguments."""
+    leaves, treedef = jax.tree_util.tree_flatten(transform)
+    sample_dims = ", ".join("_" for _ in _sample_shape(transform))
+    converted = jax2tf.convert(
+        functools.partial(_apply_leaves, treedef),
+        polymorphic_shapes=[None, f"(batch, {sample_dims})"],
+        with_gradient=True,
+        # Lowered for every device TensorFlow may place the op on (the op checks).
+        native_serialization_platforms=_platforms(),
+    )
+    return leaves, converted
+
+
+def _sample_shape(transform) -> tuple:
+    # A first-order transform takes the signals of its table: (N,).
+    return (transform.filters.N,) if isinstance(transform, FirstOrderTransform) else tuple(transform.shape)
 
 
 class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
@@ -68,20 +105,12 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
         settings = bind_settings(type(self).__name__, self._core_name, args, kwargs)
         core = build_core(self._core_name, kwargs=core_settings(settings, ("tensorflow",)))
         require_array_output(core, "TensorFlow")
-        leaves, treedef = jax.tree_util.tree_flatten(core)
+        leaves, self._converted = _convert(core)
         self._core = core
         self.filters = [
             tf.Variable(np.asarray(leaf), trainable=False, name=f"filter_{i}")
             for i, leaf in enumerate(leaves)
         ]
-        sample_dims = ", ".join("_" for _ in core.shape)
-        self._converted = jax2tf.convert(
-            functools.partial(_apply_leaves, treedef),
-            polymorphic_shapes=[None, f"(batch, {sample_dims})"],
-            with_gradient=True,
-            # Lowered for every device TensorFlow may place the op on (the op checks).
-            native_serialization_platforms=_platforms(),
-        )
         self._functions = {}
 
     @property
@@ -92,19 +121,28 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
     def _core_or_none(self):
         return self.__dict__.get("_core")
 
-    def _function(self, dtype: tf.DType):
-        """The converted transform for inputs of shape ``(batch, *shape)`` and ``dtype``, traced once."""
-        if dtype.name not in self._functions:  # string keys: tf.Module tracks this dict
-            self._functions[dtype.name] = tf.function(
-                lambda x: self._converted(self.filters, x),
+    def _function(self, dtype: tf.DType, method: tuple = ()):
+        """The converted transform for inputs of shape ``(batch, *shape)`` and ``dtype``, traced once;
+        with ``method = (name, stride)``, the core's first-order method ``name`` at ``stride``."""
+        key = "/".join(map(str, (*method, dtype.name)))  # string keys: tf.Module tracks this dict
+        if key not in self._functions:
+            if method:
+                # The table (a NumPy constant of the TF graph) is built in JAX's current precision.
+                leaves, converted = _convert(first_order_transform(self._core, *method))
+                tables = [np.asarray(leaf) for leaf in leaves]
+                call = lambda x: _joined(converted(tables, x))  # noqa: E731
+            else:
+                call = lambda x: self._converted(self.filters, x)  # noqa: E731  (reads the variables)
+            self._functions[key] = tf.function(
+                call,
                 input_signature=[tf.TensorSpec([None, *self._core.shape], dtype)],
                 autograph=False,
             )
-        return self._functions[dtype.name]
+        return self._functions[key]
 
-    def _apply_flat(self, x_flat):
+    def _apply_flat(self, x_flat, method: tuple = ()):
         """The transform of ``x_flat`` (shape ``(batch, *shape)``), an empty batch included."""
-        function = self._function(x_flat.dtype)
+        function = self._function(x_flat.dtype, method)
         if x_flat.shape[0] is not None and x_flat.shape[0] > 0:
             return function(x_flat)
         # Shape polymorphism assumes a batch of at least 1: a batch that may be empty gets one
@@ -121,6 +159,17 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
         and non-float dtypes; ``ValueError`` for an unknown rank or trailing dimensions that are
         not ``shape`` (or not known).
         """
+        return self._apply(x)
+
+    scattering = __call__
+
+    def _first_order(self, method: str, x, stride):
+        """``core.<method>(x, stride)`` as a ``tf.Tensor`` (complex for ``wavelet_transform``),
+        checked and differentiable as :meth:`__call__`."""
+        return self._apply(x, (method, checked_stride(self._core, stride)))
+
+    def _apply(self, x, method: tuple = ()):
+        """The transform (or the first-order ``method``, see :meth:`_function`) of ``x``."""
         _check_tensor(x)
         x = tf.convert_to_tensor(x)
         sample_shape = tuple(self._core.shape)
@@ -144,12 +193,10 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
         if x.dtype == tf.float64 and not jax.config.jax_enable_x64:
             x = tf.cast(x, tf.float32)  # JAX's rule without x64, as the core does
         batch_shape = tf.shape(x)[: tf.rank(x) - ndim]
-        y_flat = self._apply_flat(tf.reshape(x, (-1, *sample_shape)))
+        y_flat = self._apply_flat(tf.reshape(x, (-1, *sample_shape)), method)
         y = tf.reshape(y_flat, tf.concat([batch_shape, tf.shape(y_flat)[1:]], axis=0))
         # Keep the static shape that tf.reshape loses in graphs.
         return tf.ensure_shape(y, static[: static.rank - ndim].concatenate(y_flat.shape[1:]))
-
-    scattering = __call__
 
 
 def _check_tensor(x) -> None:

@@ -20,6 +20,14 @@ As in kymatio's torch frontend:
 - float64 tensors are computed in float64, with float64 filters, whatever JAX's global
   ``jax_enable_x64`` (the float64 transform runs under a scoped ``jax.enable_x64``). float32
   tensors are computed in float32.
+- Complex tensors (``Scattering1D``, ``Scattering2D``): complex64 gives float32 coefficients,
+  complex128 float64 ones; ``backward`` fills ``x.grad`` in torch's convention
+  (``dL/dRe x + i dL/dIm x``).
+
+``Scattering1D`` also has the core's first-order methods, tensors in and out:
+``scalogram(x, stride=1)`` (real, ``(*batch, N1, ceil(N / stride))``) and
+``wavelet_transform(x, stride=1)`` (the same shape, complex64, complex128 for float64 input), with
+gradients to ``x`` as ``forward`` (a complex output's gradient in torch's convention).
 
 Forked processes: JAX cannot run in a process forked after it started (its runtime threads do not
 survive ``fork``; the child hangs). PyTorch's ``DataLoader`` forks its workers by default on
@@ -36,10 +44,13 @@ Example:
   >>> scattering(x).shape
   torch.Size([2, 29, 16])
   >>> scattering(x).sum().backward()
+  >>> scattering.wavelet_transform(x, stride=4).dtype
+  torch.complex64
 """
 
 from __future__ import annotations
 
+import functools
 import os
 
 import jax
@@ -54,6 +65,7 @@ from ._adapters.common import (
     make_adapters,
     require,
 )
+from ._adapters.first_order import checked_stride, first_order_transform
 
 torch = require("torch", "torch", what="scatterjax.torch")
 
@@ -132,10 +144,11 @@ def _backward(pullback, cotangents):
 
 class _ScatteringFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, module, x64):
+    def forward(ctx, x, transform_on, x64):
+        # transform_on(x_jax, x64): the transform (or first-order transform) to run, on x's device.
         with jax.enable_x64(x64):
             x_jax = to_jax(x)
-            coefficients, ctx.pullback = _forward_with_vjp(module._transform_on(x_jax, x64), x_jax)
+            coefficients, ctx.pullback = _forward_with_vjp(transform_on(x_jax, x64), x_jax)
         ctx.x64 = x64
         # Saving the input makes autograd refuse a backward pass after an in-place change to it
         # (the residuals may alias its memory).
@@ -146,8 +159,11 @@ class _ScatteringFunction(torch.autograd.Function):
     def backward(ctx, *grad_outputs):
         (x,) = ctx.saved_tensors
         with jax.enable_x64(ctx.x64):
-            cotangents = [to_jax(grad) for grad in grad_outputs]
+            # A complex output's (wavelet_transform) torch gradient is the conjugate of JAX's cotangent.
+            cotangents = [to_jax(grad.conj() if grad.is_complex() else grad) for grad in grad_outputs]
             grad_x = to_torch(_backward(ctx.pullback, cotangents))
+        if x.is_complex():  # JAX's cotangent is dL/dRe - i dL/dIm; torch's gradient is its conjugate
+            grad_x = grad_x.conj().resolve_conj()
         return grad_x.to(dtype=x.dtype), None, None
 
 
@@ -202,11 +218,17 @@ class _Scattering(CoreForwarding, torch.nn.Module):
             if x64 and not _has_float64_filters(core):
                 with jax.enable_x64(True):
                     core = build_core(self._core_name, kwargs=core_settings(self._settings, _OWN_BACKENDS))
-            leaves = jax.tree_util.tree_leaves(core)
-            # Already there (the usual CPU case): keep the bank as built, with no copy.
-            if not all(leaf.devices() == {device} for leaf in leaves):
-                core = jax.device_put(core, device)
-            self._cores[key] = core
+            self._cores[key] = _on_device(core, device)
+        return self._cores[key]
+
+    def _first_order_on(self, method: str, stride, x_jax: jax.Array, x64: bool):
+        """``core.<method>(·, stride)`` as a callable pytree for ``x_jax``, as :meth:`_transform_on`."""
+        (device,) = x_jax.devices()
+        key = (device, x64, method, stride)
+        if key not in self._cores:
+            with jax.enable_x64(x64):  # the table's dtype follows the transform's
+                transform = first_order_transform(self._transform_on(x_jax, x64), method, stride)
+            self._cores[key] = _on_device(transform, device)
         return self._cores[key]
 
     def _template(self, shape: tuple):
@@ -226,24 +248,49 @@ class _Scattering(CoreForwarding, torch.nn.Module):
         float64 input is computed in float64, float32 in float32. Returns a tensor, or with
         ``out_type='list'``/``'dict'`` a list/dict holding tensors (see the module docstring).
         """
+        return self._through_jax(x, self._transform_on, self._template)
+
+    scattering = forward
+
+    def _first_order(self, method: str, x: torch.Tensor, stride) -> torch.Tensor:
+        """``core.<method>(x, stride)`` (``scalogram``: real; ``wavelet_transform``: complex64, or
+        complex128 for float64 input) as one tensor, through the same crossing and gradient as
+        :meth:`forward`."""
+        stride = checked_stride(self.core, stride)
+        return self._through_jax(x, functools.partial(self._first_order_on, method, stride), None)
+
+    def _through_jax(self, x: torch.Tensor, transform_on, template):
+        """``transform_on(x_jax, x64)(x_jax)`` with torch tensors in and out, differentiable in ``x``.
+
+        ``template(shape)`` gives the output's structure (see :meth:`_template`); ``None`` for an
+        output that is one array.
+        """
         _check_tensor(x)
         _check_process()
-        x64 = x.dtype == torch.float64 or bool(jax.config.jax_enable_x64)
+        x64 = x.dtype in (torch.float64, torch.complex128) or bool(jax.config.jax_enable_x64)
         if torch.is_grad_enabled() and x.requires_grad:
-            tensors = _ScatteringFunction.apply(x, self, x64)
-            template, coefficients = self._template(tuple(x.shape))
+            tensors = _ScatteringFunction.apply(x, transform_on, x64)
+            if template is None:
+                (tensor,) = tensors
+                return tensor
+            template, coefficients = template(tuple(x.shape))
             # The traced output's coefficients, replaced by the tensors; path indices kept as they are.
             by_id = {id(leaf): tensor for leaf, tensor in zip(coefficients, tensors)}
             return _map_output(template, lambda leaf: by_id.get(id(leaf), leaf))
         with jax.enable_x64(x64):
             x_jax = to_jax(x)
-            output = self._transform_on(x_jax, x64)(x_jax)  # the core's own call (chunked)
+            output = transform_on(x_jax, x64)(x_jax)  # the core's own call (chunked)
         return _map_output(output, lambda leaf: to_torch(leaf) if isinstance(leaf, jax.Array) else leaf)
-
-    scattering = forward
 
     def extra_repr(self) -> str:
         return repr(self.core)
+
+
+def _on_device(tree, device):
+    """``tree`` with its arrays on ``device``; as it is (no copy) when they already are there."""
+    if all(leaf.devices() == {device} for leaf in jax.tree_util.tree_leaves(tree)):
+        return tree
+    return jax.device_put(tree, device)
 
 
 def _has_float64_filters(core) -> bool:

@@ -148,6 +148,13 @@ def output_shape(core: ScatteringTransform, input_shape: tuple, dtype) -> tuple:
     return tuple(jax.eval_shape(core, spec).shape)
 
 
+def core_of(S) -> ScatteringTransform:
+    """The core transform object behind ``S``: ``S`` itself, or the one an adapter module wraps."""
+    if isinstance(S, CoreForwarding):
+        return S._scattering_core()
+    return S
+
+
 def _is_dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__")
 
@@ -250,8 +257,12 @@ def make_adapters(
       extra: framework-only parameters appended to the signature (TensorFlow's ``name``, ...).
 
     Returns ``{core class name: adapter class}``. ``inspect.signature`` of each class (and of its
-    ``__init__``, without ``self``) is the core class's, minus ``drop``, plus ``extra``.
+    ``__init__``, without ``self``) is the core class's, minus ``drop``, plus ``extra``. Where
+    ``base`` defines ``_first_order`` (adapters whose tensors the core cannot take), a class whose
+    core has ``scalogram``/``wavelet_transform`` gets them too (see ``first_order.py``).
     """
+    from .first_order import first_order_methods
+
     classes = {}
     for name in TRANSFORMS:
         parameters = [*core_parameters(name, drop=drop), *extra]
@@ -274,6 +285,7 @@ def make_adapters(
                 "__doc__": f"``scatterjax.{name}`` as {describe}: the same arguments {signature} "
                 f"and the same outputs (see the module docstring).",
                 "_core_name": name,
+                **first_order_methods(core_class(name), base, describe),
             },
         )
         if inspect.signature(cls) != signature:  # e.g. a metaclass __call__ hides __init__'s

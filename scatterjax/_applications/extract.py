@@ -68,6 +68,9 @@ EXIT_INTERRUPTED = 130
 VERIFY_LAST_BATCHES = 4  # batches re-checked on resume before trusting the rest
 
 _ITEM_RANK = {"1": 1, "2": 2, "3": 3, "jtfs": 1}
+# The transforms' pad_mode choices (scatterjax._core.padding.PAD_MODES, not imported: it imports JAX,
+# and --help should not wait for it; a test checks the two agree).
+PAD_MODES = ("reflect", "symmetric", "zero", "periodic")
 # Which --dim each transform option applies to: giving one to another transform is an error, not a no-op.
 _OPTION_DIMS = {
     "Q": ("1", "jtfs"),
@@ -85,6 +88,7 @@ _OPTION_DIMS = {
     "F": ("jtfs",),
     "stride_fr": ("jtfs",),
     "format": ("jtfs",),
+    "pad_mode": ("1", "2", "jtfs"),
     "frame_length": ("1", "jtfs"),
     "hop": ("1", "jtfs"),
 }
@@ -152,6 +156,9 @@ def build_parser(prog: str = "scatterjax extract") -> argparse.ArgumentParser:
     group.add_argument("--F", type=_scale, help="jtfs: frequency averaging, 0 or 'global' (default 2**J_fr)")
     group.add_argument("--stride-fr", type=int, help="jtfs: frequency stride, a power of two")
     group.add_argument("--format", choices=("time", "joint"), help="jtfs: 'time' (default) or 'joint'")
+    group.add_argument(
+        "--pad-mode", choices=PAD_MODES, help="1D/2D/jtfs: what fills the border before the FFTs (default reflect)"
+    )
     group = parser.add_argument_group("inputs")
     group.add_argument("--frame-length", type=int, help="1D/jtfs: cut signals into frames of this many samples")
     group.add_argument("--hop", type=int, help="1D/jtfs: samples between frame starts (default: the frame length)")
@@ -235,6 +242,14 @@ def _default(value, default):
 
 def _transform_settings(args) -> dict:
     """The constructor's keyword arguments (lists for tuples) and ``class``, for ``config['transform']``."""
+    settings = _dim_settings(args)
+    # Recorded only when not the default, so outputs started before --pad-mode existed still resume.
+    if args.pad_mode not in (None, "reflect"):
+        settings["pad_mode"] = args.pad_mode
+    return settings
+
+
+def _dim_settings(args) -> dict:
     if args.dim == "1":
         return {
             "class": "Scattering1D",
