@@ -29,8 +29,8 @@ def sum_level_factors(plan: Plan1D, keys: list[tuple[int, ...]]) -> np.ndarray:
     Example:
       >>> import scatterjax
       >>> S = scatterjax.Scattering1D(J=4, shape=256, Q=1)
-      >>> sum_level_factors(S.bank.plan, S.meta()["key"])[:4].tolist()
-      [1.0, 2.0, 4.0, 8.0]
+      >>> S.meta()["key"][:6], sum_level_factors(S.bank.plan, S.meta()["key"])[:6].tolist()
+      ([(), (0,), (1,), (2,), (3,), (4,)], [1.0, 1.0, 1.0, 1.0, 2.0, 4.0])
     """
     if plan.sum_levels:
         return np.ones(len(keys))
