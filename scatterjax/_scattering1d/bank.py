@@ -319,11 +319,8 @@ def filter_bank_1d(
                     )
                 )
                 filters = [psi2_level[n2] for _, _, n2 in entries]
-                terms = [wavelet_terms(f, 2**k2) for f in filters]
-                if order2_phase:
-                    # Undo the demodulation: output bin m then holds the true periodised bin m.
-                    block = length1 // 2**k2
-                    terms = [np.roll(t, int(t[0, 0]) % block, axis=1) for t in terms]
+                # order2_phase undoes the demodulation: output bin m holds the true periodised bin m.
+                terms = [wavelet_terms(f, 2**k2, keep_phase=order2_phase) for f in filters]
                 index, weight_real, weight_imag = sparse_fold(filters, terms, 2**k2)
                 # Each path reads the half spectrum of its own n1 in the flattened (n1, bin) array.
                 rows = np.array([local for local, _, _ in entries], dtype=np.int32)

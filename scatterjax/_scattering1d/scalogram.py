@@ -86,14 +86,9 @@ def _design(
     """The gather table ``(index, weight_real, weight_imag)``, NumPy float64 (cached: flax NNX
     modules rebuild their transform object on every attribute read)."""
     factor = 2**stride_log2
-    block = N_padded // factor
     filters = [design.morlet_filter(N_padded, x, s) for x, s in zip(xi, sigma)]
-    terms = []
-    for filter_hat in filters:
-        bins = wavelet_terms(filter_hat, factor)
-        # The windows start at the wavelet's support; roll each so that output bin m holds the true
-        # periodised bin m (bins[0, 0] is the start), which keeps the phase of x ⋆ ψ.
-        terms.append(np.roll(bins, int(bins[0, 0]) % block, axis=1))
+    # keep_phase: output bin m holds the true periodised bin m, which keeps the phase of x ⋆ ψ.
+    terms = [wavelet_terms(filter_hat, factor, keep_phase=True) for filter_hat in filters]
     return sparse_fold(filters, terms, factor)
 
 

@@ -51,11 +51,13 @@ def _half_index(bins: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
     return np.where(mirrored, length - bins, bins), np.where(mirrored, -1.0, 1.0)
 
 
-def wavelet_terms(filter_hat: np.ndarray, factor: int) -> np.ndarray:
+def wavelet_terms(filter_hat: np.ndarray, factor: int, *, keep_phase: bool = False) -> np.ndarray:
     """Full-spectrum bins ``(n_terms, L // factor)`` whose fold gives the (shifted) ``D_factor`` output.
 
     Output bin ``m`` sums bins ``start + t * M + m`` (``M = L // factor``) over ``t`` — a cyclic shift
-    of the true periodisation, harmless before a modulus (see the module docstring).
+    of the true periodisation, harmless before a modulus (see the module docstring). With
+    ``keep_phase`` the columns are rolled back so that output bin ``m`` holds the true periodised
+    bin ``m``, for outputs whose phase matters (no modulus next, or a further filter first).
     """
     length = filter_hat.shape[-1]
     block = length // factor
@@ -63,7 +65,8 @@ def wavelet_terms(filter_hat: np.ndarray, factor: int) -> np.ndarray:
     n_terms = -(-width // block)
     if n_terms >= factor:  # the support needs every period: plain periodisation
         start, n_terms = 0, factor
-    return (start + np.arange(n_terms)[:, None] * block + np.arange(block)[None, :]) % length
+    terms = (start + np.arange(n_terms)[:, None] * block + np.arange(block)[None, :]) % length
+    return np.roll(terms, start % block, axis=1) if keep_phase else terms
 
 
 def lowpass_terms(filter_hat: np.ndarray, factor: int) -> np.ndarray:
