@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +24,8 @@ ACCELERATOR_CHUNK_BYTES = 2**30
 # of cache holds thousands of signals, and padding a batch of 3 to thousands would waste more time
 # than the compile it saves.
 MIN_PADDED_CHUNK = 8
+# Most independent branches a CPU program splits a batch into (see ``in_branches``).
+MAX_BRANCHES = 4
 # A byte budget no batch reaches: with ``spread``, chunks then only divide the batch among cores.
 NO_LIMIT = 2**62
 
@@ -48,12 +51,17 @@ def chunk_size(count: int, item_bytes: int, budget: int) -> int:
     return math.ceil(count / chunks)
 
 
-def map_in_chunks(fn: Callable, items: jax.Array, item_bytes: int, cpu_budget: int):
+def map_in_chunks(
+    fn: Callable, items: jax.Array, item_bytes: int, cpu_budget: int, *, branches: bool = True
+):
     """``fn`` applied to chunks of ``items`` (leading axis), results concatenated.
 
     ``fn`` maps a batch ``(c, ...)`` to a pytree of arrays with leading axis ``c``; a chunk holds
     as many items of ``item_bytes`` as fit in :func:`chunk_budget` of ``cpu_budget``. The leading
-    axis is zero-padded to a whole number of chunks, so the loop body is traced once.
+    axis is zero-padded to a whole number of chunks, so the loop body is traced once. With
+    ``branches``, each chunk is split among the cores (:func:`in_branches`); without, a row's bits
+    do not depend on how the batch is split (XLA's CPU reductions may round differently for
+    different row counts).
     """
     count = items.shape[0]
     if jax.export.is_symbolic_dim(count):  # symbolic batch size (jax.export, jax2tf): one chunk
@@ -61,12 +69,55 @@ def map_in_chunks(fn: Callable, items: jax.Array, item_bytes: int, cpu_budget: i
     if count == 0:
         return fn(items)
     size = chunk_size(count, item_bytes, chunk_budget(cpu_budget))
+    if branches:
+        fn = in_branches(fn)
     if size >= count:
         return fn(items)
     chunks = math.ceil(count / size)
     padded = jnp.pad(items, [(0, chunks * size - count)] + [(0, 0)] * (items.ndim - 1))
     out = jax.lax.map(fn, padded.reshape((chunks, size) + items.shape[1:]))
     return jax.tree_util.tree_map(lambda y: y.reshape((chunks * size,) + y.shape[2:])[:count], out)
+
+
+def in_branches(fn: Callable) -> Callable:
+    """``fn`` over a batch, written as up to :func:`branch_count` independent computations on
+    consecutive parts of the batch, results concatenated along the leading axis.
+
+    XLA's CPU runtime runs each FFT and each fused loop on one thread, but runs independent
+    operations concurrently: split this way, one program inside a caller's ``jax.jit`` (or under
+    ``jax.grad``) uses several cores. On accelerators ``fn`` is returned as is.
+    """
+    branches = branch_count()
+    if branches <= 1:
+        return fn
+
+    def split(items):
+        count = items.shape[0]
+        if jax.export.is_symbolic_dim(count) or count <= 1 or getattr(_tracing, "in_branch", False):
+            return fn(items)  # nested: the outer split already uses the cores
+        parts = min(branches, count)
+        bounds = [round(k * count / parts) for k in range(parts + 1)]
+        _tracing.in_branch = True
+        try:
+            outs = [fn(items[start:stop]) for start, stop in zip(bounds, bounds[1:])]
+        finally:
+            _tracing.in_branch = False
+        return jax.tree_util.tree_map(lambda *pieces: jnp.concatenate(pieces), *outs)
+
+    return split
+
+
+# Set while a branch is traced (per thread: the eager path traces chunks from several threads).
+_tracing = threading.local()
+
+
+def branch_count() -> int:
+    """Independent branches a batch is split into on CPU: one per core, at most
+    :data:`MAX_BRANCHES` (each branch adds a copy of the computation to the program, so to its
+    compile time); 1 on accelerators."""
+    if jax.default_backend() != "cpu":
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_BRANCHES))
 
 
 def apply_in_chunks(

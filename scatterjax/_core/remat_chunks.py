@@ -23,11 +23,12 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from .chunking import map_in_chunks
+from .chunking import in_branches, map_in_chunks
 
 
 def map_in_chunks_differentiable(
-    fn: Callable, items: jax.Array, constants, item_bytes: int, cpu_budget: int
+    fn: Callable, items: jax.Array, constants, item_bytes: int, cpu_budget: int,
+    *, split_evaluation: bool = True,
 ):
     """``fn(chunk, constants)`` over chunks of ``items`` (leading axis), results concatenated;
     differentiated as one computation.
@@ -54,7 +55,9 @@ def map_in_chunks_differentiable(
 
     @jax.custom_jvp
     def mapped(items, constants):
-        return map_in_chunks(lambda chunk: fn(chunk, constants), items, item_bytes, cpu_budget)
+        return map_in_chunks(
+            lambda chunk: fn(chunk, constants), items, item_bytes, cpu_budget, branches=split_evaluation
+        )
 
     def mapped_jvp(primals, tangents):
         (items, constants), (d_items, d_constants) = primals, tangents
@@ -68,7 +71,8 @@ def map_in_chunks_differentiable(
             leaves = list(flat)
             for k, leaf in zip(live, live_constants):
                 leaves[k] = leaf
-            return fn(items, jax.tree_util.tree_unflatten(tree, leaves))
+            constants = jax.tree_util.tree_unflatten(tree, leaves)
+            return in_branches(lambda items: fn(items, constants))(items)
 
         return jax.jvp(
             whole, (items, *[flat[k] for k in live]), (d_items, *[d_flat[k] for k in live])

@@ -21,8 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._core.chunking import map_in_chunks
 from .._core.modulus import modulus_of_parts
+from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
 from .._scattering1d.core import first_order, lowpass_average, second_order_spectra
 from .._scattering1d.fourier import inverse_fft
@@ -197,8 +197,8 @@ def time_frequency_scattering(
     bank = jax.tree_util.tree_map(jax.lax.stop_gradient, bank)  # the filters are constants
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, bank.time.plan.N))
-    order0, order1, order2 = map_in_chunks(
-        lambda chunk: jtfs_paths(chunk, bank), flat, signal_bytes(bank, x.dtype), CHUNK_BYTES
+    order0, order1, order2 = map_in_chunks_differentiable(
+        jtfs_paths, flat, bank, signal_bytes(bank, x.dtype), CHUNK_BYTES, split_evaluation=False
     )
     blocks = [order1] + [o.reshape(o.shape[0], -1, o.shape[-1]) for o in order2]
     paths = path_rows(plan)

@@ -13,10 +13,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .._core.chunking import map_in_chunks
 from .._core.complex_input import join_modulus, join_spectra, stack_parts
 from .._core.modulus import modulus_of_parts
 from .._core.padding import pad_signal
+from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
 from .bank import FilterBank1D, Lowpass, Plan1D
 from .fourier import fold_each, fold_rows, inverse_fft_parts
@@ -207,8 +207,8 @@ def scattering1d(
     bank = jax.tree_util.tree_map(jax.lax.stop_gradient, bank)  # the filters are constants
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, plan.N))
-    order0, order1, order2, order3 = map_in_chunks(
-        lambda chunk: scattering1d_paths(chunk, bank), flat, signal_bytes(plan, x.dtype), CHUNK_BYTES
+    order0, order1, order2, order3 = map_in_chunks_differentiable(
+        scattering1d_paths, flat, bank, signal_bytes(plan, x.dtype), CHUNK_BYTES, split_evaluation=False
     )
     if plan.averaged or plan.global_sum:
         parts = [*order0, *order1]
