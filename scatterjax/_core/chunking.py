@@ -4,6 +4,11 @@ On CPUs the scattering transforms are memory-bound: a chunk whose intermediates 
 runs about twice as fast as the whole batch at once (measured for 1D and 2D), and chunking also
 bounds peak memory whatever the batch size. Accelerators want large kernels, so there the budget
 is large and chunking only bounds memory.
+
+XLA's CPU runtime runs each FFT and fused loop on one thread, and independent operations
+concurrently. Inside one program (a caller's ``jax.jit``, ``jax.grad``) the cores are used by
+writing a chunk as independent computations on parts of it (:func:`in_branches`); the eager call
+``S(x)`` instead dispatches chunks from one thread per core (:func:`apply_in_chunks`).
 """
 
 from __future__ import annotations

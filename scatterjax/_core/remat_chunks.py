@@ -11,8 +11,13 @@ alternating): 0.60 s with the loops, 0.68 s with checkpointed loops, 0.22 s with
 it. It is a ``jax.custom_jvp`` whose rule applies ``fn`` to the whole batch and returns ``fn``'s
 own JVP: plain evaluation gets the cache-sized loop, ``jax.jvp``/``jax.grad``/``jax.linearize``
 see one large differentiable computation, and forward mode keeps working (a ``custom_vjp`` would
-have lost it). The price is memory: the backward holds the whole batch's intermediates (2D, J=3,
-L=8, 256x256, batch 4: 320 MB of XLA temporaries, kymatio-jax's program 155 MB).
+have lost it). On CPU the whole batch is written as one independent computation per core
+(:func:`scatterjax._core.chunking.in_branches`), which XLA runs concurrently. The price is memory:
+the backward holds the whole batch's intermediates.
+
+The 1D and JTFS transforms evaluate without branches (``split_evaluation=False``): their direct
+averages are reductions whose float32 bits XLA's CPU backend may change with the number of rows in
+the call, and ``S(x)`` (chunks of a power-of-two size) must give the bits of ``jax.jit(S)(x)``.
 """
 
 from __future__ import annotations
@@ -34,10 +39,11 @@ def map_in_chunks_differentiable(
     differentiated as one computation.
 
     Evaluated, this is :func:`scatterjax._core.chunking.map_in_chunks` of
-    ``lambda chunk: fn(chunk, constants)``: ``fn`` maps ``(c, ...)`` to a pytree of arrays with
-    leading axis ``c``; chunks hold about ``cpu_budget`` bytes of ``item_bytes`` items on CPU. Under
-    differentiation ``fn`` is applied to the whole batch (so the backward's working memory is that of
-    the unchunked computation); the values are the same up to float rounding.
+    ``lambda chunk: fn(chunk, constants)`` (with ``branches=split_evaluation``): ``fn`` maps
+    ``(c, ...)`` to a pytree of arrays with leading axis ``c``; chunks hold about ``cpu_budget``
+    bytes of ``item_bytes`` items on CPU. Under differentiation ``fn`` is applied to the whole batch,
+    split into per-core branches on CPU (so the backward's working memory is that of the unchunked
+    computation); the values are the same up to float rounding.
 
     ``constants`` is a pytree of arrays ``fn`` reads (e.g. filters). They are passed explicitly,
     never closed over: the derivative rule may be traced after the trace that made them has ended
@@ -52,6 +58,9 @@ def map_in_chunks_differentiable(
       >>> bool(jnp.allclose(g, 2 * jnp.cos(x)))
       True
     """
+
+    if not jax.export.is_symbolic_dim(items.shape[0]) and items.shape[0] <= 1:
+        return fn(items, constants)  # nothing to chunk or split: differentiated as it is
 
     @jax.custom_jvp
     def mapped(items, constants):
