@@ -76,6 +76,9 @@ def map_in_chunks(
     size = chunk_size(count, item_bytes, chunk_budget(cpu_budget))
     if branches:
         fn = in_branches(fn)
+        # A chunk holds at least one item per branch, so that every branch has work (the chunks
+        # then take up to branch_count() budgets of memory).
+        size = max(size, min(branch_count(), count))
     if size >= count:
         return fn(items)
     chunks = math.ceil(count / size)
