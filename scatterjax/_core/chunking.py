@@ -87,6 +87,10 @@ def map_in_chunks(
     return jax.tree_util.tree_map(lambda y: y.reshape((chunks * size,) + y.shape[2:])[:count], out)
 
 
+# Set while a branch is traced (per thread: the eager path traces chunks from several threads).
+_tracing = threading.local()
+
+
 def in_branches(fn: Callable) -> Callable:
     """``fn`` over a batch, written as up to :func:`branch_count` independent computations on
     consecutive parts of the batch, results concatenated along the leading axis.
@@ -113,10 +117,6 @@ def in_branches(fn: Callable) -> Callable:
         return jax.tree_util.tree_map(lambda *pieces: jnp.concatenate(pieces), *outs)
 
     return split
-
-
-# Set while a branch is traced (per thread: the eager path traces chunks from several threads).
-_tracing = threading.local()
 
 
 def branch_count() -> int:

@@ -271,14 +271,13 @@ def _energies(spectrum, filters, bank: FilterBank3D) -> jax.Array:
     def volume(l):  # the spectrum degree l works on
         return spectrum[:, l if spectrum.shape[1] > 1 else 0]
 
-    batch, shape = spectrum.shape[0], bank.shape
+    shape = bank.shape
     if not bank.hermitian:
         orders = bank.orders
-        products = [volume(l) * psi_complex[r] for r, (l, _) in enumerate(orders)]
-        moduli = _abs2(_ifftn(jnp.concatenate(products)))
+        responses = _ifftn_each([volume(l) * psi_complex[r] for r, (l, _) in enumerate(orders)])
         energies = [0.0] * (bank.L + 1)
-        for r, (l, _) in enumerate(orders):
-            energies[l] = energies[l] + moduli[r * batch : (r + 1) * batch]
+        for (l, _), response in zip(orders, responses):
+            energies[l] = energies[l] + _abs2(response)
         return jnp.stack(energies, axis=1)
 
     # x * psi_{l,0} is real (Hermitian wavelet): these responses are packed two degrees per
@@ -304,18 +303,15 @@ def _energies(spectrum, filters, bank: FilterBank3D) -> jax.Array:
     blocks += [volume(l) * psi_complex[c] for c, (l, _) in enumerate(complex_orders)]
     responses = _ifftn_each(blocks) if blocks else None
 
-    def block(k):
-        return responses[k]
-
     real_response = {}
     for k in range(n_pairs):
-        real_response[real_degrees[2 * k]] = jnp.real(block(k))
-        real_response[real_degrees[2 * k + 1]] = jnp.imag(block(k))
+        real_response[real_degrees[2 * k]] = jnp.real(responses[k])
+        real_response[real_degrees[2 * k + 1]] = jnp.imag(responses[k])
     if len(real_degrees) % 2:
         O = shape[-1]
         last = jax.lax.complex(*real_product(len(real_degrees) - 1))[..., : O // 2 + 1]
         real_response[real_degrees[-1]] = _irfftn(last, shape)
-    complex_response = {order: block(n_pairs + c) for c, order in enumerate(complex_orders)}
+    complex_response = {order: responses[n_pairs + c] for c, order in enumerate(complex_orders)}
 
     nyquist = None
     if psi_nyquist is not None:
