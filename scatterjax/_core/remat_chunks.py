@@ -15,9 +15,11 @@ have lost it). On CPU the whole batch is written as one independent computation 
 (:func:`scatterjax._core.chunking.in_branches`), which XLA runs concurrently. The price is memory:
 the backward holds the whole batch's intermediates.
 
-The 1D and JTFS transforms evaluate without branches (``split_evaluation=False``): their direct
-averages are reductions whose float32 bits XLA's CPU backend may change with the number of rows in
-the call, and ``S(x)`` (chunks of a power-of-two size) must give the bits of ``jax.jit(S)(x)``.
+The JTFS transform evaluates without branches (``split_evaluation=False``): its frequency
+scattering has reductions and matrix products whose float32 bits XLA's CPU backend may change with
+the number of rows in the call, and ``S(x)`` (chunks of a power-of-two size) must give the bits of
+``jax.jit(S)(x)``. The 1D transform, whose only long sums are pairwise trees of elementwise adds,
+splits.
 """
 
 from __future__ import annotations

@@ -6,12 +6,11 @@ rows then fall differently into SIMD groups and a scalar remainder, which round 
 (lengths 512-2048). The transform pads such batches of rows so that every row is in a full group
 under both splits (``inverse_fft``). What is guaranteed here, on x86-64 CPUs:
 
-- the FFT route (every average with more than a few output samples, and T=0): a signal's
-  coefficients have the same bits whatever the call, the batch it is in and its position there,
-  eager or inside ``jit``; under ``vmap`` they agree to float rounding only;
-- averages computed directly in time (``T`` near ``N``: at most 8 output samples): the same bits
-  for repeated calls on the same batch shape. XLA's CPU reductions handle rows in groups whose
-  remainder rounds differently, so a row's last bits may depend on the batch size there.
+- every configuration: a signal's coefficients have the same bits whatever the call, the batch it
+  is in and its position there, eager or inside ``jit``; under ``vmap`` they agree to float
+  rounding only. Averages computed directly in time (``T`` near ``N``: at most 8 output samples)
+  and ``T='global'`` sums are pairwise trees of elementwise adds, not XLA reductions, whose
+  float32 bits may depend on how many rows share the call.
 """
 
 from __future__ import annotations
@@ -114,12 +113,39 @@ def test_float64_every_batch_size_gives_a_row_the_same_bits():
         np.testing.assert_array_equal(singles, whole)
 
 
-def test_direct_averages_repeat_bitwise():
-    """T = N: one output sample, averaged directly in time; same batch shape, same bits."""
-    S = scatterjax.Scattering1D(J=6, Q=8, shape=2048, T=2048)
-    assert any(lowpass.direct for lowpass in S.bank.plan.lowpasses)
+@pytest.mark.parametrize("T", [2048, "global"])
+def test_direct_averages_and_global_sums_give_a_row_the_same_bits(T):
+    """T = N (one output sample, averaged directly in time) and T='global' (summed): each signal
+    alone, the whole batch eager and inside jit, and a prefix/suffix split give equal bits."""
+    S = scatterjax.Scattering1D(J=6, Q=8, shape=2048, T=T)
+    if T != "global":
+        assert any(lowpass.direct for lowpass in S.bank.plan.lowpasses)
     x = _x(BATCH, 2048)
-    first = np.asarray(S(x))
-    for _ in range(5):
-        np.testing.assert_array_equal(np.asarray(S(x)), first)
-    np.testing.assert_array_equal(np.asarray(jax.jit(lambda S, x: S(x))(S, x)), first)
+    whole = np.asarray(S(x))
+    for _ in range(3):
+        np.testing.assert_array_equal(np.asarray(S(x)), whole)
+    np.testing.assert_array_equal(np.asarray(jax.jit(lambda S, x: S(x))(S, x)), whole)
+    singles = np.stack([np.asarray(S(x[i : i + 1]))[0] for i in range(BATCH)])
+    np.testing.assert_array_equal(singles, whole)
+    transform = jax.jit(scatterjax.scattering1d)
+    halves = [np.asarray(transform(jnp.asarray(part), S.bank)) for part in (x[:5], x[5:])]
+    np.testing.assert_array_equal(np.concatenate(halves), whole)
+
+
+def test_pairwise_sum_against_float64_and_its_derivatives():
+    """The tree equals the float64 sum to float32 rounding (odd lengths included), its bits do not
+    depend on the number of rows, and its derivative is the sum's."""
+    from jax.test_util import check_grads
+
+    from scatterjax._scattering1d.core import pairwise_sum
+
+    rng = np.random.default_rng(3)
+    for length in (1, 2, 7, 256, 1000, 2**17):
+        v = rng.random((6, length)).astype(np.float32)
+        total = np.asarray(pairwise_sum(jnp.asarray(v)))
+        exact = v.astype(np.float64).sum(-1)
+        np.testing.assert_allclose(total, exact, rtol=2e-7 * max(1, np.log2(length)))
+        np.testing.assert_array_equal(np.asarray(jax.jit(pairwise_sum)(v[2:3]))[0], total[2])
+    v = jnp.asarray(rng.standard_normal((3, 37)))
+    check_grads(pairwise_sum, (v,), order=2, modes=["fwd", "rev"], atol=1e-2, rtol=1e-2)
+    np.testing.assert_array_equal(np.asarray(jax.grad(lambda v: pairwise_sum(v).sum())(v)), np.ones((3, 37)))
