@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import jax
@@ -32,7 +32,7 @@ from jax.sharding import NamedSharding
 from jaxtyping import Array, ArrayLike, Float
 
 from .backend import JAX_BACKEND, Backend
-from .chunking import NO_LIMIT, apply_in_chunks
+from .chunking import NO_LIMIT, apply_in_chunks, without_branches
 from .validation import check_real_input, same_setting
 
 # What S(x) returns: an array (out_type='array'), a list of dicts holding 'coef' arrays ('list'),
@@ -153,7 +153,7 @@ class ScatteringTransform:
         if is_traced((self.bank, x)):
             return self._program(x, self.bank)
         item_bytes, cpu_budget, spread = self._chunking(x.dtype)
-        bank, program = self.bank, self._program
+        bank, program = self.bank, _chunk_program(self._program)
         return apply_in_chunks(
             lambda chunk: program(chunk, bank), x, signal_ndim, item_bytes, cpu_budget, spread=spread
         )
@@ -206,6 +206,15 @@ def split_channels(coefficients: jax.Array, axis: int) -> list[jax.Array]:
         return list(jnp.moveaxis(coefficients, axis, 0))
     channels_first = _moveaxis_to_front(coefficients, axis)
     return [_channel(channels_first, c) for c in range(channels_first.shape[0])]
+
+
+@cache
+def _chunk_program(program: Callable) -> Callable:
+    """The eager path's version of the jitted ``program``: the same pure function, jitted apart
+    and traced without per-core branches, since :func:`apply_in_chunks` already runs one chunk per
+    core. (A separate ``jax.jit`` keeps its traces out of ``program``'s cache, which serves calls
+    inside a caller's ``jit``.)"""
+    return jax.jit(without_branches(program.__wrapped__))
 
 
 @partial(jax.jit, static_argnames=("axis",))

@@ -16,7 +16,7 @@ from jax.test_util import check_grads
 
 import scatterjax
 from scatterjax._core import chunking
-from scatterjax._core.chunking import branch_count, chunk_size, in_branches
+from scatterjax._core.chunking import branch_count, chunk_size, in_branches, without_branches
 from scatterjax._harmonic3d.core import _ifftn_each
 from scatterjax._scattering1d.core import CHUNK_BYTES, signal_bytes
 from scatterjax._scattering2d.core import _folded_product
@@ -70,6 +70,36 @@ def test_in_branches_single_row_and_empty_batch_pass_through(monkeypatch):
         x = jnp.ones((count, 5))
         assert in_branches(fn)(x).shape == (count, 5)
     assert calls == [0, 1]
+
+
+def test_without_branches_traces_one_computation_and_restores_splitting(monkeypatch):
+    """The eager path's chunk programs (already one per core) are traced unsplit; afterwards, and
+    in other programs, batches split again."""
+    monkeypatch.setattr(chunking, "MAX_BRANCHES", 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    sizes = []
+
+    def fn(rows):
+        sizes.append(rows.shape[0])
+        return rows * 2
+
+    x = jnp.arange(12.0).reshape(6, 2)
+    np.testing.assert_array_equal(jax.jit(without_branches(in_branches(fn)))(x), x * 2)
+    assert sizes == [6]
+    np.testing.assert_array_equal(jax.jit(in_branches(fn))(x), x * 2)
+    assert sizes == [6, 3, 3]
+
+
+def test_eager_call_equals_the_jitted_transform_bitwise():
+    """``S(x)`` runs unsplit chunk programs, ``jax.jit(S)`` one split program: the same bits (1D,
+    2D), every row's bits independent of the rows sharing its call."""
+    for S, x in (
+        (scatterjax.Scattering1D(J=4, Q=4, shape=512, T=512),
+         np.random.default_rng(0).standard_normal((5, 512)).astype(np.float32)),
+        (scatterjax.Scattering2D(J=2, shape=(32, 32), L=4),
+         np.random.default_rng(1).standard_normal((5, 32, 32)).astype(np.float32)),
+    ):
+        np.testing.assert_array_equal(np.asarray(jax.jit(lambda S, x: S(x))(S, x)), np.asarray(S(x)))
 
 
 # --- the 2D fold's derivative rule ----------------------------------------------------------------
