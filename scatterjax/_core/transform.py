@@ -153,7 +153,11 @@ class ScatteringTransform:
         if is_traced((self.bank, x)):
             return self._program(x, self.bank)
         item_bytes, cpu_budget, spread = self._chunking(x.dtype)
-        bank, program = self.bank, _chunk_program(self._program)
+        # Cache-sized chunks already run one per core: their programs need no branches, which
+        # would only add to the compile. A core's share (``spread``) is chunked again inside the
+        # program, where the branches keep both cores busy (2D J=3 L=8 256^2 x 24: 10% faster).
+        program = self._program if spread else _chunk_program(self._program)
+        bank = self.bank
         return apply_in_chunks(
             lambda chunk: program(chunk, bank), x, signal_ndim, item_bytes, cpu_budget, spread=spread
         )
@@ -210,10 +214,10 @@ def split_channels(coefficients: jax.Array, axis: int) -> list[jax.Array]:
 
 @cache
 def _chunk_program(program: Callable) -> Callable:
-    """The eager path's version of the jitted ``program``: the same pure function, jitted apart
-    and traced without per-core branches, since :func:`apply_in_chunks` already runs one chunk per
-    core. (A separate ``jax.jit`` keeps its traces out of ``program``'s cache, which serves calls
-    inside a caller's ``jit``.)"""
+    """The jitted ``program`` for cache-sized eager chunks: the same pure function, jitted apart
+    and traced without per-core branches (1D J=6 N=2048, chunks of 8 signals: 1.5 s -> 1.0 s of
+    XLA compile). A separate ``jax.jit`` keeps its traces out of ``program``'s cache, which serves
+    calls inside a caller's ``jit``."""
     return jax.jit(without_branches(program.__wrapped__))
 
 
