@@ -267,9 +267,13 @@ def _energies(spectrum, filters, bank: FilterBank3D) -> jax.Array:
       real ``(B, L + 1, M, N, O)``.
     """
     psi_real, psi_complex, psi_nyquist = filters
+    # The stack is split once into its volumes: reverse mode transposes the split into one
+    # concatenation of their cotangents, where a slice per product became a zero-padded copy of the
+    # whole stack (27 of them, 29 ms of a 3D J=2 L=2 64^3 jit(value_and_grad)).
+    volumes = [jnp.squeeze(v, 1) for v in jnp.split(spectrum, spectrum.shape[1], axis=1)]
 
     def volume(l):  # the spectrum degree l works on
-        return spectrum[:, l if spectrum.shape[1] > 1 else 0]
+        return volumes[l if len(volumes) > 1 else 0]
 
     shape = bank.shape
     if not bank.hermitian:
