@@ -113,9 +113,22 @@ class SparseFold:
 
 
 def _weighted_sum(values: jax.Array, fold: SparseFold) -> jax.Array:
+    """``sum_t values[..., t, :] * weight[..., t, :]`` over the fold's few terms (axis -2), real and
+    imaginary parts weighted apart; ``(..., T, M) -> (..., M)``.
+
+    The terms are added one by one (a static handful: aliases of a subsampled filter's support), so
+    the gather, the products and the sum are one elementwise loop. As a reduction, XLA:CPU compiled
+    each two-term fold into a gather, two part extractions, two library reductions and a join (1D
+    J=6 N=2048, eager chunk program: 69 -> 34 kernels, XLA compile about 30% shorter).
+    """
     dtype = values.real.dtype
-    real = (values.real * fold.weight_real.astype(dtype)).sum(axis=-2)
-    imag = (values.imag * fold.weight_imag.astype(dtype)).sum(axis=-2)
+    weight_real = fold.weight_real.astype(dtype)
+    weight_imag = fold.weight_imag.astype(dtype)
+    real = values[..., 0, :].real * weight_real[..., 0, :]
+    imag = values[..., 0, :].imag * weight_imag[..., 0, :]
+    for term in range(1, values.shape[-2]):
+        real = real + values[..., term, :].real * weight_real[..., term, :]
+        imag = imag + values[..., term, :].imag * weight_imag[..., term, :]
     return jax.lax.complex(real, imag)
 
 
