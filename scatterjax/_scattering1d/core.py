@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.complex_input import join_modulus, join_spectra, stack_parts
@@ -58,11 +59,36 @@ def _pairwise_sum_jvp(primals, tangents):
     return v.sum(axis=-1), d_v.sum(axis=-1)
 
 
+@jax.custom_jvp
 def _direct_average(u: jax.Array, kernel: jax.Array) -> jax.Array:
     """``u @ kernel`` for ``u`` (B, P, L) and ``kernel`` (L, K), each column a :func:`pairwise_sum`;
-    (B, P, K)."""
+    (B, P, K).
+
+    The columns go through one traced tree in a loop (``lax.map``): written out, the ``K`` trees
+    of ``log2(L)`` levels each made thousands of small ops for XLA to compile (JTFS J=8 J_fr=3
+    N=2048, chunk program: 6.0 s of XLA compile, 3.4 s with plain sums)."""
     kernel = kernel.astype(u.dtype)
-    return jnp.stack([pairwise_sum(u * kernel[:, k]) for k in range(kernel.shape[-1])], axis=-1)
+    return jnp.moveaxis(jax.lax.map(lambda column: pairwise_sum(u * column), kernel.T), 0, -1)
+
+
+def _direct_average_jvp(primals, tangents):
+    # As pairwise_sum's: plain reductions, column by column and unrolled (no loop for reverse mode).
+    (u, kernel), (d_u, d_kernel) = primals, tangents
+    kernel = kernel.astype(u.dtype)
+
+    def apply(v, w):
+        return jnp.stack([(v * w[:, k]).sum(axis=-1) for k in range(w.shape[-1])], axis=-1)
+
+    out = apply(u, kernel)
+    d_out = jnp.zeros(out.shape, out.dtype)
+    if not isinstance(d_u, SymbolicZero):
+        d_out = d_out + apply(d_u, kernel)
+    if not isinstance(d_kernel, SymbolicZero):
+        d_out = d_out + apply(u, d_kernel.astype(u.dtype))
+    return out, d_out
+
+
+_direct_average.defjvp(_direct_average_jvp, symbolic_zeros=True)
 
 
 def lowpass_average(u: jax.Array, u_half: jax.Array | None, lowpass: Lowpass, leaf, plan: Plan1D):
