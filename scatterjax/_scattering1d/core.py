@@ -4,7 +4,7 @@ The traversal follows kymatio 0.3.0's math (its ``scattering1d`` core) but is or
 than path by path: every first-order wavelet sharing a subsampling exponent goes through one batched
 gather-multiply-fold and one batched inverse FFT, and every second-order path sharing ``(k1, k2)``
 likewise. Real signals (the padded input, every modulus) use real FFTs; averaging with few output
-samples is a matrix product in time (see ``_bank1d``).
+samples is computed in time, as the product with the decimated low-pass kernel (``_direct_average``).
 """
 
 from __future__ import annotations
