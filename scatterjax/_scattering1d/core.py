@@ -66,7 +66,7 @@ def _direct_average(u: jax.Array, kernel: jax.Array) -> jax.Array:
 
     The columns go through one traced tree in a loop (``lax.map``): written out, the ``K`` trees
     of ``log2(L)`` levels each made thousands of small ops for XLA to compile (JTFS J=8 J_fr=3
-    N=2048, chunk program: 6.0 s of XLA compile, 3.4 s with plain sums)."""
+    N=2048, chunk program: 6.0 -> 3.8 s of XLA compile; differentiated, nothing changes)."""
     kernel = kernel.astype(u.dtype)
     return jnp.moveaxis(jax.lax.map(lambda column: pairwise_sum(u * column), kernel.T), 0, -1)
 

@@ -149,3 +149,22 @@ def test_pairwise_sum_against_float64_and_its_derivatives():
     v = jnp.asarray(rng.standard_normal((3, 37)))
     check_grads(pairwise_sum, (v,), order=2, modes=["fwd", "rev"], atol=1e-2, rtol=1e-2)
     np.testing.assert_array_equal(np.asarray(jax.grad(lambda v: pairwise_sum(v).sum())(v)), np.ones((3, 37)))
+
+
+def test_direct_average_against_float64_and_its_derivatives():
+    """``u @ kernel`` column by column (pairwise trees in a loop): float64 agreement, a row's bits
+    whatever the row count, and derivatives in both arguments (the filters may be trained)."""
+    from jax.test_util import check_grads
+
+    from scatterjax._scattering1d.core import _direct_average
+
+    rng = np.random.default_rng(4)
+    u = rng.standard_normal((5, 3, 512)).astype(np.float32)
+    kernel = rng.standard_normal((512, 6)).astype(np.float32)
+    got = np.asarray(jax.jit(_direct_average)(u, kernel))
+    exact = np.einsum("bpl,lk->bpk", u.astype(np.float64), kernel.astype(np.float64))
+    np.testing.assert_allclose(got, exact, rtol=1e-5, atol=1e-5 * np.abs(exact).max())
+    np.testing.assert_array_equal(np.asarray(_direct_average(u[1:2], kernel))[0], got[1])
+    with jax.enable_x64(True):
+        u64, kernel64 = jnp.asarray(rng.standard_normal((2, 2, 16))), jnp.asarray(rng.standard_normal((16, 3)))
+        check_grads(_direct_average, (u64, kernel64), order=2, modes=["fwd", "rev"])
