@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._core.reductions import pairwise_sum
 from .bank import FilterBank3D
 
 _AXES = (-3, -2, -1)
@@ -42,14 +43,21 @@ _AXES = (-3, -2, -1)
 FFT_PIECES = 8
 
 
-def _pieces(fft, a: jax.Array) -> jax.Array:
+def _odd_grid(shape) -> bool:
+    """Whether a side of the grid is odd (the layout without Hermitian symmetry)."""
+    return any(side % 2 for side in shape)
+
+
+def _pieces(fft, a: jax.Array, grid) -> jax.Array:
     """``fft(a)`` over the leading axis of volumes, issued as up to ``FFT_PIECES`` calls.
 
     Differentiated, it is one call: the pieces' slices and concatenation would be transposed into
     a pad per piece, and every piece adds to the program (3D J=2 L=2 64^3, ``jit(value_and_grad)``:
-    compile 80 s -> 53 s on a loaded machine, same run time).
+    compile 80 s -> 53 s on a loaded machine, same run time). On a ``grid`` with an odd side it is
+    one call too: there the pieces (whose sizes follow the batch size) rounded some volumes
+    differently from the same volume transformed alone, so a signal's bits depended on its batch.
     """
-    if jax.export.is_symbolic_dim(a.shape[0]):  # symbolic batch (jax.export, jax2tf): one call
+    if jax.export.is_symbolic_dim(a.shape[0]) or _odd_grid(grid):  # symbolic batch: jax.export, jax2tf
         return fft(a)
     count = min(a.shape[0], FFT_PIECES)
     if count <= 1:
@@ -69,13 +77,13 @@ def _pieces(fft, a: jax.Array) -> jax.Array:
 
 
 def _ifftn(a: jax.Array) -> jax.Array:
-    return _pieces(partial(jnp.fft.ifftn, axes=_AXES), a)
+    return _pieces(partial(jnp.fft.ifftn, axes=_AXES), a, a.shape[-3:])
 
 
 def _rfftn(a: jax.Array) -> jax.Array:
     """``rfftn`` over the last three axes of ``(V, M, N, O)`` or ``(B, V, M, N, O)`` volumes."""
     flat = a.reshape((-1,) + a.shape[-3:])
-    return _pieces(partial(jnp.fft.rfftn, axes=_AXES), flat).reshape(a.shape[:-1] + (-1,))
+    return _pieces(partial(jnp.fft.rfftn, axes=_AXES), flat, a.shape[-3:]).reshape(a.shape[:-1] + (-1,))
 
 
 @jax.custom_jvp
@@ -100,7 +108,7 @@ def _ifftn_each_jvp(primals, tangents):  # linear: the derivative is the map its
 
 
 def _irfftn(a: jax.Array, shape) -> jax.Array:
-    return _pieces(partial(jnp.fft.irfftn, s=shape, axes=_AXES), a)
+    return _pieces(partial(jnp.fft.irfftn, s=shape, axes=_AXES), a, shape)
 
 
 # --- pointwise functions with finite derivatives at 0 ---------------------------------------------
@@ -152,6 +160,11 @@ def _power(u: jax.Array, p: float) -> jax.Array:
 
 
 def _volume_sum(v: jax.Array) -> jax.Array:
+    """Sum over the last three axes. On a grid with an odd side, a pairwise tree (XLA's reduction
+    rounded a volume differently depending on how many shared the call); on even grids XLA's
+    reduction, which is row-stable there."""
+    if _odd_grid(v.shape[-3:]):
+        return pairwise_sum(v.reshape(v.shape[:-3] + (-1,)))
     return jnp.sum(v, axis=_AXES)
 
 

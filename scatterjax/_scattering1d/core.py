@@ -17,6 +17,7 @@ from jaxtyping import Array, ArrayLike, Float
 from .._core.complex_input import join_modulus, join_spectra, stack_parts
 from .._core.modulus import modulus_of_parts
 from .._core.padding import pad_signal
+from .._core.reductions import pairwise_sum
 from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
 from .bank import FilterBank1D, Lowpass, Plan1D
@@ -26,37 +27,6 @@ from .order3 import third_order
 # Signals go through the transform in chunks whose intermediates take about this many bytes: on CPU
 # a chunk that stays in cache runs about twice as fast as the whole batch (see _chunking).
 CHUNK_BYTES = 4 * 2**20
-
-@jax.custom_jvp
-def pairwise_sum(v: jax.Array) -> jax.Array:
-    """Sum over the last axis as a balanced tree of elementwise adds (first half plus second half,
-    repeatedly): ``(..., L) -> (...)``.
-
-    Each row's bits depend on that row only, whatever the number of rows in the call: XLA's CPU
-    reductions may round a row differently for different row counts, and ``S(x)`` (chunks of a
-    power-of-two size) must give the bits of ``jax.jit(S)(x)``. The tree also keeps float32
-    rounding at ``log2(L)`` additions per sample (1.6e-7 relative at 2**17 samples, where a
-    two-level blocked reduction gave 1.1e-6), and its contiguous halves vectorise (1D J=10 T=N=2**16,
-    batch 16, forward inside jit: 15-30% faster than that reduction).
-
-    Differentiated, value and derivative are plain reductions (the same sum in another order, so
-    the value differs from the tree's at float32 rounding, as a batch gradient's values already
-    may): the transpose of a reduction is a broadcast, where the tree's would be ``log2(L)``
-    levels of padded slices, and the tree compiles slower (1D J=10 T=N=2**16,
-    ``jit(value_and_grad)``: 1.6x with the tree's derivative, 10% slower run and longer compile
-    with the tree's value).
-    """
-    while v.shape[-1] > 1:
-        half = v.shape[-1] // 2
-        folded = v[..., :half] + v[..., half : 2 * half]
-        v = folded if v.shape[-1] % 2 == 0 else jnp.concatenate([folded, v[..., 2 * half :]], axis=-1)
-    return v[..., 0]
-
-
-@pairwise_sum.defjvp
-def _pairwise_sum_jvp(primals, tangents):
-    (v,), (d_v,) = primals, tangents
-    return v.sum(axis=-1), d_v.sum(axis=-1)
 
 
 @jax.custom_jvp
