@@ -16,7 +16,9 @@ In the Hermitian layout (all sides even, see :mod:`scatterjax._harmonic3d.bank`)
 which halves kymatio's FFT work; kymatio's asymmetric Nyquist planes are added back exactly with
 2D FFTs. Samples never share an FFT, so each sample's output depends on that sample only (a NaN
 stays in its sample). XLA runs each CPU FFT call on one thread but runs independent calls
-concurrently, so every batched FFT is issued as up to ``FFT_PIECES`` independent calls.
+concurrently, so on even grids every batched FFT is issued as up to ``FFT_PIECES`` independent
+calls. On grids with an odd side it is one call and volume sums are pairwise trees: there the pieces
+and XLA's reductions made a sample's bits depend on the batch it was in.
 
 Gradients are finite everywhere, including at ``x = 0`` where kymatio's are NaN: the derivative
 of ``sqrt`` at 0 and of ``u^p`` (``p < 1``) at ``u = 0`` are taken to be 0 (the minimal-norm
@@ -57,7 +59,8 @@ def _pieces(fft, a: jax.Array, grid) -> jax.Array:
     one call too: there the pieces (whose sizes follow the batch size) rounded some volumes
     differently from the same volume transformed alone, so a signal's bits depended on its batch.
     """
-    if jax.export.is_symbolic_dim(a.shape[0]) or _odd_grid(grid):  # symbolic batch: jax.export, jax2tf
+    # One call for a symbolic batch (jax.export, jax2tf), and on an odd grid.
+    if jax.export.is_symbolic_dim(a.shape[0]) or _odd_grid(grid):
         return fft(a)
     count = min(a.shape[0], FFT_PIECES)
     if count <= 1:
