@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._core.frozen import frozen
 from .._core.reductions import pairwise_sum
 from .bank import FilterBank3D
 
@@ -365,13 +366,13 @@ def _energies(spectrum, filters, bank: FilterBank3D) -> jax.Array:
 
 
 def _filters(bank: FilterBank3D, dtype):
-    """The bank's leaves in the computation's precision, with no gradient."""
+    """The bank's leaves in the computation's precision."""
     complex_dtype = jnp.result_type(dtype, jnp.complex64)
     real = None if bank.psi_real is None else bank.psi_real.astype(dtype)
     nyquist = None
     if bank.psi_nyquist is not None:
         nyquist = tuple(p.astype(complex_dtype) for p in bank.psi_nyquist)
-    return jax.lax.stop_gradient((real, bank.psi_complex.astype(complex_dtype), nyquist))
+    return real, bank.psi_complex.astype(complex_dtype), nyquist
 
 
 def _at_scale(filters, j, with_nyquist: bool):
@@ -464,5 +465,5 @@ def harmonic_scattering3d(
     """
     batch_shape = x.shape[:-3]
     flat = x.reshape((-1,) + tuple(bank.shape))
-    out = _scattering(flat, bank)
+    out = _scattering(flat, frozen(bank))
     return out.reshape(batch_shape + out.shape[1:])

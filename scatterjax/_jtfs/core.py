@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
 from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
@@ -194,7 +195,7 @@ def time_frequency_scattering(
     """
     plan = bank.plan
     x = check_real_input(x, (bank.time.plan.N,))
-    bank = jax.tree_util.tree_map(jax.lax.stop_gradient, bank)  # the filters are constants
+    bank = frozen(bank)
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, bank.time.plan.N))
     order0, order1, order2 = map_in_chunks_differentiable(

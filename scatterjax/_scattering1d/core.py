@@ -15,6 +15,7 @@ from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.complex_input import join_modulus, join_spectra, stack_parts
+from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
 from .._core.padding import pad_signal
 from .._core.reductions import pairwise_sum
@@ -217,7 +218,7 @@ def scattering1d(
     """
     plan = bank.plan
     x = check_real_input(x, (plan.N,), complex_ok=True)
-    bank = jax.tree_util.tree_map(jax.lax.stop_gradient, bank)  # the filters are constants
+    bank = frozen(bank)
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, plan.N))
     order0, order1, order2, order3 = map_in_chunks_differentiable(

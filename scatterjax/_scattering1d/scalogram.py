@@ -27,6 +27,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Complex, Float
 
 from .._core.complex_input import join_spectra, stack_parts
+from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
 from .._core.padding import pad_signal
 from .._core.pytree import pytree_dataclass, static_field
@@ -130,7 +131,7 @@ def _spectra(x, filters: ScalogramFilters) -> tuple[jax.Array, tuple[int, ...]]:
     joined after the fold (see ``scatterjax._core.complex_input``), as in the transform.
     """
     x = check_real_input(x, (filters.N,), complex_ok=True)
-    filters = jax.tree_util.tree_map(jax.lax.stop_gradient, filters)  # the filters are constants
+    filters = frozen(filters)
     flat = x.reshape((-1, filters.N))
     if flat.shape[0] == 0:  # an empty batch: fold_rows cannot reshape zero rows to (0, -1)
         flat = jnp.zeros((1, filters.N), x.dtype)

@@ -40,6 +40,7 @@ from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.complex_input import join_modulus, join_spectrum_parts, stack_parts
+from .._core.frozen import frozen
 from .._core.modulus import modulus
 from .._core.padding import pad_signal
 from .._core.remat_chunks import map_in_chunks_differentiable
@@ -299,7 +300,7 @@ def scattering2d(
     plan: Plan2D = bank.plan
     what = "x (padded, since the bank has pre_pad=True)" if plan.pre_pad else "x"
     x = check_real_input(x, plan.input_shape, what=what, complex_ok=True)
-    bank = jax.tree_util.tree_map(jax.lax.stop_gradient, bank)  # the filters are frozen
+    bank = frozen(bank)
     batch_shape = x.shape[:-2]
     images = x.reshape((-1, *plan.input_shape))
     if not plan.pre_pad:
