@@ -23,6 +23,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
+from .._core.reductions import pairwise_sum
 from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
 from .._scattering1d.core import first_order, lowpass_average, second_order_spectra
@@ -108,12 +109,19 @@ def _chunk_length(bytes_per_sample: int, length: int) -> int:
     return chunk
 
 
+def _global_sum(u: jax.Array) -> jax.Array:
+    """``T='global'``: the sum over time ``(..., L) -> (..., 1)``, as a pairwise tree so that a
+    signal's bits do not depend on the program it runs in (``S(x)`` and ``jax.jit(S)(x)``) or on
+    the batch it shares (XLA's CPU reductions round differently in different programs)."""
+    return pairwise_sum(u)[..., None]
+
+
 def _time_step(u: jax.Array, level: int, bank: FilterBankJTFS) -> jax.Array:
     """Finish order-2 rows ``(B, n, K, L)`` at resolution ``level`` in time: average to resolution
     ``s`` ('local'), sum ('global') or crop at ``level`` (T=0)."""
     plan, tplan = bank.plan, bank.time.plan
     if plan.averaging == "global":
-        return u.sum(axis=-1, keepdims=True)
+        return _global_sum(u)
     if plan.averaging == "none":
         return u[..., tplan.ind_start[level] : tplan.ind_end[level]]
     index = tplan.lowpass_index(level, plan.log2_stride - level, True)
@@ -143,7 +151,7 @@ def jtfs_paths(x: jax.Array, bank: FilterBankJTFS):
         return lowpass_average(u, u_half, tplan.lowpasses[index], time.lowpass[index], tplan)
 
     if plan.averaging == "global":
-        order0 = padded[:, None].sum(axis=-1, keepdims=True)
+        order0 = _global_sum(padded[:, None])
     elif plan.averaging == "none":
         order0 = x[:, None]
     else:
@@ -154,7 +162,7 @@ def jtfs_paths(x: jax.Array, bank: FilterBankJTFS):
     )
     order1 = _frequency_scattering(s1[:, None], bank.order1, plan.order1)[:, 0]
     if plan.averaging == "global":
-        order1 = order1.sum(axis=-1, keepdims=True)
+        order1 = _global_sum(order1)
 
     order2 = []
     spectra = {level: spectrum for level, spectrum, _ in second_order_spectra(u1_half, time)}
