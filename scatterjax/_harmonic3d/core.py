@@ -51,17 +51,22 @@ def _odd_grid(shape) -> bool:
     return any(side % 2 for side in shape)
 
 
-def _pieces(fft, a: jax.Array, grid) -> jax.Array:
-    """``fft(a)`` over the leading axis of volumes, issued as up to ``FFT_PIECES`` calls.
+def _pieces(fft, a: jax.Array, grid, split: bool = True) -> jax.Array:
+    """``fft(a)`` over the leading axis of volumes, issued as up to ``FFT_PIECES`` calls (one call
+    when ``split`` is False).
 
     Differentiated, it is one call: the pieces' slices and concatenation would be transposed into
     a pad per piece, and every piece adds to the program (3D J=2 L=2 64^3, ``jit(value_and_grad)``:
     compile 80 s -> 53 s on a loaded machine, same run time). On a ``grid`` with an odd side it is
     one call too: there the pieces (whose sizes follow the batch size) rounded some volumes
     differently from the same volume transformed alone, so a signal's bits depended on its batch.
+    The first-order responses of ``rotation_covariant=False`` (degree ``l``'s order ``m = l``
+    alone) take one call on every grid: with pieces, a few coefficients of a batch of 5 or more
+    differed in jit from the eager call (measured on 16^3, 20^3, 24^3 and 32^3, L=3, up to 2.5e-8 of
+    the largest coefficient; not understood further, and never seen with rotation covariance).
     """
     # One call for a symbolic batch (jax.export, jax2tf), and on an odd grid.
-    if jax.export.is_symbolic_dim(a.shape[0]) or _odd_grid(grid):
+    if not split or jax.export.is_symbolic_dim(a.shape[0]) or _odd_grid(grid):
         return fft(a)
     count = min(a.shape[0], FFT_PIECES)
     if count <= 1:
@@ -80,8 +85,8 @@ def _pieces(fft, a: jax.Array, grid) -> jax.Array:
     return split(a)
 
 
-def _ifftn(a: jax.Array) -> jax.Array:
-    return _pieces(partial(jnp.fft.ifftn, axes=_AXES), a, a.shape[-3:])
+def _ifftn(a: jax.Array, split: bool = True) -> jax.Array:
+    return _pieces(partial(jnp.fft.ifftn, axes=_AXES), a, a.shape[-3:], split)
 
 
 def _rfftn(a: jax.Array) -> jax.Array:
@@ -90,25 +95,26 @@ def _rfftn(a: jax.Array) -> jax.Array:
     return _pieces(partial(jnp.fft.rfftn, axes=_AXES), flat, a.shape[-3:]).reshape(a.shape[:-1] + (-1,))
 
 
-@jax.custom_jvp
-def _ifftn_each(blocks: list[jax.Array]) -> list[jax.Array]:
+@partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _ifftn_each(blocks: list[jax.Array], split: bool = True) -> list[jax.Array]:
     """``[ifftn(b) for b in blocks]`` (volumes over the last three axes, equal shapes).
 
-    Evaluated, the blocks go through one batched inverse FFT (issued as :func:`_pieces`).
+    Evaluated, the blocks go through one batched inverse FFT (issued as :func:`_pieces`, with
+    ``split``).
     Differentiated, each block is transformed on its own: reverse mode would otherwise turn every
     block's slice of the batched result into a zero-padded copy of the whole batch (3D J=2 L=2 64^3,
     ``jit(value_and_grad)``: 70 ms of 390 in those pads).
     """
-    responses = _ifftn(jnp.concatenate(blocks))
+    responses = _ifftn(jnp.concatenate(blocks), split)
     edges = np.cumsum([0] + [b.shape[0] for b in blocks])
     return [responses[start:stop] for start, stop in zip(edges, edges[1:])]
 
 
 @_ifftn_each.defjvp
-def _ifftn_each_jvp(primals, tangents):  # linear: the derivative is the map itself
+def _ifftn_each_jvp(split, primals, tangents):  # linear: the derivative is the map itself
     (blocks,), (d_blocks,) = primals, tangents
     ifftn = partial(jnp.fft.ifftn, axes=_AXES)
-    return _ifftn_each(blocks), [ifftn(d) for d in d_blocks]
+    return _ifftn_each(blocks, split), [ifftn(d) for d in d_blocks]
 
 
 def _irfftn(a: jax.Array, shape) -> jax.Array:
@@ -322,7 +328,7 @@ def _energies(spectrum, filters, bank: FilterBank3D) -> jax.Array:
     blocks = [packed_pair(k) for k in range(n_pairs)]
     complex_orders = bank.complex_orders
     blocks += [volume(l) * psi_complex[c] for c, (l, _) in enumerate(complex_orders)]
-    responses = _ifftn_each(blocks) if blocks else None
+    responses = _ifftn_each(blocks, bank.rotation_covariant) if blocks else None  # see _pieces
 
     real_response = {}
     for k in range(n_pairs):
