@@ -43,9 +43,10 @@ def join_modulus(stacked: jax.Array) -> jax.Array:
     """Real ``(2B, ...)``, one linear map of ``a`` then of ``b``, as ``|a' + i b'|``, ``(B, ...)``.
 
     The parts are materialised first (an optimization barrier), so the modulus is a fusion of its
-    own. Fused into the producer, XLA:CPU contracted ``a'^2 + b'^2`` into a fused multiply-add in
-    some programs and not in others, so a 2D image's order-0 coefficient alone differed in its last
-    bits from the same image in a batch.
+    own. Fused into its producer, the same parts gave different bits in the programs of different
+    batch sizes (XLA:CPU contracts ``a'^2 + b'^2`` into a fused multiply-add or not depending on the
+    code around it), so a 2D image's order-0 coefficients alone differed from the same image's in a
+    batch.
     """
     count = stacked.shape[0] // 2
     stacked = jax.lax.optimization_barrier(stacked)
