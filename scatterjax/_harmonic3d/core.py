@@ -60,10 +60,11 @@ def _pieces(fft, a: jax.Array, grid, split: bool = True) -> jax.Array:
     compile 80 s -> 53 s on a loaded machine, same run time). On a ``grid`` with an odd side it is
     one call too: there the pieces (whose sizes follow the batch size) rounded some volumes
     differently from the same volume transformed alone, so a signal's bits depended on its batch.
-    The first-order responses of ``rotation_covariant=False`` (degree ``l``'s order ``m = l``
-    alone) take one call on every grid: with pieces, a few coefficients of a batch of 5 or more
-    differed in jit from the eager call (measured on 16^3, 20^3, 24^3 and 32^3, L=3, up to 2.5e-8 of
-    the largest coefficient; not understood further, and never seen with rotation covariance).
+    The wavelet responses of ``rotation_covariant=False`` (degree ``l``'s order ``m = l`` alone,
+    first and second order) take one call on every grid: with pieces, a few coefficients of a
+    batch of 5 or more differed in jit from the eager call (measured on 16^3, 20^3, 24^3 and 32^3,
+    L=3, up to 2.5e-8 of the largest coefficient; not understood further, and never seen with
+    rotation covariance).
     """
     # One call for a symbolic batch (jax.export, jax2tf), and on an odd grid.
     if not split or jax.export.is_symbolic_dim(a.shape[0]) or _odd_grid(grid):
