@@ -75,15 +75,15 @@ def _pieces(fft, a: jax.Array, grid, split: bool = True) -> jax.Array:
     edges = [round(i * a.shape[0] / count) for i in range(count + 1)]
 
     @jax.custom_jvp
-    def split(a):
+    def piecewise(a):
         return jnp.concatenate([fft(a[start:stop]) for start, stop in zip(edges, edges[1:])])
 
-    @split.defjvp
-    def _split_jvp(primals, tangents):  # the FFT is linear: its derivative is itself
+    @piecewise.defjvp
+    def _piecewise_jvp(primals, tangents):  # the FFT is linear: its derivative is itself
         (a,), (da,) = primals, tangents
         return fft(a), fft(da)
 
-    return split(a)
+    return piecewise(a)
 
 
 def _ifftn(a: jax.Array, split: bool = True) -> jax.Array:
