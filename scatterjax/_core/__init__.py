@@ -5,6 +5,7 @@
 - ``validation``: argument and input checks with clear errors; ``errors``: the exception classes.
 - ``backend``: kymatio's ``backend`` argument; ``meta``: the per-channel metadata tables.
 - ``pytree``: frozen dataclasses registered as pytrees (the filter banks).
+- ``frozen``: filter banks as the transforms read them (no derivative, never folded as constants).
 - ``modulus``: complex modulus with a finite derivative at 0; ``reductions``: row-stable sums.
 - ``padding``: the ``pad_mode`` choices (what fills the border before the FFTs) and ``pad_signal``.
 - ``chunking`` / ``remat_chunks``: batch chunks sized to the CPU cache, outside and inside programs.
