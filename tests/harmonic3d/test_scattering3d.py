@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import jax
@@ -57,6 +58,7 @@ def test_filters_are_arguments_not_constants():
 
 
 def test_compiles_once_per_batch_bucket():
+    cores = os.cpu_count() or 1
     S = HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1, integral_powers=(1.5,))
     x = _volumes((2,), (8, 8, 8))
     S(x)
@@ -64,10 +66,11 @@ def test_compiles_once_per_batch_bucket():
         S(x + 1)
         # A new object with the same settings reuses the compiled program.
         HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1, integral_powers=(1.5,))(x)
+        S(_volumes((3 * cores,), (8, 8, 8)))  # up to 3 volumes per core: chunks of one
     assert "harmonic_scattering3d" not in names, names
     with compiled_programs() as names:
-        S(_volumes((3,), (8, 8, 8)))
-        S(_volumes((4,), (8, 8, 8)))
+        S(_volumes((4 * cores,), (8, 8, 8)))  # 4 to 15 volumes per core: chunks of four
+        S(_volumes((9 * cores - 1,), (8, 8, 8)))
     assert names.count("harmonic_scattering3d") == 1, names
 
 def test_vmap_equals_loop(S):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import jax
@@ -53,6 +54,7 @@ def test_filters_are_arguments_not_constants():
 
 
 def test_compiled_once_per_batch_bucket():
+    cores = os.cpu_count() or 1
     x = _images((2, 20, 28), seed=1)
     first = Scattering2D(2, (20, 28), L=5)
     first(x)
@@ -61,11 +63,13 @@ def test_compiled_once_per_batch_bucket():
         # A new object with the same settings reuses the compiled program: its settings are static
         # and hashable, its filters are arguments.
         Scattering2D(2, (20, 28), L=5)(_images((2, 20, 28), seed=2))
-        first(_images((1, 20, 28)))  # a batch of one chunk per core of the same size
+        first(_images((1, 20, 28)))  # chunks of one image, like a batch of 2
+        first(_images((3 * cores, 20, 28)))  # up to 3 images per core: still chunks of one
     assert "scattering2d" not in names, names
     with compiled_programs() as names:
-        first(_images((5, 20, 28)))  # a larger batch: chunks of a new power of two
-        first(_images((6, 20, 28)))
+        first(_images((4 * cores, 20, 28)))  # 4 to 15 images per core: chunks of four
+        first(_images((15 * cores, 20, 28)))
+        first(_images((7 * cores + 1, 20, 28)))
     assert names.count("scattering2d") == 1, names
 
 def test_pytree_round_trip():
