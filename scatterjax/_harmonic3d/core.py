@@ -167,6 +167,12 @@ def _power(u: jax.Array, p: float) -> jax.Array:
         return u * u
     if float(p).is_integer():
         return jax.lax.integer_pow(u, int(p))
+    if p == 0.5:
+        # The same bits as ``power(u, 0.5)`` (XLA's CPU power rounds it as sqrt), but an
+        # elementwise sqrt fuses with the volume sum, where XLA's CPU backend handed the power to
+        # its YNNPACK library with a materialised broadcast of the exponent (3D J=2 L=2 128^3 x 2,
+        # forward inside jit: 1.02 -> 0.82 s).
+        return jnp.sqrt(u)
     return jnp.power(u, jnp.asarray(p, u.dtype))
 
 
