@@ -276,6 +276,38 @@ def test_gradients_float64():
         assert np.isfinite(np.asarray(zero_grad)).all()
 
 
+def test_gradient_recomputes_time_chunks_instead_of_storing_them():
+    # N=16384 is long enough for the frequency scattering to run in time chunks (a lax.map). Stored
+    # for the backward pass, every chunk's product and modulus made the gradient's working memory
+    # 8.9x the forward's (264 MB); recomputed, 2.5x (74 MB).
+    S = scatterjax.TimeFrequencyScattering(J=6, J_fr=2, Q=8, shape=16384)
+    x = jax.ShapeDtypeStruct((1, 16384), jnp.float32)
+
+    def temporaries(fn, *args):
+        return jax.jit(fn).lower(*args).compile().memory_analysis().temp_size_in_bytes
+
+    forward = temporaries(lambda S, x: S(x), S, x)
+    gradient = temporaries(jax.grad(lambda x, S: jnp.sum(S(x) ** 2)), x, S)
+    assert gradient < 4 * forward, (gradient / 2**20, forward / 2**20)
+
+
+def test_gradient_through_time_chunks_equals_the_unchunked_gradient(monkeypatch):
+    from scatterjax._jtfs import core
+
+    S = scatterjax.TimeFrequencyScattering(J=6, J_fr=2, Q=8, shape=16384)
+    x = jnp.asarray(np.random.default_rng(2).standard_normal((1, 16384)), jnp.float32)
+    target = S(x[:, ::-1])
+
+    def gradient():
+        return np.asarray(jax.jit(jax.grad(lambda x, S: jnp.sum((S(x) - target) ** 2)))(x, S))
+
+    chunked = gradient()
+    monkeypatch.setattr(core, "_PRODUCT_BYTES", 2**62)  # the whole time axis in one product
+    jax.clear_caches()
+    whole = gradient()
+    assert np.linalg.norm(chunked - whole) <= 1e-5 * np.linalg.norm(whole)
+
+
 def test_float64_mode():
     with jax.enable_x64(True):
         S = scatterjax.TimeFrequencyScattering(**SMALL)
