@@ -110,7 +110,7 @@ class HarmonicScattering3D(ScatteringTransform):
     Gradients are finite everywhere, including at ``x = 0`` (kymatio's are NaN there): the
     derivatives of the modulus ``sqrt`` at 0 and of ``U^p`` (``p < 1``) at ``U = 0`` are taken to be
     0. ``S(x)`` compiles once per chunk size and dtype (on the CPU, chunks of 1 and 4 volumes serve
-    every batch of up to 8 per core); ``S`` is a pytree whose leaves are the filters, so it can be
+    every batch of up to 15 per core); ``S`` is a pytree whose leaves are the filters, so it can be
     passed to ``jax.jit``/``jax.vmap`` as an argument. NaN or Inf in ``x`` propagate to the output.
 
     {kymatio_compatibility}

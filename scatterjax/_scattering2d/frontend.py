@@ -63,7 +63,7 @@ class Scattering2D(ScatteringTransform):
 
     The computation runs in the input's precision: float32, or float64 when ``jax_enable_x64`` is on
     (the filters keep kymatio's float32 values). ``S(x)`` compiles once per chunk size and dtype
-    (on the CPU, chunks of 1 and 4 images serve every batch of up to 8 per core); ``S`` is a
+    (on the CPU, chunks of 1 and 4 images serve every batch of up to 15 per core); ``S`` is a
     pytree whose leaves are the filters, so it can be passed to ``jax.jit``, ``jax.vmap`` and
     friends as an argument. NaN or Inf in ``x`` propagate to the output.
 
