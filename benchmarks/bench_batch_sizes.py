@@ -32,6 +32,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
+from benchmarks._harness import kymatio_shim, standard_impls  # noqa: E402
+
 WORKLOADS = {
     "1d": ("Scattering1D", dict(J=6, shape=2048, Q=8)),
     "2d": ("Scattering2D", dict(J=2, shape=(32, 32), L=8)),
@@ -42,23 +44,13 @@ KYMATIO_CLASSES = {"Scattering1D", "Scattering2D", "HarmonicScattering3D"}
 
 
 def build(workload: str, implementation: str):
-    """``S`` as a function of a NumPy batch that blocks until its result is ready."""
-    import jax
-
+    """``S`` as a function of a NumPy batch, built as every benchmark builds it
+    (:func:`benchmarks._harness.standard_impls`: ours eager, kymatio's jax frontend under ``jax.jit``)."""
     class_name, kwargs = WORKLOADS[workload]
-    if implementation == "scatterjax":
-        import scatterjax
-
-        S = getattr(scatterjax, class_name)(**kwargs)
-        return lambda x: jax.block_until_ready(S(x))
-    from benchmarks._harness import kymatio_shim
-
-    kymatio_shim()
-    import kymatio.jax
-
-    S = getattr(kymatio.jax, class_name)(**kwargs)
-    program = jax.jit(S.__call__)
-    return lambda x: jax.block_until_ready(program(x))
+    if implementation != "scatterjax":
+        kymatio_shim()
+    impls = {impl.name: impl for impl in standard_impls(class_name, kwargs, make_input=None)}
+    return impls[implementation].build()
 
 
 def one_run(workload: str, implementation: str, sizes: list[int]) -> None:
