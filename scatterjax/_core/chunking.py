@@ -97,9 +97,15 @@ def in_branches(fn: Callable) -> Callable:
     """``fn`` over a batch, written as up to :func:`branch_count` independent computations on
     consecutive parts of the batch, results concatenated along the leading axis.
 
-    XLA's CPU runtime runs each FFT and each fused loop on one thread, but runs independent
-    operations concurrently: split this way, one program inside a caller's ``jax.jit`` (or under
-    ``jax.grad``) uses several cores. On accelerators ``fn`` is returned as is.
+    XLA's CPU runtime runs each FFT on one thread (large elementwise loops it splits across
+    threads), and can run independent operations concurrently: split this way, one program inside a
+    caller's ``jax.jit`` (or under ``jax.grad``) can use several cores. How many it does use is the
+    runtime's choice: its executor hands ready operations to another thread only when more than 8
+    are ready at once (the split threshold of XLA's CPU ``ThunkExecutor``, jaxlib 0.10); otherwise
+    the concurrency comes from the split loops and from operations finishing on other threads.
+    Measured on 2 cores, op time / wall time: 1.7 for the 2D forward inside jit, 2.0 for the 1D
+    gradient, 1.25 for the 2D gradient (which therefore is not split). On accelerators ``fn`` is
+    returned as is.
     """
     branches = branch_count()
     if branches <= 1:

@@ -12,8 +12,10 @@ it. It is a ``jax.custom_jvp`` whose rule applies ``fn`` to the whole batch and 
 own JVP: plain evaluation gets the cache-sized loop, ``jax.jvp``/``jax.grad``/``jax.linearize``
 see one large differentiable computation, and forward mode keeps working (a ``custom_vjp`` would
 have lost it). On CPU the whole batch is written as one independent computation per core
-(:func:`scatterjax._core.chunking.in_branches`), which XLA runs concurrently. The price is memory:
-the backward holds the whole batch's intermediates.
+(:func:`scatterjax._core.chunking.in_branches`), which XLA may run concurrently, unless the
+transform asks otherwise (``split_derivative=False``: the 2D transform, whose gradient runs as
+fast unsplit and compiles faster). The price is memory: the backward holds the whole batch's
+intermediates.
 
 The JTFS transform evaluates without branches (``split_evaluation=False``): its frequency
 scattering has reductions and matrix products whose float32 bits XLA's CPU backend may change with
@@ -30,12 +32,12 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from .chunking import in_branches, map_in_chunks
+from .chunking import in_branches, map_in_chunks, without_branches
 
 
 def map_in_chunks_differentiable(
     fn: Callable, items: jax.Array, constants, item_bytes: int, cpu_budget: int,
-    *, split_evaluation: bool = True,
+    *, split_evaluation: bool = True, split_derivative: bool = True,
 ):
     """``fn(chunk, constants)`` over chunks of ``items`` (leading axis), results concatenated;
     differentiated as one computation.
@@ -43,9 +45,11 @@ def map_in_chunks_differentiable(
     Evaluated, this is :func:`scatterjax._core.chunking.map_in_chunks` of
     ``lambda chunk: fn(chunk, constants)`` (with ``branches=split_evaluation``): ``fn`` maps
     ``(c, ...)`` to a pytree of arrays with leading axis ``c``; chunks hold about ``cpu_budget``
-    bytes of ``item_bytes`` items on CPU. Under differentiation ``fn`` is applied to the whole batch,
-    split into per-core branches on CPU (so the backward's working memory is that of the unchunked
-    computation); the values are the same up to float rounding.
+    bytes of ``item_bytes`` items on CPU. Under differentiation ``fn`` is applied to the whole batch
+    (so the backward's working memory is that of the unchunked computation), split into per-core
+    branches on CPU unless ``split_derivative`` is False; the values are the same up to float
+    rounding. A transform turns ``split_derivative`` off where the branches buy no speed: each is
+    one more copy of the computation and of its transpose for XLA to compile.
 
     ``constants`` is a pytree of arrays ``fn`` reads (e.g. filters). They are passed explicitly,
     never closed over: the derivative rule may be traced after the trace that made them has ended
@@ -83,7 +87,8 @@ def map_in_chunks_differentiable(
             for k, leaf in zip(live, live_constants):
                 leaves[k] = leaf
             constants = jax.tree_util.tree_unflatten(tree, leaves)
-            return in_branches(lambda items: fn(items, constants))(items)
+            whole_batch = lambda items: fn(items, constants)  # noqa: E731
+            return (in_branches(whole_batch) if split_derivative else without_branches(whole_batch))(items)
 
         return jax.jvp(
             whole, (items, *[flat[k] for k in live]), (d_items, *[d_flat[k] for k in live])

@@ -21,7 +21,8 @@ peak memory, whatever the batch size. On accelerators chunks are large (see ``_c
 Differentiated (``jax.grad``, ``jax.jvp``), the chunk loops are replaced by the whole batch
 (:func:`scatterjax._core.remat_chunks.map_in_chunks_differentiable`): reverse mode through a loop
 of small steps stacks and replays every step, measured 2.7x slower than the unchunked program
-(J=3, L=8, 128x128, batch 2). Two choices keep reverse mode lean. The Fourier-domain folds
+(J=3, L=8, 128x128, batch 2); unlike the evaluated program it is not split into per-core branches
+(see ``_SPLIT_DERIVATIVE``). Two choices keep reverse mode lean. The Fourier-domain folds
 differentiate as reductions (:func:`_folded_product`), whose transpose is one tiled multiply. And a
 spectrum is broadcast over the wavelets as a complex array, so the transpose's sum over the wavelets
 is a complex reduction, which XLA's CPU backend runs as a plain loop. The float32 sums go to its
@@ -55,6 +56,12 @@ from .bank import FilterBank2D, Plan2D
 _CHUNK_BYTES = 4 * 2**20
 _SECOND_ORDER_CHUNK_BYTES = 2**18
 
+
+# Differentiated, the batch is not split into per-core branches: measured on J=3 L=8 256x256
+# batch 4 and 128x128 batch 2, jit(value_and_grad) runs as fast with one branch as with two
+# (XLA:CPU's runtime hands ready operations to a second thread only when more than 8 are ready at
+# once, which the 2D transpose rarely has), and compiles 25-30% faster.
+_SPLIT_DERIVATIVE = False
 
 # Folds with at most this many blocks are written as sums of aligned slices; more, as one reduction.
 _MAX_UNROLLED_BLOCKS = 16
@@ -261,6 +268,7 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
             phi,
             math.prod(shape) * 2 * dtype.itemsize,
             _SECOND_ORDER_CHUNK_BYTES,
+            split_derivative=_SPLIT_DERIVATIVE,
         )
         averaged = averaged.reshape((j, count, L * L) + averaged.shape[-2:])
         for j1 in range(j):
@@ -306,5 +314,7 @@ def scattering2d(
     if not plan.pre_pad:
         images = pad_signal(images, ((0, 0), plan.pad_rows, plan.pad_cols), plan.pad_mode)
     item_bytes = _item_bytes(plan, images.dtype.itemsize)
-    out = map_in_chunks_differentiable(_transform_chunk, images, bank, item_bytes, _CHUNK_BYTES)
+    out = map_in_chunks_differentiable(
+        _transform_chunk, images, bank, item_bytes, _CHUNK_BYTES, split_derivative=_SPLIT_DERIVATIVE
+    )
     return out.reshape(batch_shape + out.shape[1:])

@@ -13,6 +13,7 @@ import pytest
 from conftest import kymatio, rel_l2
 
 from scatterjax import Scattering2D
+from scatterjax._core.chunking import branch_count
 
 # J=2, L=8, 32x32: 24 images are two chunks of the image loop, and each image's 64 second-order
 # spectra are several chunks of the second-order loop, so both loops are in the forward program.
@@ -70,3 +71,23 @@ def test_jit_forward_equals_eager(problem):
     S, x, _ = problem
     np.testing.assert_allclose(np.asarray(jax.jit(lambda S, x: S(x))(S, x)), np.asarray(S(x)),
                                rtol=1e-5, atol=1e-6)
+
+
+def _fft_count(fn, *args) -> int:
+    """FFT operations in the optimised program XLA compiles for ``fn(*args)``."""
+    return jax.jit(fn).lower(*args).compile().as_text().count(" fft(")
+
+
+def test_gradient_program_is_one_copy_of_the_transform(problem):
+    """Differentiated, the batch is not split into per-core branches (they bought no speed and
+    doubled what XLA compiles): the gradient of a batch of 24 has as many FFTs as that of one
+    image, while the forward program inside jit still splits its chunks (more FFTs on a
+    multi-core CPU)."""
+    S, x, target = problem
+    grad = jax.grad(lambda x, t, S: jnp.sum((S(x) - t) ** 2))
+    batch_ffts = _fft_count(grad, x, target, S)
+    single_ffts = _fft_count(grad, x[:1], target[:1], S)
+    assert batch_ffts == single_ffts
+    forward_ffts = _fft_count(lambda x, S: S(x), x, S)
+    single_forward_ffts = _fft_count(lambda x, S: S(x), x[:1], S)
+    assert (forward_ffts > single_forward_ffts) == (branch_count() > 1)
