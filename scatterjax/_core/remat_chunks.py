@@ -87,8 +87,12 @@ def map_in_chunks_differentiable(
             for k, leaf in zip(live, live_constants):
                 leaves[k] = leaf
             constants = jax.tree_util.tree_unflatten(tree, leaves)
-            whole_batch = lambda items: fn(items, constants)  # noqa: E731
-            return (in_branches(whole_batch) if split_derivative else without_branches(whole_batch))(items)
+
+            def whole_batch(items):
+                return fn(items, constants)
+
+            split = in_branches if split_derivative else without_branches
+            return split(whole_batch)(items)
 
         return jax.jvp(
             whole, (items, *[flat[k] for k in live]), (d_items, *[d_flat[k] for k in live])
