@@ -246,8 +246,8 @@ def _alternating(n: int, dtype) -> jax.Array:
     return jnp.asarray(np.where(np.arange(n) % 2 == 0, 1.0, -1.0), dtype)
 
 
-def _nyquist_response(spectrum_planes, filter_planes, shape, real_dtype):
-    """``ifftn(X * D)`` for filters ``D`` supported on the Nyquist planes, via 2D inverse FFTs.
+def _nyquist_corrections(spectrum_planes, filter_planes, shape, real_dtype):
+    """``ifftn(X * D_r)`` for filters ``D_r`` supported on the Nyquist planes, via 2D inverse FFTs.
 
     With ``D`` split into the disjoint planes ``n0 = M/2``, ``n1 = N/2``, ``n2 = O/2``, each plane
     contributes ``(-1)^{t_k} / size_k * ifft2(X D on the plane)``, constant along its axis ``k``.
@@ -257,13 +257,16 @@ def _nyquist_response(spectrum_planes, filter_planes, shape, real_dtype):
       filter_planes: ``(R, N, O)``, ``(R, M, O)``, ``(R, M, N)``.
 
     Returns:
-      a function of ``r`` giving the complex ``(B, M, N, O)`` response of filter ``r``. The
-      volumes are formed where they are used (XLA fuses the broadcast sum into the consumer): a
-      stack of all ``R`` of them would be materialised, and reverse mode would pad every use of
-      one of them back into the whole stack.
+      ``(planes, volumes)``: the three complex plane responses ``(B, R, ., .)``, and a function of
+      such planes (any rows of them) giving the complex volumes ``(B, rows, M, N, O)``. The volumes
+      are formed where they are used (XLA fuses the broadcast sum into the consumer), a whole
+      group of rows at once: reverse mode then sums each plane's cotangent over its axis in one
+      reduction per group, where volumes formed one wavelet at a time took three reductions per
+      wavelet (3D J=2 L=2 64^3, ``jit(value_and_grad)``: 363 -> 243 fused kernels, compile
+      4.6-5.2 s -> 3.2 s, same run time).
     """
     M, N, O = shape
-    a0, a1, a2 = (
+    planes = tuple(
         jnp.fft.ifft2(x * d, axes=(-2, -1)) / size
         for x, d, size in zip(spectrum_planes, filter_planes, shape)
     )
@@ -271,12 +274,10 @@ def _nyquist_response(spectrum_planes, filter_planes, shape, real_dtype):
     sign1 = _alternating(N, real_dtype)[None, :, None]
     sign2 = _alternating(O, real_dtype)[None, None, :]
 
-    def response(r: int) -> jax.Array:
-        return (
-            a0[:, r, None, :, :] * sign0 + a1[:, r, :, None, :] * sign1 + a2[:, r, :, :, None] * sign2
-        )
+    def volumes(a0, a1, a2) -> jax.Array:
+        return a0[:, :, None, :, :] * sign0 + a1[:, :, :, None, :] * sign1 + a2[:, :, :, :, None] * sign2
 
-    return response
+    return planes, volumes
 
 
 def _abs2(z: jax.Array) -> jax.Array:
@@ -347,35 +348,70 @@ def _energies(spectrum, filters, bank: FilterBank3D) -> jax.Array:
         real_response[real_degrees[-1]] = _irfftn(last, shape)
     complex_response = {order: responses[n_pairs + c] for c, order in enumerate(complex_orders)}
 
-    nyquist = None
     if psi_nyquist is not None:
-        rows = [l if spectrum.shape[1] > 1 else 0 for l, _ in bank.orders]
-        planes = [p[:, rows] for p in _nyquist_planes(spectrum, bank.shape)]
-        nyquist = _nyquist_response(planes, psi_nyquist, bank.shape, psi_real.dtype)
-    order_index = {order: r for r, order in enumerate(bank.orders)}
-
-    def corrected(z, l, m):
-        return z if nyquist is None else z + nyquist(order_index[(l, m)])
-
+        return _energies_with_nyquist(spectrum, psi_nyquist, real_response, complex_response, bank)
     energies = []
     for l in range(bank.L + 1):
-        if not bank.rotation_covariant:
-            if l == 0:
-                z = corrected(real_response[0], 0, 0)
-            else:  # off the Nyquist planes, x * psi_{l,-l} = (-1)^l conj(x * psi_{l,l})
-                z = corrected((-1) ** l * jnp.conj(complex_response[(l, l)]), l, -l)
-            energies.append(_abs2(z))
+        if not bank.rotation_covariant:  # |x * psi_{l,-l}| = |x * psi_{l,l}| off the Nyquist planes
+            energies.append(_abs2(real_response[0] if l == 0 else complex_response[(l, l)]))
             continue
-        energy = _abs2(corrected(real_response[l], l, 0))
-        for m in range(1, l + 1):
-            z = complex_response[(l, m)]
-            if nyquist is None:
-                energy = energy + 2 * _abs2(z)
-            else:
-                negative = corrected((-1) ** m * jnp.conj(z), l, -m)
-                energy = energy + _abs2(negative) + _abs2(corrected(z, l, m))
+        energy = _abs2(real_response[l])
+        for m in range(1, l + 1):  # orders m and -m: |x * psi_{l,-m}| = |x * psi_{l,m}|
+            energy = energy + 2 * _abs2(complex_response[(l, m)])
         energies.append(energy)
     return jnp.stack(energies, axis=1)
+
+
+def _energies_with_nyquist(spectrum, psi_nyquist, real_response, complex_response, bank):
+    """:func:`_energies`' sum over the orders at a scale whose wavelets reach the Nyquist planes.
+
+    Each response gets its Nyquist-plane part added (:func:`_nyquist_corrections`), one group of
+    orders at a time: the orders ``m = 0`` (real responses), ``m > 0`` (the complex responses ``z``)
+    and ``m < 0``, whose response is ``(-1)^m conj(z)`` plus its own plane part ``c``, so that
+    ``|(-1)^m conj(z) + c| = |z + (-1)^m conj(c)|``: the conjugation is done on the planes.
+    """
+    order_index = {order: r for r, order in enumerate(bank.orders)}
+    zero_orders = [(l, 0) for l in bank.real_degrees]
+    complex_orders = list(bank.complex_orders)
+    positive_orders = complex_orders if bank.rotation_covariant else []
+    negative_orders = [(l, -m) for l, m in complex_orders]
+    grouped = zero_orders + positive_orders + negative_orders
+    rows = [l if spectrum.shape[1] > 1 else 0 for l, _ in grouped]
+    wavelet_rows = np.asarray([order_index[order] for order in grouped])
+    real_dtype = real_response[0].dtype
+    planes, volumes = _nyquist_corrections(
+        [p[:, rows] for p in _nyquist_planes(spectrum, bank.shape)],
+        [p[wavelet_rows] for p in psi_nyquist],
+        bank.shape,
+        real_dtype,
+    )
+    n_zero, n_positive = len(zero_orders), len(positive_orders)
+
+    def group(start, stop):
+        return [a[:, start:stop] for a in planes]
+
+    real_stack = jnp.stack([real_response[l] for l, _ in zero_orders], axis=1)
+    zero_energy = _abs2(real_stack + volumes(*group(0, n_zero)))
+    pair_energy = None
+    if complex_orders:
+        z = jnp.stack([complex_response[order] for order in complex_orders], axis=1)
+        signs = jnp.asarray([(-1.0) ** m for _, m in complex_orders], real_dtype)[:, None, None]
+        negative = [jnp.conj(a) * signs for a in group(n_zero + n_positive, len(grouped))]
+        pair_energy = _abs2(z + volumes(*negative))
+        if positive_orders:
+            pair_energy = _abs2(z + volumes(*group(n_zero, n_zero + n_positive))) + pair_energy
+    energies = [0.0] * (bank.L + 1)
+    for (l, _), energy in zip(zero_orders, _unstack(zero_energy)):
+        energies[l] = energy
+    if pair_energy is not None:
+        for (l, _), energy in zip(complex_orders, _unstack(pair_energy)):
+            energies[l] = energies[l] + energy
+    return jnp.stack(energies, axis=1)
+
+
+def _unstack(a: jax.Array) -> list[jax.Array]:
+    """``a`` ``(B, K, ...)`` as ``K`` arrays ``(B, ...)``."""
+    return [jnp.squeeze(v, 1) for v in jnp.split(a, a.shape[1], axis=1)]
 
 
 def _filters(bank: FilterBank3D, dtype):
