@@ -8,6 +8,7 @@
 - ``frozen``: filter banks as the transforms read them (no derivative, never folded as constants).
 - ``modulus``: complex modulus with a finite derivative at 0; ``reductions``: row-stable sums.
 - ``padding``: the ``pad_mode`` choices (what fills the border before the FFTs) and ``pad_signal``.
+- ``cpu_threads``: how many threads XLA's CPU client computes with.
 - ``chunking`` / ``remat_chunks``: batch chunks sized to the CPU cache, outside and inside programs.
 - ``sharding``: batches split across devices.
 """

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from .cpu_threads import cpu_threads
 
 ACCELERATOR_CHUNK_BYTES = 2**30
 # Batches of up to this many signals share one program (zero-padded): for small transforms a budget
@@ -157,7 +158,7 @@ def branch_count() -> int:
     compile time); 1 on accelerators."""
     if jax.default_backend() != "cpu":
         return 1
-    return max(1, min(os.cpu_count() or 1, MAX_BRANCHES))
+    return max(1, min(cpu_threads(), MAX_BRANCHES))
 
 
 def apply_in_chunks(
@@ -181,7 +182,7 @@ def apply_in_chunks(
     """
     signal_shape = x.shape[x.ndim - signal_ndim :]
     batch_shape = x.shape[: x.ndim - signal_ndim]
-    cores = os.cpu_count() or 1
+    cores = cpu_threads()
     on_cpu = jax.default_backend() == "cpu"
     # On the CPU, reshapes, padding and joins run in NumPy on the same memory: as JAX operations
     # each would compile a small program for every new batch size.

@@ -8,11 +8,11 @@ keep only the non-negative half of their spectra; these helpers fold such half s
 from __future__ import annotations
 
 import math
-import os
 
 import jax
 import jax.numpy as jnp
 
+from .._core.cpu_threads import cpu_threads
 from .._core.pytree import pytree_dataclass
 
 # Lengths at which XLA's CPU FFT (DUCC) rounds a complex transform differently in its SIMD groups
@@ -21,19 +21,6 @@ from .._core.pytree import pytree_dataclass
 _GROUP_SENSITIVE = range(300, 4000)
 # Transforms per SIMD group: DUCC's vectors are 256 bits (AVX) on x86-64 builds of jaxlib.
 _SIMD_BYTES = 32
-
-
-def _pool_threads() -> int:
-    """Threads of XLA's CPU intra-op pool: ``PJRT_NPROC`` or ``NPROC`` when set, else the CPUs
-    this process may run on (what XLA's CPU client reads)."""
-    for name in ("PJRT_NPROC", "NPROC"):
-        value = os.environ.get(name, "")
-        if value.isdigit():
-            return max(int(value), 1)
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def grouped_rows(count: int, length: int, itemsize: int, threads: int) -> int:
@@ -85,7 +72,7 @@ def inverse_fft(spectrum: jax.Array) -> jax.Array:
     ):
         return jnp.fft.ifft(spectrum, axis=-1)
     itemsize = spectrum.real.dtype.itemsize
-    rows = grouped_rows(count, length, itemsize, _pool_threads())
+    rows = grouped_rows(count, length, itemsize, cpu_threads())
     flat = spectrum.reshape(count, length)
     if rows != count:
         flat = jnp.pad(flat, ((0, rows - count), (0, 0)))

@@ -5,7 +5,6 @@ rules, and none of it changes a number: gradients equal kymatio-jax's and each s
 from __future__ import annotations
 
 import importlib
-import os
 
 import jax
 import jax.numpy as jnp
@@ -17,6 +16,7 @@ from jax.test_util import check_grads
 import scatterjax
 from scatterjax._core import chunking
 from scatterjax._core.chunking import branch_count, chunk_size, in_branches, without_branches
+from scatterjax._core.cpu_threads import cpu_threads
 from scatterjax._harmonic3d.core import _ifftn_each
 from scatterjax._scattering1d.core import CHUNK_BYTES, signal_bytes
 from scatterjax._scattering2d.core import _folded_product
@@ -24,12 +24,12 @@ from scatterjax._scattering2d.core import _folded_product
 
 # --- in_branches ----------------------------------------------------------------------------------
 def test_branch_count_is_cores_capped_on_cpu():
-    assert branch_count() == max(1, min(os.cpu_count() or 1, chunking.MAX_BRANCHES))
+    assert branch_count() == max(1, min(cpu_threads(), chunking.MAX_BRANCHES))
 
 
 def test_in_branches_equals_the_function_and_splits_the_batch(monkeypatch):
     monkeypatch.setattr(chunking, "MAX_BRANCHES", 3)
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(chunking, "cpu_threads", lambda: 8)
     seen = []
 
     def fn(rows):
@@ -45,7 +45,7 @@ def test_in_branches_equals_the_function_and_splits_the_batch(monkeypatch):
 
 def test_in_branches_nested_does_not_split_again(monkeypatch):
     monkeypatch.setattr(chunking, "MAX_BRANCHES", 2)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(chunking, "cpu_threads", lambda: 2)
     inner_sizes = []
 
     def inner(rows):
@@ -59,7 +59,7 @@ def test_in_branches_nested_does_not_split_again(monkeypatch):
 
 
 def test_in_branches_single_row_and_empty_batch_pass_through(monkeypatch):
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(chunking, "cpu_threads", lambda: 4)
     calls = []
 
     def fn(rows):
@@ -76,7 +76,7 @@ def test_without_branches_traces_one_computation_and_restores_splitting(monkeypa
     """The eager path's chunk programs (already one per core) are traced unsplit; afterwards, and
     in other programs, batches split again."""
     monkeypatch.setattr(chunking, "MAX_BRANCHES", 2)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(chunking, "cpu_threads", lambda: 2)
     sizes = []
 
     def fn(rows):

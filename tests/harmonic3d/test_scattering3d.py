@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import jax
@@ -13,6 +12,7 @@ from conftest import compiled_programs
 from jax.test_util import check_grads
 
 from scatterjax import HarmonicScattering3D, harmonic_scattering3d, order0_integrals
+from scatterjax._core.cpu_threads import cpu_threads
 
 SHAPE = (8, 10, 12)
 
@@ -58,7 +58,7 @@ def test_filters_are_arguments_not_constants():
 
 
 def test_compiles_once_per_batch_bucket():
-    cores = os.cpu_count() or 1
+    cores = cpu_threads()
     S = HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1, integral_powers=(1.5,))
     x = _volumes((2,), (8, 8, 8))
     S(x)

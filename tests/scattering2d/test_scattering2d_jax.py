@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import jax
@@ -13,6 +12,7 @@ from conftest import compiled_programs, kymatio, rel_l2
 from jax.test_util import check_grads
 
 from scatterjax import FilterBank2D, Scattering2D, filter_bank_2d, scattering2d
+from scatterjax._core.cpu_threads import cpu_threads
 
 
 def _images(shape, seed=0, dtype=np.float32):
@@ -54,7 +54,7 @@ def test_filters_are_arguments_not_constants():
 
 
 def test_compiled_once_per_batch_bucket():
-    cores = os.cpu_count() or 1
+    cores = cpu_threads()
     x = _images((2, 20, 28), seed=1)
     first = Scattering2D(2, (20, 28), L=5)
     first(x)
