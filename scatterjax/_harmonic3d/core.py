@@ -253,7 +253,8 @@ def _nyquist_corrections(spectrum_planes, filter_planes, shape, real_dtype):
     contributes ``(-1)^{t_k} / size_k * ifft2(X D on the plane)``, constant along its axis ``k``.
 
     Args:
-      spectrum_planes: the planes of ``X``, ``(B, R, N, O)``, ``(B, R, M, O)``, ``(B, R, M, N)``.
+      spectrum_planes: the planes of ``X``, ``(B, R, N, O)``, ``(B, R, M, O)``, ``(B, R, M, N)``
+        (or ``1`` for ``R``: the same spectrum for every filter).
       filter_planes: ``(R, N, O)``, ``(R, M, O)``, ``(R, M, N)``.
 
     Returns:
@@ -376,11 +377,13 @@ def _energies_with_nyquist(spectrum, psi_nyquist, real_response, complex_respons
     positive_orders = complex_orders if bank.rotation_covariant else []
     negative_orders = [(l, -m) for l, m in complex_orders]
     grouped = zero_orders + positive_orders + negative_orders
-    rows = [l if spectrum.shape[1] > 1 else 0 for l, _ in grouped]
+    spectrum_planes = _nyquist_planes(spectrum, bank.shape)
+    if spectrum.shape[1] > 1:  # the volume of degree l for each order (l, m); else broadcast
+        spectrum_planes = [p[:, [l for l, _ in grouped]] for p in spectrum_planes]
     wavelet_rows = np.asarray([order_index[order] for order in grouped])
     real_dtype = real_response[0].dtype
     planes, volumes = _nyquist_corrections(
-        [p[:, rows] for p in _nyquist_planes(spectrum, bank.shape)],
+        spectrum_planes,
         [p[wavelet_rows] for p in psi_nyquist],
         bank.shape,
         real_dtype,
@@ -445,6 +448,8 @@ def _map_jobs(step, scales: list[int], bank: FilterBank3D):
             step_group = partial(step, with_nyquist=with_nyquist)
             parts.append(jax.lax.map(step_group, jnp.asarray(group)))
             produced += group
+    if produced == sorted(produced):  # no reordering (the narrow scales come first): no gather
+        return jax.tree_util.tree_map(lambda *a: jnp.concatenate(a), *parts)
     order = np.argsort(produced)
     return jax.tree_util.tree_map(lambda *a: jnp.concatenate(a)[order], *parts)
 
