@@ -302,7 +302,7 @@ def _energies(spectrum, filters, bank: FilterBank3D) -> jax.Array:
     # The stack is split once into its volumes: reverse mode transposes the split into one
     # concatenation of their cotangents, where a slice per product became a zero-padded copy of the
     # whole stack (27 of them, 29 ms of a 3D J=2 L=2 64^3 jit(value_and_grad)).
-    volumes = [jnp.squeeze(v, 1) for v in jnp.split(spectrum, spectrum.shape[1], axis=1)]
+    volumes = _unstack(spectrum)
 
     def volume(l):  # the spectrum degree l works on
         return volumes[l if len(volumes) > 1 else 0]
