@@ -169,7 +169,8 @@ def apply_in_chunks(
     ``apply`` maps ``(c, *signal)`` to an array (or a list of arrays) with leading axis ``c``. Every
     chunk holds the same number of signals: the largest power of two whose intermediates
     (``item_bytes`` each) fit in :func:`chunk_budget` of ``cpu_budget``, or, when the batch is
-    smaller, the batch size rounded up to a power of two (at least :data:`MIN_PADDED_CHUNK`). A
+    smaller, the batch size (on the CPU, a core's share of it) rounded up to a power of two (at
+    least :data:`MIN_PADDED_CHUNK`). A
     short batch or a last chunk is zero-padded (the padding rows are dropped from the output). So a
     handful of compiled programs serve every batch size (one for the usual 1D workloads, whose
     chunks hold at most 8 signals), and the last batch of an epoch costs no new compile. It also compiles
@@ -200,7 +201,10 @@ def apply_in_chunks(
     elif spread:
         size = min(size, _ceil_power_of_two(count))
     else:
-        size = min(size, max(_ceil_power_of_two(count), MIN_PADDED_CHUNK))
+        # On the CPU at most a core's share (rounded up to a power of two): a batch of 30 in one
+        # chunk of 32 would leave every core but one idle.
+        share = -(-count // cores) if on_cpu else count
+        size = min(size, max(_ceil_power_of_two(share), MIN_PADDED_CHUNK))
     pieces = [_pad_rows(xp, flat[start : start + size], size) for start in range(0, count, size)]
     workers = min(len(pieces), cores) if on_cpu else 1
     if workers > 1:

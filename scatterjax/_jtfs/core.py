@@ -32,6 +32,12 @@ from .bank import BlockPlan, FilterBankJTFS, FrequencyOperators
 
 # Batch chunks sized so a chunk's largest intermediate stays near this many bytes (see _chunking).
 CHUNK_BYTES = 32 * 2**20
+# The eager call S(x) cuts a concrete batch into chunks of about this many bytes (of signal_bytes
+# each), one chunk per core at a time. A chunk of the whole CHUNK_BYTES ran on one core and spilled
+# the cache; per signal, 2-core EPYC, J_fr=3 J=8: N=65536 x4 82-86 ms (chunks of 1) vs 101-108
+# (the batch in one chunk); N=8192 x64 10-12 ms (4 or 8) vs 14-17 (32); J_fr=2 J=6 N=1024 x256
+# 0.8 ms (16), 1.0 (32), 1.6 (256).
+EAGER_CHUNK_BYTES = 4 * 2**20
 # The product along n1 is formed a time chunk at a time, about this many bytes (within the last-level
 # cache; measured on a 2-core EPYC with 32 MB L3: 1 MB 1.10 s, 4 MB 0.77 s, 16 MB 0.68 s, 64 MB
 # 1.01 s for the benchmark workload), in chunks of at least _MIN_CHUNK samples.

@@ -16,7 +16,7 @@ from .._core.transform import ScatteringTransform, shape_attribute
 from .._scattering1d import design as design
 from .._scattering1d.frontend import check_Q_size, parse_Q, parse_stride
 from .bank import FilterBankJTFS, filter_bank_jtfs, frequency_filters, frequency_length
-from .core import CHUNK_BYTES, signal_bytes, time_frequency_scattering
+from .core import EAGER_CHUNK_BYTES, signal_bytes, time_frequency_scattering
 
 _OUT_TYPES = ("array", "list", "dict")
 _FORMATS = ("time", "joint")
@@ -242,7 +242,7 @@ class TimeFrequencyScattering(ScatteringTransform):
     _fast_eager_compile = False
 
     def _chunking(self, dtype) -> tuple[int, int, bool]:
-        return signal_bytes(self.bank, dtype), CHUNK_BYTES, False
+        return signal_bytes(self.bank, dtype), EAGER_CHUNK_BYTES, False
 
     # --- channel tables ---------------------------------------------------------------------
     def _channels(self) -> list[tuple]:
