@@ -9,7 +9,6 @@
 - ``modulus``: complex modulus with a finite derivative at 0; ``reductions``: row-stable sums.
 - ``padding``: the ``pad_mode`` choices (what fills the border before the FFTs) and ``pad_signal``.
 - ``cpu_threads``: how many threads XLA's CPU client computes with.
-- ``compile_options``: XLA options for the programs the eager call compiles (shorter CPU compiles).
 - ``chunking`` / ``remat_chunks``: batch chunks sized to the CPU cache, outside and inside programs.
 - ``sharding``: batches split across devices.
 """

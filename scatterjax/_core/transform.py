@@ -33,7 +33,6 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .backend import JAX_BACKEND, Backend
 from .chunking import NO_LIMIT, apply_in_chunks, without_branches
-from .compile_options import eager_compile_options
 from .validation import check_real_input, same_setting
 
 # What S(x) returns: an array (out_type='array'), a list of dicts holding 'coef' arrays ('list'),
@@ -80,9 +79,6 @@ class ScatteringTransform:
     _channel_axis: int = -2
     # Whether S(x) accepts complex64/complex128 x (Scattering1D and Scattering2D do).
     _complex_input: bool = False
-    # Whether the programs S(x) compiles for concrete batches take compile_options.FAST_CPU_COMPILE
-    # (shorter XLA compiles on CPU); a transform whose bits would change with it sets False.
-    _fast_eager_compile: bool = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -160,8 +156,7 @@ class ScatteringTransform:
         # Cache-sized chunks already run one per core: their programs need no branches, which
         # would only add to the compile. A core's share (``spread``) is chunked again inside the
         # program, where the branches keep both cores busy (2D J=3 L=8 256^2 x 24: 10% faster).
-        options = eager_compile_options() if self._fast_eager_compile else ()
-        program = _eager_program(self._program, spread, options)
+        program = self._program if spread else _chunk_program(self._program)
         bank = self.bank
         return apply_in_chunks(
             lambda chunk: program(chunk, bank), x, signal_ndim, item_bytes, cpu_budget, spread=spread
@@ -218,20 +213,12 @@ def split_channels(coefficients: jax.Array, axis: int) -> list[jax.Array]:
 
 
 @cache
-def _eager_program(program: Callable, branches: bool, options: tuple) -> Callable:
-    """The jitted ``program`` that ``S(x)`` runs on concrete chunks.
-
-    ``program`` itself when there is nothing to change. Otherwise it is the same pure function,
-    jitted apart and compiled with ``options`` (see :mod:`.compile_options`). Without
-    ``branches``, it is also traced without per-core branches. Cache-sized eager chunks already run
-    one per core, so branches would only add to the compile (1D J=6 N=2048, chunks of 8 signals:
-    1.5 s -> 1.0 s of XLA compile). A separate ``jax.jit`` keeps these traces out of ``program``'s
-    cache, which serves calls inside a caller's ``jit``.
-    """
-    if branches and not options:
-        return program
-    pure = program.__wrapped__ if branches else without_branches(program.__wrapped__)
-    return jax.jit(pure, compiler_options=dict(options) or None)
+def _chunk_program(program: Callable) -> Callable:
+    """The jitted ``program`` for cache-sized eager chunks: the same pure function, jitted apart
+    and traced without per-core branches (1D J=6 N=2048, chunks of 8 signals: 1.5 s -> 1.0 s of
+    XLA compile). A separate ``jax.jit`` keeps its traces out of ``program``'s cache, which serves
+    calls inside a caller's ``jit``."""
+    return jax.jit(without_branches(program.__wrapped__))
 
 
 @partial(jax.jit, static_argnames=("axis",))

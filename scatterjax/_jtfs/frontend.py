@@ -236,10 +236,6 @@ class TimeFrequencyScattering(ScatteringTransform):
     _program = staticmethod(jax.jit(time_frequency_scattering))
     _signal_ndim = 1
     _channel_axis = -2
-    # XLA:CPU's older loop emitters halve the first call's compile (J=6 J_fr=2 N=1024: 1.7 -> 0.9 s)
-    # but its chunks then run 20% longer (8 signals: 7.3 -> 8.8 ms a call; the profile shows a new
-    # 1.7 ms transpose kernel), which a dozen calls pay back.
-    _fast_eager_compile = False
 
     def _chunking(self, dtype) -> tuple[int, int, bool]:
         return signal_bytes(self.bank, dtype), EAGER_CHUNK_BYTES, False
