@@ -35,6 +35,11 @@ MIN_PADDED_CHUNK = 8
 MAX_BRANCHES = 4
 # A byte budget no batch reaches: with ``spread``, chunks then only divide the batch among cores.
 NO_LIMIT = 2**62
+# A batch is divided among the cores only into chunks of at least this many bytes of intermediates:
+# handing a chunk to a second thread costs about 0.3 ms, more than a small chunk saves (1D J=4
+# N=256 x30, 40 KB a signal: one chunk of 32 1.3-1.5 ms, two of 16 1.6-1.8 ms; JTFS J=6 N=1024
+# x30, 80 KB a signal: one chunk of 32 31 ms, two of 16 26 ms).
+MIN_SPLIT_BYTES = 2**20
 
 
 def chunk_budget(cpu_budget: int) -> int:
@@ -170,7 +175,7 @@ def apply_in_chunks(
     chunk holds the same number of signals: the largest power of two whose intermediates
     (``item_bytes`` each) fit in :func:`chunk_budget` of ``cpu_budget``, or, when the batch is
     smaller, the batch size (on the CPU, a core's share of it) rounded up to a power of two (at
-    least :data:`MIN_PADDED_CHUNK`). A
+    least :data:`MIN_PADDED_CHUNK`, and a share only if its chunk holds :data:`MIN_SPLIT_BYTES`). A
     short batch or a last chunk is zero-padded (the padding rows are dropped from the output). So a
     handful of compiled programs serve every batch size (one for the usual 1D workloads, whose
     chunks hold at most 8 signals), and the last batch of an epoch costs no new compile. It also compiles
@@ -201,10 +206,12 @@ def apply_in_chunks(
     elif spread:
         size = min(size, _ceil_power_of_two(count))
     else:
-        # On the CPU at most a core's share (rounded up to a power of two): a batch of 30 in one
-        # chunk of 32 would leave every core but one idle.
+        # On the CPU at most a core's share (rounded up to a power of two), unless that share is
+        # small (MIN_SPLIT_BYTES): a batch of 30 in one chunk of 32 would leave every core but one idle.
         share = -(-count // cores) if on_cpu else count
-        size = min(size, max(_ceil_power_of_two(share), MIN_PADDED_CHUNK))
+        smallest = max(MIN_PADDED_CHUNK, _ceil_power_of_two(-(-MIN_SPLIT_BYTES // max(item_bytes, 1))))
+        whole = max(_ceil_power_of_two(count), MIN_PADDED_CHUNK)
+        size = min(size, whole, max(_ceil_power_of_two(share), smallest))
     pieces = [_pad_rows(xp, flat[start : start + size], size) for start in range(0, count, size)]
     workers = min(len(pieces), cores) if on_cpu else 1
     if workers > 1:

@@ -37,9 +37,23 @@ def _chunks_seen(monkeypatch, count: int, item_bytes: int, budget: int, cores: i
                                                     (100, 2, [32, 32, 32, 32])])
 def test_a_chunk_holds_at_most_a_cores_share(monkeypatch, count, cores, expected):
     # The budget would allow 32 items a chunk; a batch of 30 in one chunk would leave cores idle.
-    sizes, threads = _chunks_seen(monkeypatch, count, item_bytes=1, budget=32, cores=cores)
+    item = chunking.MIN_SPLIT_BYTES // 8
+    sizes, threads = _chunks_seen(monkeypatch, count, item_bytes=item, budget=32 * item, cores=cores)
     assert sorted(sizes) == expected
     assert len(threads) == min(len(expected), cores)
+
+
+@cpu_only
+def test_small_shares_are_not_split_off(monkeypatch):
+    # 30 items of 1/20 of MIN_SPLIT_BYTES: a core's share (16) would hold less than MIN_SPLIT_BYTES.
+    # (1D J=4 N=256, 40 KB a signal, is such a case.)
+    item = chunking.MIN_SPLIT_BYTES // 20
+    sizes, threads = _chunks_seen(monkeypatch, 30, item_bytes=item, budget=64 * item, cores=2)
+    assert sizes == [32]
+    assert len(threads) == 1
+    # ... nor padded beyond the batch's own power of two.
+    sizes, _ = _chunks_seen(monkeypatch, 3, item_bytes=item, budget=64 * item, cores=2)
+    assert sizes == [8]
 
 
 @cpu_only
@@ -48,6 +62,8 @@ def test_jtfs_batch_sizes_1_to_30_share_two_programs_on_two_cores(monkeypatch):
     S = scatterjax.TimeFrequencyScattering(J=4, J_fr=2, Q=4, shape=256)
     item = signal_bytes(S.bank, np.float32)
     assert EAGER_CHUNK_BYTES // item >= 32  # the budget alone would allow chunks of 32
+    # As for signals of MIN_SPLIT_BYTES / 8 (J=6 N=1024, 80 KB, splits at 16), at a tenth of the cost.
+    monkeypatch.setattr(chunking, "MIN_SPLIT_BYTES", 8 * item)
     sizes = set()
     real = chunking._pad_rows
 
