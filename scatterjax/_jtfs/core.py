@@ -30,7 +30,8 @@ from .._scattering1d.core import first_order, lowpass_average, second_order_spec
 from .._scattering1d.fourier import inverse_fft
 from .bank import BlockPlan, FilterBankJTFS, FrequencyOperators
 
-# Batch chunks sized so a chunk's largest intermediate stays near this many bytes (see _chunking).
+# Inside a program (jit, grad), batch chunks sized so a chunk's largest intermediate stays near this
+# many bytes (map_in_chunks_differentiable in time_frequency_scattering).
 CHUNK_BYTES = 32 * 2**20
 # The eager call S(x) cuts a concrete batch into chunks of about this many bytes (of signal_bytes
 # each), one chunk per core at a time. A chunk of the whole CHUNK_BYTES ran on one core and spilled
