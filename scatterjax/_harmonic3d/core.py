@@ -17,8 +17,9 @@ which halves kymatio's FFT work; kymatio's asymmetric Nyquist planes are added b
 2D FFTs. Samples never share an FFT, so each sample's output depends on that sample only (a NaN
 stays in its sample). XLA runs each CPU FFT call on one thread but runs independent calls
 concurrently, so on even grids every batched FFT is issued as up to ``FFT_PIECES`` independent
-calls. On grids with an odd side it is one call and volume sums are pairwise trees: there the pieces
-and XLA's reductions made a sample's bits depend on the batch it was in.
+calls. On grids with an odd side it is one call: there the pieces made a sample's bits depend on the
+batch it was in. Volume sums are pairwise trees on every grid, for the same reason (XLA's
+reductions).
 
 Gradients are finite everywhere, including at ``x = 0`` where kymatio's are NaN: the derivative
 of ``sqrt`` at 0 and of ``u^p`` (``p < 1``) at ``u = 0`` are taken to be 0 (the minimal-norm
@@ -177,24 +178,22 @@ def _power(u: jax.Array, p: float) -> jax.Array:
 
 
 def _volume_sum(v: jax.Array) -> jax.Array:
-    """Sum over the last three axes. On a grid with an odd side, a pairwise tree (XLA's reduction
-    rounded a volume differently depending on how many shared the call); on even grids XLA's
-    reduction, which is row-stable there."""
-    if _odd_grid(v.shape[-3:]):
-        return pairwise_sum(v.reshape(v.shape[:-3] + (-1,)))
-    return jnp.sum(v, axis=_AXES)
+    """Sum over the last three axes, as a pairwise tree (:func:`pairwise_sum`): each volume's bits
+    depend on that volume only. XLA's reductions rounded a volume differently depending on how many
+    shared the call, on odd grids and on even ones (40^3, 48^3, 64^3, 128^3: a batch of 2 or 3 in
+    jit against one volume at a time)."""
+    return pairwise_sum(v.reshape(v.shape[:-3] + (-1,)))
 
 
 def _integrals(energy: jax.Array, powers: tuple[float, ...]) -> jax.Array:
-    """``sum_voxels U^p`` for ``U = sqrt(energy)``; energy ``(..., M, N, O)`` -> ``(..., P)``."""
+    """``sum_voxels U^p`` for ``U = sqrt(energy)``; energy ``(..., M, N, O)`` -> ``(..., P)``.
+
+    The powers are stacked and summed by one tree (one set of ``log2(voxels)`` halving steps, into
+    whose first step XLA fuses the powers)."""
     modulus = safe_sqrt(energy)
-    out = []
-    for p in powers:
-        if p == 2:
-            out.append(_volume_sum(energy))  # U^2 without the rounding of sqrt then square
-        else:
-            out.append(_volume_sum(safe_power(modulus, p)))
-    return jnp.stack(out, axis=-1)
+    # U^2 is the energy itself, without the rounding of sqrt then square.
+    terms = [energy if p == 2 else safe_power(modulus, p) for p in powers]
+    return _volume_sum(jnp.stack(terms, axis=-4))
 
 
 def order0_integrals(x: jax.Array, integral_powers) -> jax.Array:

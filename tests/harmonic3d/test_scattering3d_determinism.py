@@ -12,7 +12,8 @@ import scatterjax
 
 @pytest.mark.parametrize(
     "shape, batch",
-    [((16, 16, 16), 3), ((15, 15, 15), 3), ((9, 11, 13), 7)],
+    # 40^3: XLA's volume reductions rounded a volume differently in a batch of 3 (jit) than alone.
+    [((16, 16, 16), 3), ((40, 40, 40), 3), ((15, 15, 15), 3), ((9, 11, 13), 7)],
     ids=lambda value: "x".join(map(str, value)) if isinstance(value, tuple) else str(value),
 )
 def test_a_volume_has_the_same_bits_alone_in_a_batch_and_in_jit(shape, batch):
