@@ -6,7 +6,8 @@
 - ``backend``: kymatio's ``backend`` argument; ``meta``: the per-channel metadata tables.
 - ``pytree``: frozen dataclasses registered as pytrees (the filter banks).
 - ``frozen``: filter banks as the transforms read them (no derivative, never folded as constants).
-- ``modulus``: complex modulus with a finite derivative at 0; ``reductions``: row-stable sums.
+- ``modulus``: complex modulus with a finite derivative at 0; ``reductions``: row-stable sums;
+  ``fft_rows``: FFTs whose transforms keep their bits wherever they sit in the batch.
 - ``padding``: the ``pad_mode`` choices (what fills the border before the FFTs) and ``pad_signal``.
 - ``cpu_threads``: how many threads XLA's CPU client computes with.
 - ``chunking`` / ``remat_chunks``: batch chunks sized to the CPU cache, outside and inside programs.

@@ -13,33 +13,8 @@ import jax
 import jax.numpy as jnp
 
 from .._core.cpu_threads import cpu_threads
+from .._core.fft_rows import grouped_rows, is_group_sensitive
 from .._core.pytree import pytree_dataclass
-
-# Lengths at which XLA's CPU FFT (DUCC) rounds a complex transform differently in its SIMD groups
-# and in its scalar remainder (measured on x86-64, float32 and float64, powers of two 16 to 2**17:
-# exactly 512, 1024 and 2048; the range leaves a margin).
-_GROUP_SENSITIVE = range(300, 4000)
-# Transforms per SIMD group: DUCC's vectors are 256 bits (AVX) on x86-64 builds of jaxlib.
-_SIMD_BYTES = 32
-
-
-def grouped_rows(count: int, length: int, itemsize: int, threads: int) -> int:
-    """Rows to give one complex FFT call so that every row falls in a full SIMD group.
-
-    DUCC splits ``R`` transforms into contiguous shares, one per thread: ``t = min(R // vlen (// 4
-    when length < 1000), pool)`` threads when XLA calls it from the caller's thread, one thread
-    when from a pool thread (XLA decides at run time). Rows past the last full group of ``vlen``
-    in a share take a scalar path that rounds differently. With ``R`` a multiple of ``t * vlen``
-    every share is whole groups under both splits, so a row's bits depend on nothing but itself.
-    """
-    vlen = max(_SIMD_BYTES // itemsize, 1)
-    rows = -(-count // vlen) * vlen
-    while True:
-        parallel = rows // vlen // (4 if length < 1000 else 1)
-        split = max(1, min(parallel, threads))
-        if rows % (split * vlen) == 0:
-            return rows
-        rows += vlen
 
 
 def inverse_fft(spectrum: jax.Array) -> jax.Array:
@@ -50,8 +25,8 @@ def inverse_fft(spectrum: jax.Array) -> jax.Array:
     across threads or not depending on which thread XLA runs it from. So a row's bits depended on
     its place in the batch and even changed from call to call. At those lengths the rows are
     padded with zeros to a count where every row is in a full group under every split
-    (:func:`grouped_rows`); the padding costs at most a few groups of rows. Other backends and
-    lengths run the FFT as is. Under ``jax.vmap`` the padding is sized for one example, not for
+    (:func:`scatterjax._core.fft_rows.grouped_rows`); the padding costs at most a few groups of
+    rows. Other backends and lengths run the FFT as is. Under ``jax.vmap`` the padding is sized for one example, not for
     the mapped batch, so there rows agree to rounding only.
 
     Args:
@@ -64,12 +39,7 @@ def inverse_fft(spectrum: jax.Array) -> jax.Array:
     lead = spectrum.shape[:-1]
     count = math.prod(lead)
     # A symbolic batch (jax.export, the TensorFlow adapter's jax2tf) has no row count to pad to.
-    if (
-        length not in _GROUP_SENSITIVE
-        or jax.export.is_symbolic_dim(count)
-        or count == 0
-        or jax.default_backend() != "cpu"
-    ):
+    if not is_group_sensitive(length, count) or count == 0:
         return jnp.fft.ifft(spectrum, axis=-1)
     itemsize = spectrum.real.dtype.itemsize
     rows = grouped_rows(count, length, itemsize, cpu_threads())

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 
 import jax
 import jax.numpy as jnp
@@ -47,6 +48,7 @@ from .._core.padding import pad_signal
 from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
 from .bank import FilterBank2D, Plan2D
+from .fourier import ifft2, irfft2, rfft2
 
 # Chunk budgets, in bytes of the largest complex intermediate of one chunk. On CPU, memory
 # traffic rather than arithmetic bounds the speed, so chunks are sized to stay in cache: images go
@@ -63,7 +65,8 @@ _SECOND_ORDER_CHUNK_BYTES = 2**18
 # once, which the 2D transpose rarely has), and compiles 25-30% faster.
 _SPLIT_DERIVATIVE = False
 
-# Folds with at most this many blocks are written as sums of aligned slices; more, as one reduction.
+# Folds with at most this many blocks are written as one sum of aligned slices; more, as passes of
+# at most this many slices each.
 _MAX_UNROLLED_BLOCKS = 16
 
 
@@ -79,15 +82,35 @@ def _folded_product_by_reduction(array, weights, row_factor: int, col_factor: in
     )
 
 
+def _sum_of_blocks(blocks: list[jax.Array]) -> jax.Array:
+    """``blocks[0] + blocks[1] + ...``, in that order."""
+    return functools.reduce(operator.add, blocks)
+
+
+def _fold_axis(a: jax.Array, axis: int, factor: int) -> jax.Array:
+    """Sum of the ``factor`` aligned blocks of ``a`` along ``axis``, in passes of at most
+    ``_MAX_UNROLLED_BLOCKS`` slices (``factor`` a power of two)."""
+    while factor > 1:
+        count = min(factor, _MAX_UNROLLED_BLOCKS)
+        size = a.shape[axis] // count
+        a = _sum_of_blocks([jax.lax.slice_in_dim(a, k * size, (k + 1) * size, axis=axis) for k in range(count)])
+        factor //= count
+    return a
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
 def _folded_product(array: jax.Array, weights: jax.Array, row_factor: int, col_factor: int):
     """Sum over aligned blocks of ``array * weights`` (last two axes cut into ``row_factor`` x
-    ``col_factor`` blocks; broadcasting over the leading axes).
+    ``col_factor`` blocks, powers of two; broadcasting over the leading axes).
 
-    Evaluated, each block's product is formed where it is summed, so XLA fuses the whole thing
-    into one loop that reads ``array`` and ``weights`` once and never materialises the full-size
-    product. A few blocks are written as aligned slices (one vectorised elementwise loop); many, as
-    a reduction, which keeps the program small.
+    Evaluated, the blocks' products are formed where they are summed, as sums of aligned slices
+    (elementwise adds in a fixed order), so XLA fuses them into one loop that reads ``array`` and
+    ``weights`` once and never materialises the full-size product. Up to
+    ``_MAX_UNROLLED_BLOCKS`` blocks are summed at once; more (``J >= 4``) in passes of at most that
+    many, rows first, which keeps the program small. Not as a reduction: XLA's float32 reductions
+    rounded an image differently alone and in a batch (J=6 256x256: ``jax.jit(S)(x)`` differed from
+    ``S(x)`` by up to 2e-7 of the largest coefficient), where each output element of a sum of
+    slices depends on its own image only.
 
     The derivative is written as a reduction over the blocks whatever their number: reverse mode
     transposes it into one broadcast multiply (the cotangent tiled over the blocks, times the
@@ -95,16 +118,26 @@ def _folded_product(array: jax.Array, weights: jax.Array, row_factor: int, col_f
     full-size arrays, each element of which costs one select per block (2D J=3 L=8 256x256 batch 4,
     ``jit(value_and_grad)``: that sum took 175 ms of 530).
     """
-    if row_factor * col_factor > _MAX_UNROLLED_BLOCKS:
-        return _folded_product_by_reduction(array, weights, row_factor, col_factor)
     rows, cols = array.shape[-2] // row_factor, array.shape[-1] // col_factor
-    total = None
-    for a in range(row_factor):
-        for b in range(col_factor):
-            block = (..., slice(a * rows, (a + 1) * rows), slice(b * cols, (b + 1) * cols))
-            term = array[block] * weights[block]
-            total = term if total is None else total + term
-    return total
+    if row_factor * col_factor <= _MAX_UNROLLED_BLOCKS:
+        products = []
+        for a in range(row_factor):
+            for b in range(col_factor):
+                block = (..., slice(a * rows, (a + 1) * rows), slice(b * cols, (b + 1) * cols))
+                products.append(array[block] * weights[block])
+        return _sum_of_blocks(products)
+    # The first pass forms the products: a row fold if there is one, else a column fold.
+    axis, factor = (-2, row_factor) if row_factor > 1 else (-1, col_factor)
+    count = min(factor, _MAX_UNROLLED_BLOCKS)
+    size = array.shape[axis] // count
+    total = _sum_of_blocks([
+        jax.lax.slice_in_dim(array, k * size, (k + 1) * size, axis=axis)
+        * jax.lax.slice_in_dim(weights, k * size, (k + 1) * size, axis=axis)
+        for k in range(count)
+    ])
+    if axis == -2:
+        return _fold_axis(_fold_axis(total, -2, row_factor // count), -1, col_factor)
+    return _fold_axis(total, -1, col_factor // count)
 
 
 def _folded_product_jvp(row_factor, col_factor, primals, tangents):
@@ -152,7 +185,7 @@ def _spectra_of_real(images: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array
 
     @jax.custom_jvp
     def spectra(images):
-        half = jnp.fft.rfft2(images)
+        half = rfft2(images)
         return (half, *_hermitian_extend_2d(half, n))
 
     @spectra.defjvp
@@ -180,7 +213,7 @@ def _lowpass(
         rows_folded = u_half * phi_half
     else:
         rows_folded = _folded_product(u_half, phi_half, factor, 1) * (1.0 / factor)
-    averaged = jnp.fft.irfft2(rows_folded, s=(m // factor, n))[..., ::factor]
+    averaged = irfft2(rows_folded, (m // factor, n))[..., ::factor]
     return averaged[..., 1:-1, 1:-1]
 
 
@@ -243,12 +276,12 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
         phi = bank.phi_half[j].astype(dtype)
 
         def modulus_and_lowpass(spectra, phi, shape=shape, factor=factor):
-            u_half = jnp.fft.rfft2(modulus(jnp.fft.ifft2(spectra)))
+            u_half = rfft2(modulus(ifft2(spectra)))
             return _lowpass(u_half, phi, shape, factor), u_half
 
         first = _wavelet_product(x_full, bank.psi1[j].astype(dtype), 2**j)  # (c, L, m, n)
         if plan.max_order == 2 and j < J - 1:
-            u_half, real, imag = _spectra_of_real(modulus(jnp.fft.ifft2(first)))
+            u_half, real, imag = _spectra_of_real(modulus(ifft2(first)))
             order1.append(_lowpass(u_half, phi, shape, factor))
             u1_full[j] = jax.lax.complex(real, imag)[:, :, None]
         else:

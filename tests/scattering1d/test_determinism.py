@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import scatterjax
+from scatterjax._core import fft_rows
 from scatterjax._scattering1d import fourier
 
 # Lengths 512-2048 are where DUCC's complex FFT rounds its SIMD groups and its remainder rows
@@ -71,7 +72,7 @@ def test_inverse_fft_gives_a_row_the_same_bits_wherever_it_sits(dtype):
 def test_grouped_rows_fill_whole_groups_under_both_thread_splits(length, itemsize, threads):
     vlen = 32 // (itemsize // 2)
     for count in range(1, 300):
-        rows = fourier.grouped_rows(count, length, itemsize // 2, threads)
+        rows = fft_rows.grouped_rows(count, length, itemsize // 2, threads)
         split = max(1, min(rows // vlen // (4 if length < 1000 else 1), threads))
         assert rows >= count and rows % vlen == 0 and (rows // split) % vlen == 0 and rows % split == 0
         assert rows - count < vlen * threads * 4, (count, rows)

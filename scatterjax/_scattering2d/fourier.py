@@ -1,0 +1,49 @@
+"""2D FFTs over the last two axes whose every image keeps its bits wherever it sits in the batch.
+
+At padded sides of 300 and more XLA's CPU FFT rounded an image's real 2D transforms differently
+alone and in a batch (see :mod:`scatterjax._core.fft_rows`): J=3 512x512 and J=5 256x256 gave
+``jax.jit(S)(x) != S(x)``. There a 2D transform is written as its two 1D passes, each with its
+transforms padded to whole SIMD groups; elsewhere it is XLA's 2D FFT, as before.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+from .._core.fft_rows import fft_of_last_two, is_group_sensitive
+
+
+def _grouped(a: jax.Array, sides) -> bool:
+    """Whether images ``a`` (``(..., M, N)``) of spatial ``sides`` call for the padded passes."""
+    return any(is_group_sensitive(side, math.prod(a.shape[:-2])) for side in sides)
+
+
+def rfft2(images: jax.Array) -> jax.Array:
+    """``jnp.fft.rfft2(images)``: real ``(..., M, N)`` -> complex ``(..., M, N // 2 + 1)``."""
+    if not _grouped(images, images.shape[-2:]):
+        return jnp.fft.rfft2(images)
+    m, n = images.shape[-2:]
+    rows = fft_of_last_two(partial(jnp.fft.rfft, axis=-1), images, -1, n)
+    return fft_of_last_two(partial(jnp.fft.fft, axis=-2), rows, -2, m)
+
+
+def irfft2(half: jax.Array, shape: tuple[int, int]) -> jax.Array:
+    """``jnp.fft.irfft2(half, s=shape)`` for ``half`` of shape ``(..., shape[0], shape[1] // 2 + 1)``."""
+    if not _grouped(half, shape):
+        return jnp.fft.irfft2(half, s=shape)
+    m, n = shape
+    columns = fft_of_last_two(partial(jnp.fft.ifft, axis=-2), half, -2, m)
+    return fft_of_last_two(partial(jnp.fft.irfft, n=n, axis=-1), columns, -1, n)
+
+
+def ifft2(spectra: jax.Array) -> jax.Array:
+    """``jnp.fft.ifft2(spectra)`` over the last two axes, complex ``(..., M, N)``."""
+    if not _grouped(spectra, spectra.shape[-2:]):
+        return jnp.fft.ifft2(spectra)
+    m, n = spectra.shape[-2:]
+    rows = fft_of_last_two(partial(jnp.fft.ifft, axis=-1), spectra, -1, n)
+    return fft_of_last_two(partial(jnp.fft.ifft, axis=-2), rows, -2, m)
