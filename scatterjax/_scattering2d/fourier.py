@@ -22,13 +22,18 @@ def _grouped(a: jax.Array, sides) -> bool:
     return any(is_group_sensitive(side, math.prod(a.shape[:-2])) for side in sides)
 
 
+def _rows_then_columns(row_fft, column_fft, images: jax.Array) -> jax.Array:
+    """A 2D FFT as its two 1D passes, along the last axis then along the one before, each padded to
+    whole SIMD groups."""
+    m, n = images.shape[-2:]
+    return fft_of_last_two(column_fft, fft_of_last_two(row_fft, images, -1, n), -2, m)
+
+
 def rfft2(images: jax.Array) -> jax.Array:
     """``jnp.fft.rfft2(images)``: real ``(..., M, N)`` -> complex ``(..., M, N // 2 + 1)``."""
     if not _grouped(images, images.shape[-2:]):
         return jnp.fft.rfft2(images)
-    m, n = images.shape[-2:]
-    rows = fft_of_last_two(partial(jnp.fft.rfft, axis=-1), images, -1, n)
-    return fft_of_last_two(partial(jnp.fft.fft, axis=-2), rows, -2, m)
+    return _rows_then_columns(partial(jnp.fft.rfft, axis=-1), partial(jnp.fft.fft, axis=-2), images)
 
 
 def irfft2(half: jax.Array, shape: tuple[int, int]) -> jax.Array:
@@ -44,6 +49,4 @@ def ifft2(spectra: jax.Array) -> jax.Array:
     """``jnp.fft.ifft2(spectra)`` over the last two axes, complex ``(..., M, N)``."""
     if not _grouped(spectra, spectra.shape[-2:]):
         return jnp.fft.ifft2(spectra)
-    m, n = spectra.shape[-2:]
-    rows = fft_of_last_two(partial(jnp.fft.ifft, axis=-1), spectra, -1, n)
-    return fft_of_last_two(partial(jnp.fft.ifft, axis=-2), rows, -2, m)
+    return _rows_then_columns(partial(jnp.fft.ifft, axis=-1), partial(jnp.fft.ifft, axis=-2), spectra)
