@@ -46,7 +46,7 @@ def test_jit_equals_eager():
 def test_an_image_has_the_same_bits_alone_in_a_batch_and_in_jit(J, shape, L):
     # Padded sides of 300 and more: XLA's CPU FFT rounded an image's real 2D transforms differently
     # alone and in a batch (J=3 512x512 and J=5 256x256 gave jax.jit(S)(x) != S(x)). J=4 also
-    # folds 64 blocks, which a reduction rounded by batch.
+    # folds 64 blocks (in passes of sliced sums).
     S = Scattering2D(J, shape, L=L)
     x = _images((3, *shape), seed=5)
     jitted = jax.jit(lambda S, x: S(x))
