@@ -36,3 +36,45 @@ def pairwise_sum(v: jax.Array) -> jax.Array:
 def _pairwise_sum_jvp(primals, tangents):
     (v,), (d_v,) = primals, tangents
     return v.sum(axis=-1), d_v.sum(axis=-1)
+
+
+# Most aligned slices one pass of :func:`blocked_sum` adds.
+SUM_BLOCK = 16
+
+
+@jax.custom_jvp
+def blocked_sum(v: jax.Array) -> jax.Array:
+    """Sum over the last axis in passes that each add up to :data:`SUM_BLOCK` aligned slices (the
+    largest divisor of the length up to it; halving, as :func:`pairwise_sum`, when there is none):
+    ``(..., L) -> (...)``.
+
+    Row-stable like :func:`pairwise_sum` (elementwise adds in a fixed order), in far fewer passes
+    over memory: the first pass reads ``v`` once and writes ``L / block`` values per row, where the
+    tree's first level writes ``L / 2`` (3D volume sums, 128^3 batch 2 inside jit: the tree's 21
+    levels made the forward 15-25% slower than XLA's reduction). Differentiated, a plain reduction
+    (see :func:`pairwise_sum`).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> float(blocked_sum(jnp.arange(1000.0)))
+      499500.0
+    """
+    while v.shape[-1] > 1:
+        length = v.shape[-1]
+        count = next((d for d in range(min(SUM_BLOCK, length), 1, -1) if length % d == 0), None)
+        if count is None:  # only prime factors above SUM_BLOCK: halve, the odd element carried over
+            half = length // 2
+            v = jnp.concatenate([v[..., :half] + v[..., half : 2 * half], v[..., 2 * half :]], axis=-1)
+            continue
+        size = length // count
+        total = v[..., :size]
+        for k in range(1, count):
+            total = total + v[..., k * size : (k + 1) * size]
+        v = total
+    return v[..., 0]
+
+
+@blocked_sum.defjvp
+def _blocked_sum_jvp(primals, tangents):
+    (v,), (d_v,) = primals, tangents
+    return v.sum(axis=-1), d_v.sum(axis=-1)

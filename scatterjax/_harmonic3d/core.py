@@ -18,8 +18,8 @@ which halves kymatio's FFT work; kymatio's asymmetric Nyquist planes are added b
 stays in its sample). XLA runs each CPU FFT call on one thread but runs independent calls
 concurrently, so on even grids every batched FFT is issued as up to ``FFT_PIECES`` independent
 calls. On grids with an odd side it is one call: there the pieces made a sample's bits depend on the
-batch it was in. Volume sums are pairwise trees on every grid, for the same reason (XLA's
-reductions).
+batch it was in. Volume sums are fixed-order passes of aligned slices on every grid, for the same
+reason (XLA's reductions).
 
 Gradients are finite everywhere, including at ``x = 0`` where kymatio's are NaN: the derivative
 of ``sqrt`` at 0 and of ``u^p`` (``p < 1``) at ``u = 0`` are taken to be 0 (the minimal-norm
@@ -37,7 +37,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.frozen import frozen
-from .._core.reductions import pairwise_sum
+from .._core.reductions import blocked_sum
 from .bank import FilterBank3D
 
 _AXES = (-3, -2, -1)
@@ -178,22 +178,18 @@ def _power(u: jax.Array, p: float) -> jax.Array:
 
 
 def _volume_sum(v: jax.Array) -> jax.Array:
-    """Sum over the last three axes, as a pairwise tree (:func:`pairwise_sum`): each volume's bits
-    depend on that volume only. XLA's reductions rounded a volume differently depending on how many
-    shared the call, on odd grids and on even ones (40^3, 48^3, 64^3, 128^3: a batch of 2 or 3 in
-    jit against one volume at a time)."""
-    return pairwise_sum(v.reshape(v.shape[:-3] + (-1,)))
+    """Sum over the last three axes in fixed-order passes of aligned slices (:func:`blocked_sum`):
+    each volume's bits depend on that volume only. XLA's reductions rounded a volume differently
+    depending on how many shared the call, on odd grids and on even ones (40^3, 48^3, 64^3, 128^3: a
+    batch of 2 or 3 in jit against one volume at a time)."""
+    return blocked_sum(v.reshape(v.shape[:-3] + (-1,)))
 
 
 def _integrals(energy: jax.Array, powers: tuple[float, ...]) -> jax.Array:
-    """``sum_voxels U^p`` for ``U = sqrt(energy)``; energy ``(..., M, N, O)`` -> ``(..., P)``.
-
-    The powers are stacked and summed by one tree (one set of ``log2(voxels)`` halving steps, into
-    whose first step XLA fuses the powers)."""
+    """``sum_voxels U^p`` for ``U = sqrt(energy)``; energy ``(..., M, N, O)`` -> ``(..., P)``."""
     modulus = safe_sqrt(energy)
     # U^2 is the energy itself, without the rounding of sqrt then square.
-    terms = [energy if p == 2 else safe_power(modulus, p) for p in powers]
-    return _volume_sum(jnp.stack(terms, axis=-4))
+    return jnp.stack([_volume_sum(energy if p == 2 else safe_power(modulus, p)) for p in powers], axis=-1)
 
 
 def order0_integrals(x: jax.Array, integral_powers) -> jax.Array:
