@@ -48,11 +48,12 @@ def blocked_sum(v: jax.Array) -> jax.Array:
     largest divisor of the length up to it; halving, as :func:`pairwise_sum`, when there is none):
     ``(..., L) -> (...)``.
 
-    Row-stable like :func:`pairwise_sum` (elementwise adds in a fixed order), in far fewer passes
-    over memory: the first pass reads ``v`` once and writes ``L / block`` values per row, where the
-    tree's first level writes ``L / 2`` (3D volume sums, 128^3 batch 2 inside jit: the tree's 21
-    levels made the forward 15-25% slower than XLA's reduction). Differentiated, a plain reduction
-    (see :func:`pairwise_sum`).
+    Row-stable like :func:`pairwise_sum` (elementwise adds in a fixed order), in fewer passes over
+    memory: the first pass reads ``v`` once and writes ``L / SUM_BLOCK`` values per row, where the
+    tree's first level writes ``L / 2``. The 3D volume sums use it, one per integral power (128^3
+    batch 2 inside jit: as fast as XLA's reduction, 1.79-2.11 s against 1.88-2.08 s; one pairwise
+    tree over the stacked powers was 15-25% slower). Differentiated, a plain reduction (see
+    :func:`pairwise_sum`).
 
     Example:
       >>> import jax.numpy as jnp
