@@ -35,11 +35,11 @@ MIN_PADDED_CHUNK = 8
 MAX_BRANCHES = 4
 # A byte budget no batch reaches: with ``spread``, chunks then only divide the batch among cores.
 NO_LIMIT = 2**62
-# A batch is divided among the cores only into chunks of at least this many bytes of intermediates:
-# handing a chunk to a second thread costs about 0.3 ms, more than a small chunk saves (1D J=4
-# N=256 x30, 40 KB a signal: one chunk of 32 1.3-1.5 ms, two of 16 1.6-1.8 ms; JTFS J=6 N=1024
-# x30, 80 KB a signal: one chunk of 32 31 ms, two of 16 26 ms).
-MIN_SPLIT_BYTES = 2**20
+# The smallest chunk of intermediates worth a call of its own: a call costs about 0.3 ms of
+# dispatch, more than a chunk this small takes to compute (1D J=4 N=256 x30, 12 KB a signal: one
+# chunk of 32 1.3-1.5 ms, two of 16 1.6-1.8 ms). Eager chunks hold at least this many bytes when the
+# budget allows (at least MIN_PADDED_CHUNK signals for cache-sized chunks).
+MIN_CHUNK_BYTES = 2**18
 
 
 def chunk_budget(cpu_budget: int) -> int:
@@ -172,19 +172,11 @@ def apply_in_chunks(
     """``apply(x)`` for a concrete batch ``x`` (``(*batch, *signal)``), one chunk of signals at a time.
 
     ``apply`` maps ``(c, *signal)`` to an array (or a list of arrays) with leading axis ``c``. Every
-    chunk holds the same number of signals: the largest power of two whose intermediates
-    (``item_bytes`` each) fit in :func:`chunk_budget` of ``cpu_budget``, or, when the batch is
-    smaller, the batch size (on the CPU, a core's share of it) rounded up to a power of two (at
-    least :data:`MIN_PADDED_CHUNK`, and a share only if its chunk holds :data:`MIN_SPLIT_BYTES`). A
-    short batch or a last chunk is zero-padded (the padding rows are dropped from the output). So a
-    handful of compiled programs serve every batch size (one for the usual 1D workloads, whose
-    chunks hold at most 8 signals), and the last batch of an epoch costs no new compile. It also compiles
-    about twice as fast as a program with the loop inside. On CPU the chunks are dispatched from one
-    thread per core, so they run concurrently: XLA's CPU FFTs and fused loops use one core each.
-    With ``spread`` (transforms that chunk again inside, whose budget is unlimited here), a chunk on
-    the CPU holds the largest power of four of signals no larger than a core's share of the batch
-    (on accelerators, the batch rounded up to a power of two): chunks of 1 and 4 signals serve every
-    batch of up to 15 signals per core, and every batch runs on every core.
+    chunk holds the same number of signals (:func:`eager_chunk_size`); a short batch or a last chunk
+    is zero-padded (the padding rows are dropped from the output). On the CPU that number does not
+    depend on the batch: one compiled program serves every batch size, and the last batch of an
+    epoch costs no new compile. On CPU the chunks are dispatched from one thread per core, so they
+    run concurrently: XLA's CPU FFTs and fused loops use one core each.
     """
     signal_shape = x.shape[x.ndim - signal_ndim :]
     batch_shape = x.shape[: x.ndim - signal_ndim]
@@ -195,23 +187,7 @@ def apply_in_chunks(
     xp = np if on_cpu else jnp
     flat = (np.asarray(x) if on_cpu else x).reshape((-1,) + signal_shape)
     count = flat.shape[0]
-    largest = max(1, chunk_budget(cpu_budget) // max(item_bytes, 1))
-    size = _floor_power_of_two(largest)
-    if spread and on_cpu:
-        # A power of four no larger than a core's share, the chunks dispatched over the cores: two
-        # programs (chunks of 1 and 4) serve every batch of up to 15 signals per core, and the cost per
-        # signal barely depends on the chunk size there (3D 32^3: 5.4, 5.4, 4.9 ms for chunks of 1, 2,
-        # 4 signals, 7.0 for 8; 2D 32x32: 0.34, 0.29, 0.26, 0.25 ms for 1, 2, 4, 8).
-        size = min(size, _floor_power_of_four(-(-count // cores)))
-    elif spread:
-        size = min(size, _ceil_power_of_two(count))
-    else:
-        # On the CPU at most a core's share (rounded up to a power of two), unless that share is
-        # small (MIN_SPLIT_BYTES): a batch of 30 in one chunk of 32 would leave every core but one idle.
-        share = -(-count // cores) if on_cpu else count
-        smallest = max(MIN_PADDED_CHUNK, _ceil_power_of_two(-(-MIN_SPLIT_BYTES // max(item_bytes, 1))))
-        whole = max(_ceil_power_of_two(count), MIN_PADDED_CHUNK)
-        size = min(size, whole, max(_ceil_power_of_two(share), smallest))
+    size = eager_chunk_size(count, item_bytes, cpu_budget, spread=spread, on_cpu=on_cpu)
     pieces = [_pad_rows(xp, flat[start : start + size], size) for start in range(0, count, size)]
     workers = min(len(pieces), cores) if on_cpu else 1
     if workers > 1:
@@ -234,12 +210,45 @@ def apply_in_chunks(
     return join(chunks)
 
 
+def eager_chunk_size(count: int, item_bytes: int, cpu_budget: int, *, spread: bool, on_cpu: bool) -> int:
+    """Signals per chunk of :func:`apply_in_chunks` for a batch of ``count`` signals whose largest
+    intermediates take ``item_bytes`` each.
+
+    On the CPU, independent of ``count`` (one program for every batch size):
+
+    - cache-sized chunks (``spread=False``): the largest power of two of signals that fit in
+      ``cpu_budget``, but no more than needed to hold :data:`MIN_CHUNK_BYTES` or
+      :data:`MIN_PADDED_CHUNK` signals (beyond that a signal costs no less, and a batch of one
+      would be padded further);
+    - transforms that chunk again inside (``spread=True``, unlimited budget): the power of two of
+      signals that holds :data:`MIN_CHUNK_BYTES`, one signal for large ones, at most
+      :data:`MIN_PADDED_CHUNK`.
+
+    On accelerators, the batch rounded up to a power of two (at least :data:`MIN_PADDED_CHUNK`
+    unless ``spread``), at most what fits in :func:`chunk_budget`: a handful of programs, large
+    kernels.
+
+    >>> eager_chunk_size(30, 80 * 2**10, 4 * 2**20, spread=False, on_cpu=True)
+    8
+    >>> eager_chunk_size(1, 80 * 2**10, 4 * 2**20, spread=False, on_cpu=True)
+    8
+    >>> eager_chunk_size(30, 100 * 2**10, 2**62, spread=True, on_cpu=True)
+    4
+    >>> eager_chunk_size(30, 8 * 2**20, 2**62, spread=True, on_cpu=True)
+    1
+    """
+    item_bytes = max(item_bytes, 1)
+    fitting = _floor_power_of_two(chunk_budget(cpu_budget) // item_bytes)
+    if not on_cpu:
+        return min(fitting, _ceil_power_of_two(count) if spread else max(_ceil_power_of_two(count), MIN_PADDED_CHUNK))
+    worth_a_call = _ceil_power_of_two(-(-MIN_CHUNK_BYTES // item_bytes))
+    if spread:
+        return min(worth_a_call, MIN_PADDED_CHUNK)
+    return min(fitting, max(worth_a_call, MIN_PADDED_CHUNK))
+
+
 def _floor_power_of_two(n: int) -> int:
     return 1 << (max(n, 1).bit_length() - 1)
-
-
-def _floor_power_of_four(n: int) -> int:
-    return 1 << (2 * ((max(n, 1).bit_length() - 1) // 2))
 
 
 def _ceil_power_of_two(n: int) -> int:

@@ -32,7 +32,7 @@ from jax.sharding import NamedSharding
 from jaxtyping import Array, ArrayLike, Float
 
 from .backend import JAX_BACKEND, Backend
-from .chunking import NO_LIMIT, apply_in_chunks, without_branches
+from .chunking import MIN_CHUNK_BYTES, NO_LIMIT, apply_in_chunks, without_branches
 from .validation import check_real_input, same_setting
 
 # What S(x) returns: an array (out_type='array'), a list of dicts holding 'coef' arrays ('list'),
@@ -140,9 +140,9 @@ class ScatteringTransform:
         return check_real_input(x, self._input_shape(), complex_ok=self._complex_input)
 
     def _chunking(self, dtype) -> tuple[int, int, bool]:
-        """``(item_bytes, cpu_budget, spread)`` for :func:`apply_in_chunks`: by default one chunk
-        per core (the transform chunks again inside, where it pays)."""
-        return 1, NO_LIMIT, True
+        """``(item_bytes, cpu_budget, spread)`` for :func:`apply_in_chunks`: by default one signal
+        per chunk (the transform chunks again inside, where it pays)."""
+        return MIN_CHUNK_BYTES, NO_LIMIT, True
 
     def _run(self, x: jax.Array):
         """The coefficients of ``x``, unformatted (steps 3 of the pipeline)."""
@@ -153,10 +153,9 @@ class ScatteringTransform:
         if is_traced((self.bank, x)):
             return self._program(x, self.bank)
         item_bytes, cpu_budget, spread = self._chunking(x.dtype)
-        # Cache-sized chunks already run one per core: their programs need no branches, which
-        # would only add to the compile. A core's share (``spread``) is chunked again inside the
-        # program, where the branches keep both cores busy (2D J=3 L=8 256^2 x 24: 10% faster).
-        program = self._program if spread else _chunk_program(self._program)
+        # The chunks already run one per core: their programs need no per-core branches, which
+        # would only add to the compile.
+        program = _chunk_program(self._program)
         bank = self.bank
         return apply_in_chunks(
             lambda chunk: program(chunk, bank), x, signal_ndim, item_bytes, cpu_budget, spread=spread

@@ -29,6 +29,7 @@ gradient (``stop_gradient``).
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import jax
@@ -487,6 +488,12 @@ def _scattering(x: jax.Array, bank: FilterBank3D) -> jax.Array:
         second.update({(j1, j2): s2[k] for k, j2 in enumerate(wider)})
     rows = first + [second[pair] for pair in bank.order2_pairs]
     return jnp.stack(rows, axis=1)
+
+
+def volume_bytes(bank: FilterBank3D, itemsize: int) -> int:
+    """Bytes of the largest intermediate of one volume: the complex responses to one scale's
+    ``(L + 1)**2`` wavelets (every degree ``l``, every order ``m``)."""
+    return (bank.L + 1) ** 2 * math.prod(bank.shape) * 2 * itemsize
 
 
 def harmonic_scattering3d(

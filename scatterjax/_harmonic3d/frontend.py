@@ -12,10 +12,11 @@ import numpy as np
 
 from .._core import validation
 from .._core.backend import check_backend
+from .._core.chunking import NO_LIMIT
 from .._core.transform import ScatteringTransform, shape_attribute
 from . import design as design
 from .bank import FilterBank3D, filter_bank_3d
-from .core import harmonic_scattering3d, order0_integrals
+from .core import harmonic_scattering3d, order0_integrals, volume_bytes
 
 _OUT_TYPES = ("array", "list", "dict")
 
@@ -109,8 +110,8 @@ class HarmonicScattering3D(ScatteringTransform):
 
     Gradients are finite everywhere, including at ``x = 0`` (kymatio's are NaN there): the
     derivatives of the modulus ``sqrt`` at 0 and of ``U^p`` (``p < 1``) at ``U = 0`` are taken to be
-    0. ``S(x)`` compiles once per chunk size and dtype (on the CPU, chunks of 1 and 4 volumes serve
-    every batch of up to 15 per core); ``S`` is a pytree whose leaves are the filters, so it can be
+    0. ``S(x)`` compiles once per chunk size and dtype (on the CPU one chunk size, so one program,
+    serves every batch size); ``S`` is a pytree whose leaves are the filters, so it can be
     passed to ``jax.jit``/``jax.vmap`` as an argument. NaN or Inf in ``x`` propagate to the output.
 
     {kymatio_compatibility}
@@ -232,6 +233,10 @@ class HarmonicScattering3D(ScatteringTransform):
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(harmonic_scattering3d))
     _signal_ndim = 3
+
+    def _chunking(self, dtype) -> tuple[int, int, bool]:
+        # The program chunks its FFTs again inside: an eager chunk only has to be worth its dispatch.
+        return volume_bytes(self.bank, np.dtype(dtype).itemsize), NO_LIMIT, True
     _channel_axis = -3
 
     def _list_fields(self) -> list[dict]:

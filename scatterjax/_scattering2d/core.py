@@ -238,7 +238,7 @@ def _wavelet_product(spectrum: jax.Array, filters: jax.Array, factor: int) -> ja
     )
 
 
-def _item_bytes(plan: Plan2D, itemsize: int) -> int:
+def image_bytes(plan: Plan2D, itemsize: int) -> int:
     """Largest complex intermediate of one image: its first-order wavelet products at level 0,
     or one level's second-order wavelet products."""
     sizes = [plan.L * plan.M_padded * plan.N_padded]
@@ -347,7 +347,7 @@ def scattering2d(
     images = x.reshape((-1, *plan.input_shape))
     if not plan.pre_pad:
         images = pad_signal(images, ((0, 0), plan.pad_rows, plan.pad_cols), plan.pad_mode)
-    item_bytes = _item_bytes(plan, images.dtype.itemsize)
+    item_bytes = image_bytes(plan, images.dtype.itemsize)
     out = map_in_chunks_differentiable(
         _transform_chunk, images, bank, item_bytes, _CHUNK_BYTES, split_derivative=_SPLIT_DERIVATIVE
     )

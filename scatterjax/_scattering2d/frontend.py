@@ -8,6 +8,7 @@ import jax
 import numpy as np
 
 from .._core.backend import check_backend
+from .._core.chunking import NO_LIMIT
 from .._core.errors import ShapeError
 from .._core.meta import path_orders, path_table
 from .._core.padding import check_pad_mode, pad_signal
@@ -24,7 +25,7 @@ from .._core.validation import (
 )
 from . import design as design
 from .bank import FilterBank2D, filter_bank_2d
-from .core import scattering2d
+from .core import image_bytes, scattering2d
 
 _OUT_TYPES = ("array", "list", "dict")
 
@@ -63,7 +64,7 @@ class Scattering2D(ScatteringTransform):
 
     The computation runs in the input's precision: float32, or float64 when ``jax_enable_x64`` is on
     (the filters keep kymatio's float32 values). ``S(x)`` compiles once per chunk size and dtype
-    (on the CPU, chunks of 1 and 4 images serve every batch of up to 15 per core); ``S`` is a
+    (on the CPU one chunk size, so one program, serves every batch size); ``S`` is a
     pytree whose leaves are the filters, so it can be passed to ``jax.jit``, ``jax.vmap`` and
     friends as an argument. NaN or Inf in ``x`` propagate to the output.
 
@@ -190,6 +191,10 @@ class Scattering2D(ScatteringTransform):
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(scattering2d))
     _signal_ndim = 2
+
+    def _chunking(self, dtype) -> tuple[int, int, bool]:
+        # The program chunks again inside: an eager chunk only has to be worth its dispatch.
+        return image_bytes(self.bank.plan, np.dtype(dtype).itemsize), NO_LIMIT, True
     _channel_axis = -3
     _complex_input = True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import jax
 import numpy as np
@@ -21,6 +22,7 @@ def _chunks_seen(monkeypatch, count: int, item_bytes: int, budget: int, cores: i
     sizes, threads, lock = [], set(), threading.Lock()
 
     def apply(chunk):
+        time.sleep(0.02)  # long enough that no thread is idle when the next chunk is handed out
         with lock:
             sizes.append(chunk.shape[0])
             threads.add(threading.get_ident())
@@ -33,37 +35,45 @@ def _chunks_seen(monkeypatch, count: int, item_bytes: int, budget: int, cores: i
 
 
 @cpu_only
-@pytest.mark.parametrize("count, cores, expected", [(30, 2, [16, 16]), (30, 4, [8, 8, 8, 8]), (5, 2, [8]),
-                                                    (100, 2, [32, 32, 32, 32])])
-def test_a_chunk_holds_at_most_a_cores_share(monkeypatch, count, cores, expected):
-    # The budget would allow 32 items a chunk; a batch of 30 in one chunk would leave cores idle.
-    item = chunking.MIN_SPLIT_BYTES // 8
+@pytest.mark.parametrize("count, cores, expected", [(30, 2, [8, 8, 8, 8]), (30, 4, [8, 8, 8, 8]), (5, 2, [8]),
+                                                    (1, 2, [8]), (100, 2, [8] * 13)])
+def test_cache_sized_chunks_do_not_depend_on_the_batch(monkeypatch, count, cores, expected):
+    # The budget would allow 32 items a chunk; 8 (MIN_PADDED_CHUNK) already hold MIN_CHUNK_BYTES.
+    item = chunking.MIN_CHUNK_BYTES // 8
     sizes, threads = _chunks_seen(monkeypatch, count, item_bytes=item, budget=32 * item, cores=cores)
     assert sorted(sizes) == expected
     assert len(threads) == min(len(expected), cores)
 
 
 @cpu_only
-def test_small_shares_are_not_split_off(monkeypatch):
-    # 30 items of 1/20 of MIN_SPLIT_BYTES: a core's share (16) would hold less than MIN_SPLIT_BYTES.
-    # (1D J=4 N=256, 40 KB a signal, is such a case.)
-    item = chunking.MIN_SPLIT_BYTES // 20
-    sizes, threads = _chunks_seen(monkeypatch, 30, item_bytes=item, budget=64 * item, cores=2)
-    assert sizes == [32]
-    assert len(threads) == 1
-    # ... nor padded beyond the batch's own power of two.
-    sizes, _ = _chunks_seen(monkeypatch, 3, item_bytes=item, budget=64 * item, cores=2)
-    assert sizes == [8]
+@pytest.mark.parametrize("item_fraction, budget_items, expected", [(20, 64, 32), (20, 16, 16), (1, 64, 8), (1, 4, 4)])
+def test_small_signals_fill_a_chunk_worth_a_call(monkeypatch, item_fraction, budget_items, expected):
+    # Items of 1/20 of MIN_CHUNK_BYTES: 32 to a chunk, unless the budget holds fewer; large items:
+    # MIN_PADDED_CHUNK, unless the budget holds fewer. (1D J=4 N=256, 12 KB a signal, is the first.)
+    item = chunking.MIN_CHUNK_BYTES // item_fraction
+    for count in (1, 3, 30):
+        sizes, _ = _chunks_seen(monkeypatch, count, item_bytes=item, budget=budget_items * item, cores=2)
+        assert set(sizes) == {expected} and len(sizes) == -(-count // expected)
 
 
 @cpu_only
-def test_jtfs_batch_sizes_1_to_30_share_two_programs_on_two_cores(monkeypatch):
+@pytest.mark.parametrize("item_fraction, expected", [(100, 8), (3, 4), (1, 1), (0.1, 1)])
+def test_transforms_that_chunk_inside_get_chunks_worth_a_call(monkeypatch, item_fraction, expected):
+    item = int(chunking.MIN_CHUNK_BYTES / item_fraction)
+    monkeypatch.setattr(chunking, "cpu_threads", lambda: 2)
+    x = np.zeros((30, 3), np.float32)
+    sizes = []
+    chunking.apply_in_chunks(lambda c: sizes.append(c.shape[0]) or jax.numpy.asarray(c), x, 1, item,
+                             chunking.NO_LIMIT, spread=True)
+    assert set(sizes) == {expected}
+
+
+@cpu_only
+def test_jtfs_batch_sizes_1_to_30_share_one_program_on_two_cores(monkeypatch):
     monkeypatch.setattr(chunking, "cpu_threads", lambda: 2)
     S = scatterjax.TimeFrequencyScattering(J=4, J_fr=2, Q=4, shape=256)
     item = signal_bytes(S.bank, np.float32)
     assert EAGER_CHUNK_BYTES // item >= 32  # the budget alone would allow chunks of 32
-    # As for signals of MIN_SPLIT_BYTES / 8 (J=6 N=1024, 80 KB, splits at 16), at a tenth of the cost.
-    monkeypatch.setattr(chunking, "MIN_SPLIT_BYTES", 8 * item)
     sizes = set()
     real = chunking._pad_rows
 
@@ -73,8 +83,7 @@ def test_jtfs_batch_sizes_1_to_30_share_two_programs_on_two_cores(monkeypatch):
 
     monkeypatch.setattr(chunking, "_pad_rows", recording)
     rng = np.random.default_rng(0)
-    S(rng.standard_normal((30, 256)).astype(np.float32))
-    assert sizes == {16}
-    for count in range(1, 30):
+    expected = max(chunking.MIN_PADDED_CHUNK, -(-chunking.MIN_CHUNK_BYTES // item))
+    for count in range(1, 31):
         S(rng.standard_normal((count, 256)).astype(np.float32))
-    assert sizes == {8, 16}
+    assert len(sizes) == 1 and sizes.pop() >= expected

@@ -34,20 +34,16 @@ def test_numpy_and_jax_inputs_agree(small):
     np.testing.assert_array_equal(np.asarray(small(x)), np.asarray(small(jnp.asarray(x))))
 
 
-def test_a_handful_of_programs_serve_every_batch_size():
+def test_one_program_serves_every_batch_size():
     S = scatterjax.Scattering1D(J=3, shape=128, Q=2)
-    S(_x((2, 128)))  # compiles the program for chunks of 8 signals
+    S(_x((2, 128)))  # compiles the program for the eager chunks
     with compiled_programs() as names:
-        for batch in (1, 3, 5, 8):
+        for batch in (1, 3, 5, 8, 33, 40, 64, 200):
             S(_x((batch, 128)))
         S(_x((2, 3, 128)))
         # A second object with the same configuration reuses the compiled program.
         scatterjax.Scattering1D(J=3, shape=128, Q=2)(_x((2, 128)))
     assert "scattering1d" not in names, names
-    with compiled_programs() as names:  # larger batches: one program per power of two
-        for batch in (33, 40, 64):
-            S(_x((batch, 128)))
-    assert names.count("scattering1d") == 1, names
 
 
 def test_filters_are_arguments_not_constants():
