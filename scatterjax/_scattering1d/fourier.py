@@ -26,8 +26,8 @@ def inverse_fft(spectrum: jax.Array) -> jax.Array:
     its place in the batch and even changed from call to call. At those lengths the rows are
     padded with zeros to a count where every row is in a full group under every split
     (:func:`scatterjax._core.fft_rows.grouped_rows`); the padding costs at most a few groups of
-    rows. Other backends and lengths run the FFT as is. Under ``jax.vmap`` the padding is sized for one example, not for
-    the mapped batch, so there rows agree to rounding only.
+    rows. Other backends and lengths run the FFT as is. Under ``jax.vmap`` the padding is sized
+    for one example, not for the mapped batch, so there rows agree to rounding only.
 
     Args:
       spectrum: complex array ``(..., L)``.

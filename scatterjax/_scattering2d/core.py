@@ -45,6 +45,7 @@ from .._core.complex_input import join_modulus, join_spectrum_parts, stack_parts
 from .._core.frozen import frozen
 from .._core.modulus import modulus
 from .._core.padding import pad_signal
+from .._core.reductions import add_aligned_slices
 from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
 from .bank import FilterBank2D, Plan2D
@@ -92,8 +93,7 @@ def _fold_axis(a: jax.Array, axis: int, factor: int) -> jax.Array:
     ``_MAX_UNROLLED_BLOCKS`` slices (``factor`` a power of two)."""
     while factor > 1:
         count = min(factor, _MAX_UNROLLED_BLOCKS)
-        size = a.shape[axis] // count
-        a = _sum_of_blocks([jax.lax.slice_in_dim(a, k * size, (k + 1) * size, axis=axis) for k in range(count)])
+        a = add_aligned_slices(a, count, axis=axis)
         factor //= count
     return a
 
