@@ -36,8 +36,8 @@ MAX_BRANCHES = 4
 # A byte budget no batch reaches: with ``spread``, chunks then only divide the batch among cores.
 NO_LIMIT = 2**62
 # The smallest chunk of intermediates worth a call of its own: a call costs about 0.3 ms of
-# dispatch, more than a chunk this small takes to compute (1D J=4 N=256 x30, 12 KB a signal: one
-# chunk of 32 1.3-1.5 ms, two of 16 1.6-1.8 ms). Eager chunks hold at least this many bytes when the
+# dispatch, more than a chunk this small takes to compute (1D J=4 N=256 x30: one chunk of 32
+# signals 1.3-1.5 ms, two of 16 1.6-1.8 ms). Eager chunks hold at least this many bytes when the
 # budget allows (at least MIN_PADDED_CHUNK signals for cache-sized chunks).
 MIN_CHUNK_BYTES = 2**18
 

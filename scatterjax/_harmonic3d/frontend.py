@@ -233,11 +233,11 @@ class HarmonicScattering3D(ScatteringTransform):
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(harmonic_scattering3d))
     _signal_ndim = 3
+    _channel_axis = -3
 
     def _chunking(self, dtype) -> tuple[int, int, bool]:
         # The program chunks its FFTs again inside: an eager chunk only has to be worth its dispatch.
         return volume_bytes(self.bank, np.dtype(dtype).itemsize), NO_LIMIT, True
-    _channel_axis = -3
 
     def _list_fields(self) -> list[dict]:
         return [{"j": key, "order": len(key)} for key in self._keys()]

@@ -191,12 +191,12 @@ class Scattering2D(ScatteringTransform):
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(scattering2d))
     _signal_ndim = 2
+    _channel_axis = -3
+    _complex_input = True
 
     def _chunking(self, dtype) -> tuple[int, int, bool]:
         # The program chunks again inside: an eager chunk only has to be worth its dispatch.
         return image_bytes(self.bank.plan, np.dtype(dtype).itemsize), NO_LIMIT, True
-    _channel_axis = -3
-    _complex_input = True
 
     def _input_shape(self) -> tuple[int, int]:
         return self.bank.plan.input_shape

@@ -49,7 +49,7 @@ def test_cache_sized_chunks_do_not_depend_on_the_batch(monkeypatch, count, cores
 @pytest.mark.parametrize("item_fraction, budget_items, expected", [(20, 64, 32), (20, 16, 16), (1, 64, 8), (1, 4, 4)])
 def test_small_signals_fill_a_chunk_worth_a_call(monkeypatch, item_fraction, budget_items, expected):
     # Items of 1/20 of MIN_CHUNK_BYTES: 32 to a chunk, unless the budget holds fewer; large items:
-    # MIN_PADDED_CHUNK, unless the budget holds fewer. (1D J=4 N=256, 12 KB a signal, is the first.)
+    # MIN_PADDED_CHUNK, unless the budget holds fewer. (1D J=4 N=256 is the first.)
     item = chunking.MIN_CHUNK_BYTES // item_fraction
     for count in (1, 3, 30):
         sizes, _ = _chunks_seen(monkeypatch, count, item_bytes=item, budget=budget_items * item, cores=2)
