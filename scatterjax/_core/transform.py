@@ -215,7 +215,7 @@ def split_channels(coefficients: jax.Array, axis: int) -> list[jax.Array]:
 def _chunk_program(program: Callable) -> Callable:
     """The jitted ``program`` for eager chunks: the same pure function, jitted apart and traced
     without per-core branches (1D J=6 N=2048, chunks of 8 signals: 1.5 s -> 1.0 s of XLA compile;
-    2D J=2 L=8 32x32, chunks of 4 images: 0.71 s -> 0.42-0.65 s). A separate ``jax.jit`` keeps
+    2D J=2 L=8 32x32, chunks of 4 images: 0.71-0.94 s -> 0.64-0.76 s). A separate ``jax.jit`` keeps
     its traces out of ``program``'s cache, which serves calls inside a caller's ``jit``."""
     return jax.jit(without_branches(program.__wrapped__))
 
