@@ -27,13 +27,13 @@ import numpy as np
 from .cpu_threads import cpu_threads
 
 ACCELERATOR_CHUNK_BYTES = 2**30
-# Batches of up to this many signals share one program (zero-padded): for small transforms a budget
-# of cache holds thousands of signals, and padding a batch of 3 to thousands would waste more time
-# than the compile it saves.
+# Eager chunks that fit the cache hold at least this many signals, and chunks of transforms that
+# chunk again inside at most this many: for small signals a budget of cache holds thousands, and
+# padding a batch of 3 to thousands would waste more time than a bigger chunk saves.
 MIN_PADDED_CHUNK = 8
 # Most independent branches a CPU program splits a batch into (see ``in_branches``).
 MAX_BRANCHES = 4
-# A byte budget no batch reaches: with ``spread``, chunks then only divide the batch among cores.
+# A byte budget no batch reaches (transforms that chunk again inside, ``spread``).
 NO_LIMIT = 2**62
 # The smallest chunk of intermediates worth a call of its own: a call costs about 0.3 ms of
 # dispatch, more than a chunk this small takes to compute (1D J=4 N=256 x30: one chunk of 32

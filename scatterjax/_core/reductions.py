@@ -26,10 +26,16 @@ def pairwise_sum(v: jax.Array) -> jax.Array:
     with the tree's value).
     """
     while v.shape[-1] > 1:
-        half = v.shape[-1] // 2
-        folded = v[..., :half] + v[..., half : 2 * half]
-        v = folded if v.shape[-1] % 2 == 0 else jnp.concatenate([folded, v[..., 2 * half :]], axis=-1)
+        v = _add_halves(v)
     return v[..., 0]
+
+
+def _add_halves(v: jax.Array) -> jax.Array:
+    """First half plus second half along the last axis, an odd last element carried over:
+    ``(..., L) -> (..., ceil(L / 2))``."""
+    half = v.shape[-1] // 2
+    folded = v[..., :half] + v[..., half : 2 * half]
+    return folded if v.shape[-1] % 2 == 0 else jnp.concatenate([folded, v[..., 2 * half :]], axis=-1)
 
 
 @pairwise_sum.defjvp
@@ -82,11 +88,8 @@ def blocked_sum(v: jax.Array) -> jax.Array:
     while v.shape[-1] > 1:
         length = v.shape[-1]
         count = next((d for d in range(min(SUM_BLOCK, length), 1, -1) if length % d == 0), None)
-        if count is None:  # only prime factors above SUM_BLOCK: halve, the odd element carried over
-            half = length // 2
-            v = jnp.concatenate([v[..., :half] + v[..., half : 2 * half], v[..., 2 * half :]], axis=-1)
-            continue
-        v = add_aligned_slices(v, count, axis=-1)
+        # Only prime factors above SUM_BLOCK: halve, the odd element carried over.
+        v = _add_halves(v) if count is None else add_aligned_slices(v, count, axis=-1)
     return v[..., 0]
 
 
