@@ -99,7 +99,10 @@ def _frequency_scattering(z: jax.Array, ops: FrequencyOperators, block: BlockPla
         return _finish(modulus_of_product(zc), ops, block)
 
     rows = parts.shape[0] * R
-    length = _chunk_length(B * n * rows * jnp.dtype(dtype).itemsize, L)
+    # A symbolic batch (jax.export, the TensorFlow adapter's jax2tf) has no size to budget for:
+    # the chunks are sized for one signal.
+    batch = 1 if jax.export.is_symbolic_dim(B) else B
+    length = _chunk_length(batch * n * rows * jnp.dtype(dtype).itemsize, L)
     if length == L:
         return jnp.swapaxes(chunk(jnp.swapaxes(parts, -1, -2)), -1, -2)
     chunks = parts.reshape(parts.shape[:-1] + (L // length, length))  # (g, B, n, M, c, l)

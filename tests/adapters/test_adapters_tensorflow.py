@@ -82,10 +82,25 @@ def test_time_frequency_scattering_joint_batch_dims_and_list_rejected():
         stf.TimeFrequencyScattering(J=3, J_fr=1, Q=2, shape=64, out_type="list")
 
 
+def test_time_frequency_scattering_longer_than_64_samples():
+    # The layer converts with a symbolic batch; JTFS's frequency scattering budgets its time chunks
+    # by the batch, which crashed the conversion from 128 samples on (64 fits one chunk).
+    kwargs = dict(J=4, J_fr=2, Q=4, shape=256)
+    core = core_class("TimeFrequencyScattering")(**kwargs)
+    module = stf.TimeFrequencyScattering(**kwargs)
+    x = np.random.default_rng(3).standard_normal((3, 256)).astype(np.float32)
+    assert rel_l2(module(x), core(x)) <= 1e-6
+    x = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(module(x) ** 2)
+    expected = jax.grad(lambda x: jnp.sum(core(x) ** 2))(x.numpy())
+    assert rel_l2(tape.gradient(loss, x), expected) <= 1e-5
+
+
 def test_saved_model_round_trip_with_gradient(tmp_path):
     module = stf.Scattering1D(J=4, shape=256, Q=4)
-    module.serve = tf.function(module.__call__,
-                               input_signature=[tf.TensorSpec([None, 256], tf.float32)])
+    module.serve = tf.function(module.__call__, input_signature=[tf.TensorSpec([None, 256], tf.float32)])
     tf.saved_model.save(module, str(tmp_path))
     loaded = tf.saved_model.load(str(tmp_path))
     x = tf.constant(np.random.default_rng(3).standard_normal((4, 256)).astype(np.float32))
@@ -108,12 +123,9 @@ def test_keras_sequential_compiles_and_fits(tmp_path):
 
     core = core_class("Scattering1D")(J=4, shape=256, Q=4)
     layer = Scattering1D(J=4, Q=4)
-    model = keras.Sequential(
-        [keras.Input((256,)), layer, keras.layers.Flatten(), keras.layers.Dense(3)]
-    )
+    model = keras.Sequential([keras.Input((256,)), layer, keras.layers.Flatten(), keras.layers.Dense(3)])
     assert model.output_shape == (None, 3)
-    assert layer.compute_output_shape((None, 256)) == (None,) + core(np.zeros((1, 256),
-                                                                           np.float32)).shape[1:]
+    assert layer.compute_output_shape((None, 256)) == (None,) + core(np.zeros((1, 256), np.float32)).shape[1:]
     assert not layer.trainable_weights
     model.compile(
         optimizer=keras.optimizers.AdamW(1e-2, weight_decay=1e-1),
@@ -199,10 +211,12 @@ assert layer.compute_output_shape((None, 64)) == (None, *ref.shape[1:])
 print("ERR", np.linalg.norm(out - ref) / np.linalg.norm(ref))
 """
     root = os.path.dirname(os.path.dirname(stf.__file__))
-    env = {**os.environ, "KERAS_BACKEND": backend,
-           "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                            timeout=300)
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": backend,
+        "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     errors = [float(part.split()[0]) for part in result.stdout.split("ERR")[1:]]
     assert len(errors) == 2 and max(errors) <= 1e-6, result.stdout
