@@ -29,6 +29,12 @@ def test_J_too_large_for_the_shape():
         Scattering2D(4, (32, 15))
 
 
+def test_images_too_small_for_any_J():
+    # A side of 1 leaves no valid J: the message asks for a larger image, not for J <= 0.
+    with pytest.raises(ValueError, match=r"J=1 is too large.*no J >= 1 satisfies that.*at least 2 samples"):
+        Scattering2D(1, (1, 8))
+
+
 def test_J_must_be_at_least_one():
     # kymatio 0.3.0 accepts J=0 at construction and fails with an IndexError when called.
     with pytest.raises(ValueError, match=r"J must be >= 1, got 0"):
