@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import scatterjax
-from scatterjax._core import chunking
+from scatterjax._core import chunking, transform
 from scatterjax._jtfs.core import EAGER_CHUNK_BYTES, signal_bytes
 
 cpu_only = pytest.mark.skipif(jax.default_backend() != "cpu", reason="chunks are dispatched per CPU core")
@@ -87,3 +87,34 @@ def test_jtfs_batch_sizes_1_to_30_share_one_program_on_two_cores(monkeypatch):
     for count in range(1, 31):
         S(rng.standard_normal((count, 256)).astype(np.float32))
     assert len(sizes) == 1 and sizes.pop() >= expected
+
+
+UNAVERAGED = {
+    "1d": (lambda: scatterjax.Scattering1D(J=4, shape=300, Q=(4, 2), T=0, out_type="list"), 300),
+    "jtfs": (lambda: scatterjax.TimeFrequencyScattering(J=4, J_fr=1, Q=2, shape=128, T=0, out_type="dict"), 128),
+}
+
+
+@pytest.mark.parametrize("case", list(UNAVERAGED))
+def test_unaveraged_channels_leave_the_eager_program_stacked_by_shape(case):
+    # Channels of different lengths leave the eager program as one array per length (hundreds of
+    # outputs took seconds to compile), and are split outside: same channels, order and bits as
+    # the program a caller's jit runs, for a batch of two axes.
+    make, n = UNAVERAGED[case]
+    S = make()
+    x = np.random.default_rng(0).standard_normal((2, 3, n)).astype(np.float32)
+    eager, traced = S(x), jax.jit(lambda x: S(x))(x)
+    if isinstance(eager, dict):  # (a dict returned by jax.jit comes back with its keys sorted)
+        assert list(eager) == S.meta()["key"] and set(traced) == set(eager)
+        eager, traced = list(eager.values()), [traced[key] for key in eager]
+    else:
+        eager, traced = [entry["coef"] for entry in eager], [entry["coef"] for entry in traced]
+    assert len(eager) == len(traced) == S.output_size()
+    for ours, expected in zip(eager, traced):
+        assert ours.shape == expected.shape and ours.shape[:2] == (2, 3)
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(expected))
+    lengths = {channel.shape[-1] for channel in eager}
+    assert 1 < len(lengths) < len(eager)
+    chunk = jax.ShapeDtypeStruct((8, n), np.float32)
+    outputs = jax.eval_shape(transform._chunk_program(S._program), chunk, S.bank)
+    assert len(outputs) == len(lengths)
