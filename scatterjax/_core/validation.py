@@ -122,16 +122,17 @@ def check_J(J: int, length: int, subject: str, rule: str, *, minimum: int = 1) -
       minimum: the smallest valid ``J``, for the message.
     """
     limit = largest_log2(length)
-    if J > limit and limit < minimum:  # no J fits: the input, not J, has to change
+    if J <= limit:
+        return
+    if limit < minimum:  # no J fits: the input, not J, has to change
         raise ShapeError(
             f"J={J} is too large for {subject}: {rule}, and no J >= {minimum} satisfies that. "
             f"The input must have at least {2**minimum} samples along that axis."
         )
-    if J > limit:
-        raise ShapeError(
-            f"J={J} is too large for {subject}: {rule}, so J must be in [{minimum}, {limit}]. "
-            f"Use J <= {limit}."
-        )
+    raise ShapeError(
+        f"J={J} is too large for {subject}: {rule}, so J must be in [{minimum}, {limit}]. "
+        f"Use J <= {limit}."
+    )
 
 
 def physical_memory_bytes() -> int:

@@ -9,23 +9,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from adapter_cases import CONFIGS, core_class
 from conftest import rel_l2
 
-import scatterjax
-
-CASES = {
-    "1d": (lambda: scatterjax.Scattering1D(J=4, shape=256, Q=4), (2, 256)),
-    "2d": (lambda: scatterjax.Scattering2D(J=2, shape=(24, 24), L=4), (2, 24, 24)),
-    "3d": (lambda: scatterjax.HarmonicScattering3D(J=1, shape=(12, 12, 12), L=1), (2, 12, 12, 12)),
-    "jtfs": (lambda: scatterjax.TimeFrequencyScattering(J=3, J_fr=1, Q=2, shape=128), (2, 128)),
-}
+# The adapters' small configurations, one per transform.
+CASES = [case for case in CONFIGS if case != "jtfs_joint"]
 
 
-@pytest.fixture(scope="module", params=list(CASES))
+@pytest.fixture(scope="module", params=CASES)
 def problem(request):
     """``(S, loss, x, v, w)``: a transform, ``loss(x) = sum(S(x)**2) / 2``, an input and two directions."""
-    make, shape = CASES[request.param]
-    S = make()
+    name, kwargs, shape = CONFIGS[request.param]
+    S = core_class(name)(**kwargs)
     rng = np.random.default_rng(0)
     x, v, w = (jnp.asarray(rng.standard_normal(shape).astype(np.float32)) for _ in range(3))
 
