@@ -266,9 +266,8 @@ def _unstacked(stacks: list[jax.Array], groups: list[list[int]], batch_ndim: int
     ``groups[g]`` (the values of :func:`_shape_groups`) along axis ``batch_ndim``."""
     channels: list[jax.Array | None] = [None] * sum(map(len, groups))
     for stack, group in zip(stacks, groups, strict=True):
-        channels_first = _moveaxis_to_front(stack, batch_ndim)
-        for position, index in enumerate(group):
-            channels[index] = _channel(channels_first, position)
+        for index, channel in zip(group, split_channels(stack, batch_ndim), strict=True):
+            channels[index] = channel
     return channels
 
 
