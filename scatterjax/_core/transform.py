@@ -28,12 +28,16 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+from jax.extend.core import get_opaque_trace_state
 from jax.sharding import NamedSharding
 from jaxtyping import Array, ArrayLike, Float
 
 from .backend import JAX_BACKEND, Backend
 from .chunking import MIN_CHUNK_BYTES, NO_LIMIT, apply_in_chunks, without_branches
 from .validation import check_real_input, same_setting
+
+# JAX's trace state where nothing is being traced (this module is imported outside any trace).
+_OUTSIDE_ANY_TRACE = get_opaque_trace_state()
 
 # What S(x) returns: an array (out_type='array'), a list of dicts holding 'coef' arrays ('list'),
 # or a dict of arrays keyed by path ('dict').
@@ -150,7 +154,7 @@ class ScatteringTransform:
         batch_shape = x.shape[: x.ndim - signal_ndim]
         if math.prod(batch_shape) == 0:
             return _empty_output(self._program, x, self.bank, signal_ndim)
-        if is_traced((self.bank, x)):
+        if is_traced((self.bank, x)) or _inside_a_trace():
             return self._program(x, self.bank)
         item_bytes, cpu_budget, spread = self._chunking(x.dtype)
         # The chunks already run one per core: their programs need no per-core branches, which
@@ -204,6 +208,14 @@ def shape_attribute(index: int, doc: str) -> property:
 def is_traced(tree) -> bool:
     """Whether any leaf of ``tree`` is a tracer (we are inside a ``jit``, ``grad``, ``vmap``...)."""
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(tree))
+
+
+def _inside_a_trace() -> bool:
+    """Whether a caller's ``jit``, ``grad`` or ``vmap`` is tracing now, though neither ``x`` nor the
+    filters are traced (a step that closes over both the transform and a concrete batch). Under a
+    ``jit`` every JAX operation is staged into the caller's program, so the chunks' outputs would be
+    tracers, which the eager path cannot join on the host."""
+    return get_opaque_trace_state() != _OUTSIDE_ANY_TRACE
 
 
 def _empty_output(program: Callable, x: jax.Array, bank, signal_ndim: int):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
+from adapter_cases import CONFIGS, core_class
 
 import scatterjax
 
@@ -74,3 +75,18 @@ def test_jtfs_global_time_sums_give_the_same_bits_in_jit_and_alone(F):
     np.testing.assert_array_equal(np.asarray(jax.jit(lambda S, x: S(x))(S, x)), eager)
     alone = np.concatenate([np.asarray(jax.jit(S)(x[i : i + 1])) for i in range(7)])
     np.testing.assert_array_equal(alone, eager)
+
+
+@pytest.mark.parametrize("case", ["1d", "2d", "3d", "jtfs", "1d-unaveraged"])
+def test_a_step_closing_over_the_transform_and_a_concrete_batch(case):
+    # Nothing the transform receives is traced, yet the caller's jit is tracing: the call must
+    # run as one staged program (the eager path's host-side join raised TracerArrayConversionError).
+    if case == "1d-unaveraged":
+        name, kwargs, shape = "Scattering1D", dict(J=4, shape=300, Q=(4, 2), T=0, out_type="dict"), (3, 300)
+    else:
+        name, kwargs, shape = CONFIGS[case]
+    S = core_class(name)(**kwargs)
+    x = jax.numpy.asarray(np.random.default_rng(1).standard_normal(shape).astype(np.float32))
+    closed = jax.jit(lambda: S(x))()
+    eager = S(x)
+    np.testing.assert_allclose(_flat(closed), _flat(eager), rtol=1e-5, atol=1e-6 * np.abs(_flat(eager)).max())
