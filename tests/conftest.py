@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -59,6 +61,34 @@ def _quiet_kymatio_warnings():
 def pytest_configure(config):
     # Tests run on CPU; make sure a stray accelerator setting does not change the numbers.
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    _share_compiled_programs(config)
+
+
+def pytest_unconfigure(config):
+    directory = getattr(config, "_compilation_cache_made_here", None)
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _share_compiled_programs(config) -> None:
+    """One JAX persistent compilation cache for the whole test session, in a fresh directory.
+
+    Compilation is most of the suite's time, and the same programs are compiled again and again:
+    by both xdist workers, by every test module after :func:`_free_compiled_programs`, and by the
+    processes the tests start (notebook kernels, the command line), which inherit the directory
+    through ``JAX_COMPILATION_CACHE_DIR``. A cache hit is an executable another process of this
+    session compiled from the same program with the same options, so it computes the same bits.
+    The directory is made by the process that starts the session (the xdist controller, or the
+    only process) and removed when the session ends; nothing outlives the run.
+    """
+    if not hasattr(config, "workerinput"):  # not an xdist worker: this process owns the session
+        directory = tempfile.mkdtemp(prefix="scatterjax-tests-jax-cache-")
+        config._compilation_cache_made_here = directory
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = directory
+        os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    # jax read the environment when this file imported it: set this process's configuration too.
+    jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 class _CompileLog(logging.Handler):
