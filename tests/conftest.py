@@ -86,9 +86,10 @@ def _share_compiled_programs(config) -> None:
         config._compilation_cache_made_here = directory
         os.environ["JAX_COMPILATION_CACHE_DIR"] = directory
         os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-    # jax read the environment when this file imported it: set this process's configuration too.
-    jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    directory = os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    if directory:  # jax read the environment when this file imported it: configure this process too
+        jax.config.update("jax_compilation_cache_dir", directory)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 class _CompileLog(logging.Handler):
