@@ -79,11 +79,15 @@ def _share_compiled_programs(config) -> None:
     through ``JAX_COMPILATION_CACHE_DIR``. A cache hit is an executable another process of this
     session compiled from the same program with the same options, so it computes the same bits.
     The directory is made by the process that starts the session (the xdist controller, or the
-    only process) and removed when the session ends; nothing outlives the run.
+    only process) and removed when the session ends; nothing outlives the run. A runner that
+    starts several sessions with the same jaxlib (``.ci/run``: the suite, then the floors) may pass
+    one directory in ``SCATTERJAX_TESTS_JAX_CACHE``, which it then owns and removes.
     """
     if not hasattr(config, "workerinput"):  # not an xdist worker: this process owns the session
-        directory = tempfile.mkdtemp(prefix="scatterjax-tests-jax-cache-")
-        config._compilation_cache_made_here = directory
+        directory = os.environ.get("SCATTERJAX_TESTS_JAX_CACHE")
+        if not directory:
+            directory = tempfile.mkdtemp(prefix="scatterjax-tests-jax-cache-")
+            config._compilation_cache_made_here = directory
         os.environ["JAX_COMPILATION_CACHE_DIR"] = directory
         os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
     directory = os.environ.get("JAX_COMPILATION_CACHE_DIR")
