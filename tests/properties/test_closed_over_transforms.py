@@ -95,8 +95,10 @@ def test_a_step_closing_over_the_transform_and_a_concrete_batch(case):
 @pytest.mark.parametrize("name", ["1d-mixed-Q", "2d", "3d", "jtfs"])
 def test_a_caller_mapping_the_transform_over_its_batch(name):
     # jax.lax.map(S, x): one signal per step of a compiled loop, a different program from S(x).
-    # 1D, 2D and JTFS keep the eager bits there; in 3D XLA fuses the loop body's elementwise sums
-    # differently, and rows differ from S(x) by float32 rounding (8.7e-8 of the largest, README).
+    # 1D, 2D and JTFS keep the eager bits there. In 3D, rows differ from S(x) by float32 rounding
+    # (8.7e-8 of the largest, README): so do three single-volume calls in one jitted program, while
+    # one per program keeps the bits; XLA compiles the copies together (not a loop effect: unrolled
+    # scans differ too, and barriers around the energy and volume sums change nothing).
     build, shape = TRANSFORMS[name]
     S = build()
     x = np.random.default_rng(1).standard_normal((3, *shape)).astype(np.float32)
