@@ -87,9 +87,8 @@ def test_a_step_closing_over_the_transform_and_a_concrete_batch(case):
         name, kwargs, shape = CONFIGS[case]
     S = core_class(name)(**kwargs)
     x = jax.numpy.asarray(np.random.default_rng(1).standard_normal(shape).astype(np.float32))
-    closed = jax.jit(lambda: S(x))()
-    eager = S(x)
-    np.testing.assert_allclose(_flat(closed), _flat(eager), rtol=1e-5, atol=1e-6 * np.abs(_flat(eager)).max())
+    closed, eager = _flat(jax.jit(lambda: S(x))()), _flat(S(x))
+    np.testing.assert_allclose(closed, eager, rtol=1e-5, atol=1e-6 * np.abs(eager).max())
 
 
 @pytest.mark.parametrize("name", ["1d-mixed-Q", "2d", "3d", "jtfs"])
