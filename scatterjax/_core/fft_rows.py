@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from .cpu_threads import cpu_threads
+from .lax_ops import pad_zeros
 
 # Transform lengths at which the padding is applied (the measured lengths, with a margin).
 GROUP_SENSITIVE_LENGTHS = range(300, 4000)
@@ -82,5 +83,5 @@ def fft_of_last_two(fft_1d: Callable, z: jax.Array, axis: int, length: int) -> j
         return fft_1d(z)
     widths = [(0, 0)] * z.ndim
     widths[other] = (0, padded - per_item)
-    out = fft_1d(jnp.pad(z, widths))
+    out = fft_1d(pad_zeros(z, widths))
     return jax.lax.slice_in_dim(out, 0, per_item, axis=other)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .lax_ops import where_scalar
+
 
 @jax.custom_jvp
 def modulus(z: jax.Array) -> jax.Array:
@@ -21,9 +23,9 @@ def _modulus_jvp(primals, tangents):
     (z,), (dz,) = primals, tangents
     magnitude = jnp.abs(z)
     is_zero = magnitude == 0
-    safe_magnitude = jnp.where(is_zero, 1, magnitude)
+    safe_magnitude = where_scalar(is_zero, 1, magnitude)
     tangent = jnp.real(jnp.conj(z) * dz) / safe_magnitude
-    return magnitude, jnp.where(is_zero, 0, tangent)
+    return magnitude, where_scalar(is_zero, 0, tangent)
 
 
 @jax.custom_jvp
@@ -38,5 +40,5 @@ def _modulus_of_parts_jvp(primals, tangents):
     (real, imag), (d_real, d_imag) = primals, tangents
     magnitude = modulus_of_parts(real, imag)
     is_zero = magnitude == 0
-    tangent = (real * d_real + imag * d_imag) / jnp.where(is_zero, 1, magnitude)
-    return magnitude, jnp.where(is_zero, 0, tangent)
+    tangent = (real * d_real + imag * d_imag) / where_scalar(is_zero, 1, magnitude)
+    return magnitude, where_scalar(is_zero, 0, tangent)

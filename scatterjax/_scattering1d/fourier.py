@@ -14,6 +14,7 @@ import jax.numpy as jnp
 
 from .._core.cpu_threads import cpu_threads
 from .._core.fft_rows import grouped_rows, is_group_sensitive
+from .._core.lax_ops import pad_zeros, take_last_axis
 from .._core.pytree import pytree_dataclass
 
 
@@ -45,7 +46,7 @@ def inverse_fft(spectrum: jax.Array) -> jax.Array:
     rows = grouped_rows(count, length, itemsize, cpu_threads())
     flat = spectrum.reshape(count, length)
     if rows != count:
-        flat = jnp.pad(flat, ((0, rows - count), (0, 0)))
+        flat = pad_zeros(flat, ((0, rows - count), (0, 0)))
     return jnp.fft.ifft(flat, axis=-1)[:count].reshape(spectrum.shape)
 
 
@@ -92,9 +93,9 @@ def _weighted_sum(values: jax.Array, fold: SparseFold) -> jax.Array:
 def fold_rows(half_spectra: jax.Array, fold: SparseFold) -> jax.Array:
     """Apply ``fold`` to half spectra ``(B, R, H)`` (rows chosen by its indices); returns ``(B, P, M)``."""
     flat = half_spectra.reshape(half_spectra.shape[0], -1)
-    return _weighted_sum(jnp.take(flat, fold.index, axis=-1, mode="clip"), fold)
+    return _weighted_sum(take_last_axis(flat, fold.index), fold)
 
 
 def fold_each(half_spectra: jax.Array, fold: SparseFold) -> jax.Array:
     """Apply a one-filter ``fold`` (P = 1) to every row of ``(B, R, H)``; returns ``(B, R, M)``."""
-    return _weighted_sum(jnp.take(half_spectra, fold.index[0], axis=-1, mode="clip"), fold)
+    return _weighted_sum(take_last_axis(half_spectra, fold.index[0]), fold)

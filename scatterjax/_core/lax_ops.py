@@ -1,0 +1,67 @@
+"""``jax.numpy`` operations written as the one ``lax`` primitive they lower to.
+
+Some ``jax.numpy`` functions (``jnp.take``, ``jnp.where``, ``jnp.pad``) are small jitted programs:
+each call made while tracing is a nested trace, and under ``jax.grad`` each is linearized, partially
+evaluated and transposed as a program of its own. The 1D gradient made a few hundred such calls
+(J=6 Q=8 N=2048: 454 nested programs, 270 with these helpers; most of the rest are ``jnp.fft``'s).
+Every ``jax.jit`` of a training step pays the trace again: for ``jax.jit(jax.value_and_grad(loss))``
+of ``Scattering1D(J=10, Q=8, shape=65536)`` on a batch of 4 it took 1.30-1.66 s instead of
+1.46-1.90 s (three alternating fresh processes), and the compiled program computes the same bits.
+"""
+
+from __future__ import annotations
+
+import jax
+
+
+def take_last_axis(values: jax.Array, index: jax.Array) -> jax.Array:
+    """``jnp.take(values, index, axis=-1, mode="clip")`` as one gather.
+
+    Args:
+      values: array of shape ``(*lead, n)``.
+      index: integer array of any shape ``(*ix)``; out-of-range entries are clipped to ``[0, n)``.
+
+    Returns:
+      array of shape ``(*lead, *ix)`` and ``values``' dtype.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> take_last_axis(jnp.arange(8.0).reshape(2, 4), jnp.array([[3, 0], [9, -1]])).tolist()
+      [[[3.0, 0.0], [3.0, 0.0]], [[7.0, 4.0], [7.0, 4.0]]]
+    """
+    lead = values.ndim - 1
+    dimension_numbers = jax.lax.GatherDimensionNumbers(
+        offset_dims=tuple(range(lead)), collapsed_slice_dims=(lead,), start_index_map=(lead,)
+    )
+    return jax.lax.gather(
+        values,
+        index[..., None],
+        dimension_numbers,
+        slice_sizes=values.shape[:-1] + (1,),
+        mode=jax.lax.GatherScatterMode.CLIP,
+    )
+
+
+def where_scalar(condition: jax.Array, value: float, array: jax.Array) -> jax.Array:
+    """``jnp.where(condition, value, array)`` for a Python scalar ``value`` and a boolean
+    ``condition`` of ``array``'s shape, as one select.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> a = jnp.array([0.0, 2.0, 0.0])
+      >>> where_scalar(a == 0, 1, a).tolist()
+      [1.0, 2.0, 1.0]
+    """
+    return jax.lax.select(condition, jax.lax.full_like(array, value), array)
+
+
+def pad_zeros(array: jax.Array, widths) -> jax.Array:
+    """``jnp.pad(array, widths)`` (zeros, ``widths`` one ``(before, after)`` pair per axis) as one pad.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> pad_zeros(jnp.ones((1, 2)), [(0, 1), (1, 0)]).tolist()
+      [[0.0, 1.0, 1.0], [0.0, 0.0, 0.0]]
+    """
+    zero = jax.lax.convert_element_type(0, array.dtype)
+    return jax.lax.pad(array, zero, [(before, after, 0) for before, after in widths])
