@@ -8,7 +8,7 @@
 - ``frozen``: filter banks as the transforms read them (no derivative, never folded as constants).
 - ``modulus``: complex modulus with a finite derivative at 0; ``reductions``: row-stable sums;
   ``fft_rows``: FFTs whose transforms keep their bits wherever they sit in the batch.
-- ``lax_ops``: ``jnp.take`` and ``jnp.where`` as single primitives (shorter traces under ``jax.grad``).
+- ``lax_ops``: ``jnp.take``, ``jnp.where`` and ``jnp.pad`` as single primitives (shorter traces under ``jax.grad``).
 - ``padding``: the ``pad_mode`` choices (what fills the border before the FFTs) and ``pad_signal``.
 - ``cpu_threads``: how many threads XLA's CPU client computes with.
 - ``chunking`` / ``remat_chunks``: batch chunks sized to the CPU cache, outside and inside programs.

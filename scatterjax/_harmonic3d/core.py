@@ -38,6 +38,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.frozen import frozen
+from .._core.lax_ops import where_scalar
 from .._core.reductions import blocked_sum
 from .bank import FilterBank3D
 
@@ -135,8 +136,8 @@ def safe_sqrt(s: jax.Array) -> jax.Array:
 def _safe_sqrt_jvp(primals, tangents):
     (s,), (ds,) = primals, tangents
     root = jnp.sqrt(s)
-    positive = s > 0
-    return root, jnp.where(positive, ds / (2 * jnp.where(positive, root, 1)), 0)
+    not_positive = jax.lax.bitwise_not(s > 0)  # s <= 0, and NaN
+    return root, where_scalar(not_positive, 0, ds / (2 * where_scalar(not_positive, 1, root)))
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(1,))
@@ -158,8 +159,8 @@ def _safe_power_jvp(p, primals, tangents):
     if p > 1:
         return value, p * _power(u, p - 1) * du
     at_zero = u == 0
-    derivative = p * _power(jnp.where(at_zero, 1, u), p - 1)
-    return value, jnp.where(at_zero, 0, derivative) * du
+    derivative = p * _power(where_scalar(at_zero, 1, u), p - 1)
+    return value, where_scalar(at_zero, 0, derivative) * du
 
 
 def _power(u: jax.Array, p: float) -> jax.Array:
