@@ -436,14 +436,21 @@ def _at_scale(filters, j, with_nyquist: bool):
 def _map_jobs(step, scales: list[int], bank: FilterBank3D):
     """``step(job, with_nyquist)`` over jobs ``0..len(scales)-1`` with ``lax.map``; ``scales[job]``
     is the wavelet scale job ``job`` uses. Jobs whose scale keeps Nyquist planes and the others go
-    through two maps (two small loop bodies, whatever ``J``); results are stacked in job order."""
+    through two maps (two small loop bodies, whatever ``J``); results are stacked in job order.
+    ``job`` is a traced index in a map, a Python int where a group holds one job (called directly:
+    for ``J = 2`` every group does, and XLA drops loops of one step anyway, but JAX would still trace,
+    linearize and transpose each as a scan; 3D J=2 L=2 64^3, ``jit(value_and_grad)``: trace and
+    lowering 0.78-1.00 s -> 0.51-0.77 s, the same compiled program and bits)."""
     cut = bank.nyquist_scales
     parts, produced = [], []
     for with_nyquist in (True, False):
         group = [job for job, j in enumerate(scales) if (j < cut) == with_nyquist]
         if group:
             step_group = partial(step, with_nyquist=with_nyquist)
-            parts.append(jax.lax.map(step_group, jnp.asarray(group)))
+            if len(group) == 1:  # a loop of one step would only add a scan to trace and differentiate
+                parts.append(jax.tree_util.tree_map(lambda a: a[None], step_group(group[0])))
+            else:
+                parts.append(jax.lax.map(step_group, jnp.asarray(group)))
             produced += group
     if produced == sorted(produced):  # no reordering (the narrow scales come first): no gather
         return jax.tree_util.tree_map(lambda *a: jnp.concatenate(a), *parts)
@@ -481,7 +488,7 @@ def _scattering(x: jax.Array, bank: FilterBank3D) -> jax.Array:
         )  # (B, L+1, M, N, O)
 
         def second_order(job, with_nyquist, u1_spectrum=u1_spectrum, wider=wider):
-            j2 = jnp.asarray(wider)[job]
+            j2 = wider[job] if isinstance(job, int) else jnp.asarray(wider)[job]
             return _integrals(_energies(u1_spectrum, _at_scale(filters, j2, with_nyquist), bank),
                               powers)
 
