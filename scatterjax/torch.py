@@ -197,6 +197,12 @@ class _Scattering(CoreForwarding, torch.nn.Module):
     def _core_or_none(self):
         return self.__dict__.get("core")
 
+    def __getstate__(self) -> dict:
+        # The caches hold per-device copies keyed by jax.Device (which cannot be pickled) and traced
+        # templates: a deep copy or a pickle (copy.deepcopy(model), torch.save(model)) starts
+        # without them and rebuilds them on its first call.
+        return {**super().__getstate__(), "_cores": {}, "_templates": {}}
+
     def __setattr__(self, name: str, value) -> None:
         settings = self.__dict__.get("_settings", {})
         if name in settings:  # kymatio's frontends let a setting be changed: rebuild for it

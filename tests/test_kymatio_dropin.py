@@ -233,6 +233,27 @@ def _compare_levels(ours: list, theirs: list, tolerance: float) -> None:
     [
         dict(J=6, shape=1024, Q=8),
         dict(J=4, shape=300, Q=(4, 2), T=8),
+        dict(J=3, shape=100, Q=2, T=0, out_type="list"),
+        dict(J=5, shape=2048, T=1000, oversampling=1, max_order=1),
+        dict(J=5, shape=512, average=False, out_type="dict"),
+    ],
+)
+def test_1d_settings_read_back_as_kymatio_stores_them(kwargs):
+    # kymatio 0.3.0 resolves T=None and T=0 to 2**J: code such as ``N // S.T`` must keep working.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # average= is deprecated in both
+        ours = Scattering1D(**kwargs)
+        theirs = kymatio().numpy.Scattering1D(**kwargs)
+    for name in ("J", "T", "average", "max_order", "oversampling", "out_type", "log2_T"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+        assert type(getattr(ours, name)) is type(getattr(theirs, name)), name
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(J=6, shape=1024, Q=8),
+        dict(J=4, shape=300, Q=(4, 2), T=8),
         dict(J=5, shape=512, Q=1, max_order=1),
         dict(J=3, shape=100, Q=(12, 3), T=0, out_type="list"),
         dict(J=5, shape=2048, Q=2, T=1000, oversampling=1),
@@ -429,3 +450,15 @@ def test_nested_list_of_floats_is_accepted():
         warnings.simplefilter("ignore")  # a list of Python floats is float64
         from_list = S(x.tolist())
     np.testing.assert_allclose(np.asarray(from_list), np.asarray(S(x)), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "S, shape",
+    [(Scattering1D(J=3, shape=64), (2, 64)), (Scattering2D(J=1, shape=(8, 8), L=2), (2, 8, 8))],
+)
+def test_big_endian_input_gives_the_native_arrays_numbers(S, shape):
+    # Data read from big-endian files ('>f4'): the same values, so the same bits.
+    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    swapped = x.astype(">f4")
+    assert not swapped.dtype.isnative
+    assert np.array_equal(np.asarray(S(swapped)), np.asarray(S(x)))

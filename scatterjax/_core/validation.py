@@ -225,6 +225,9 @@ def check_real_input(
                 f"{', '.join(map(str, trailing_shape))}). Pad or crop the rows to one length and "
                 f"stack them with np.stack."
             ) from error
+    if isinstance(x, np.ndarray) and not x.dtype.isnative:
+        # Big-endian data (from a file or a network format): the same values, in native byte order.
+        x = x.astype(x.dtype.newbyteorder("="))
     dtype = np.dtype(x.dtype)
     if np.issubdtype(dtype, np.complexfloating):
         if not complex_ok:

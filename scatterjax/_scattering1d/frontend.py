@@ -129,7 +129,8 @@ class Scattering1D(ScatteringTransform):
       Q: wavelets per octave: an int (order 2 then uses 1), a 1-tuple ``(Q1,)`` or ``(Q1, Q2)``;
         each >= 1, and the ``J (Q1 + Q2)`` full-length wavelets must fit in memory.
       T: averaging scale in samples: ``None`` for ``2**J``; ``0`` for no averaging; any number in
-        ``[1, N]`` (need not be a power of two).
+        ``[1, N]`` (need not be a power of two). Read back as kymatio 0.3.0 stores it: ``S.T`` is
+        ``2**J`` for ``None`` and for ``0`` (``S.average`` is False for ``0``).
       max_order: 1, 2 or 3. Order 3 (beyond kymatio) filters each second-order modulus with the
         second-order wavelets again: paths ``(n1, n2, n3)`` with ``j1 < j2 < j3``, ``n3`` indexing
         the second-order list (``Q2``), subsampled at ``k3 = max(min(j3, log2 T) - k1 - k2 -
@@ -283,7 +284,8 @@ class Scattering1D(ScatteringTransform):
         self._set("J", J)
         self._set("shape", (N,))
         self._set("Q", (Q1, Q2))
-        self._set("T", str(T) if isinstance(T, str) else T)
+        # As kymatio 0.3.0 stores it: T=None and T=0 both read back as 2**J (``average`` tells them apart).
+        self._set("T", str(T) if isinstance(T, str) else (2**J if T is None or T == 0 else T))
         self._set("max_order", max_order)
         self._set("oversampling", oversampling)
         self._set("out_type", out_type)

@@ -29,6 +29,26 @@ def test_forward_and_input_gradient_match_core(dim):
     assert module.output_size() == core.output_size()
 
 
+@pytest.mark.parametrize("dim", CONFIGS)
+def test_deepcopy_and_torch_save_after_a_forward_pass(dim, tmp_path):
+    # copy.deepcopy(model) (EMA or teacher models, best-checkpoint copies) and torch.save(model)
+    # must work once the layer has run: its per-device caches are left out of the copy.
+    import copy
+
+    name, kwargs, _ = CONFIGS[dim]
+    _, x_np, expected_y, _ = reference(dim)
+    model = torch.nn.Sequential(getattr(storch, name)(**kwargs))
+    x = torch.from_numpy(x_np.copy())
+    y = model(x)
+    copied = copy.deepcopy(model)
+    torch.save(model, tmp_path / "model.pt")
+    loaded = torch.load(tmp_path / "model.pt", weights_only=False)
+    for other in (copied, loaded):
+        assert torch.equal(other(x), y)
+    assert torch.equal(model(x), y)  # the original keeps its caches and its numbers
+    assert rel_l2(y.numpy(), expected_y) <= 1e-6
+
+
 def test_contiguous_cpu_tensors_cross_without_copy():
     x = torch.randn(4, 256)
     x_jax = storch.to_jax(x)
