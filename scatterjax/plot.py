@@ -152,7 +152,7 @@ def filter_bank(transform, *, sample_rate=None, figsize=(8, 6)):
     length = int(getattr(transform, "N_padded", transform.shape[-1]))
     J = transform.J
     Q = tuple(transform.Q)
-    T = transform.T if transform.T not in (None, 0) else 2**J
+    T = design.lowpass_samples(transform.T, J)
     scale, unit = _frequency_unit(sample_rate)
     bins = np.arange(1, length // 2 + 1)
     frequencies = bins / length * scale
@@ -262,7 +262,7 @@ def first_order(Sx, transform, *, sample_rate=None, log=True, ax=None, figsize=(
         np.linspace(0, duration, image.shape[-1] + 1), _edges(frequencies), _clip_for_log(image, log),
         norm=_color_norm(image, log), shading="flat",
     )
-    T = transform.T if transform.T not in (None, 0) else 2**transform.J
+    T = design.lowpass_samples(transform.T, transform.J)
     ax.set(yscale="log", xlabel=f"time ({time_unit})", ylabel=f"wavelet centre frequency ξ1 ({unit})",
            title=f"First order S1 (J={transform.J}, Q={transform.Q[0]}, T={T:g} samples)")
     _log_frequency_axes(ax)

@@ -157,3 +157,15 @@ def crop_indices(pad_left: int, length: int, max_level: int) -> tuple[tuple[int,
         starts.append(-(-starts[-1] // 2))
         ends.append(-(-ends[-1] // 2))
     return tuple(starts), tuple(ends)
+
+
+def lowpass_samples(T, J: int) -> float:
+    """The low-pass width in samples of a ``Scattering1D`` whose ``T`` reads back as ``T``.
+
+    ``S.T`` is a number (``2**J`` for ``T=None`` and ``T=0``) or ``'global'``, whose low-pass is
+    the ``2**J`` one.
+
+    >>> lowpass_samples(100, 6), lowpass_samples("global", 6)
+    (100.0, 64.0)
+    """
+    return float(2**J) if isinstance(T, str) else float(T)

@@ -329,11 +329,10 @@ class Scattering1D(ScatteringTransform):
     @functools.cached_property
     def _kymatio_filters(self) -> tuple[dict, list[dict], list[dict]]:
         # Built on first read only (full-length float64 filters; the transform never uses them).
-        bank, T = self.bank, self.T
-        T_samples = float(2**self.J) if T is None or isinstance(T, str) or T == 0 else float(T)
+        bank = self.bank
         return kymatio_filters_1d(
             bank.plan.N_padded,
-            T_samples,
+            design.lowpass_samples(self.T, self.J),
             # kymatio builds the second-order wavelets even with max_order=1 (our bank does not).
             design.wavelet_params(self.J, self.Q[0], repeated_subtraction=bank.plan.sum_levels),
             design.wavelet_params(self.J, self.Q[1], repeated_subtraction=bank.plan.sum_levels),

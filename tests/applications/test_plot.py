@@ -92,6 +92,18 @@ def test_filter_bank_in_cycles_per_sample(signal_1d, tmp_path):
     assert "cycles/sample" in _plot_axes(fig)[0].get_xlabel()
 
 
+@pytest.mark.parametrize("T, expected", [(None, 64), (32, 32), ("global", 64)])
+def test_low_pass_width_follows_T(T, expected, tmp_path):
+    # S.T reads back as a number or 'global' (whose low-pass is the 2**J one): both plots say which.
+    S = scatterjax.Scattering1D(J=6, shape=1024, Q=4, T=T)
+    fig = plot.filter_bank(S)
+    assert any(f"T={expected} samples" in text.get_text() for text in _plot_axes(fig)[0].get_legend().get_texts())
+    Sx = S(np.random.default_rng(0).standard_normal(1024).astype(np.float32))
+    fig = plot.first_order(Sx, S)
+    _check(fig, tmp_path, colorbars=1)
+    assert f"T={expected} samples" in _plot_axes(fig)[0].get_title()
+
+
 def test_scalogram(signal_1d, tmp_path):
     x, rate, _, _ = signal_1d
     fig = plot.scalogram(x, J=6, Q=8, sample_rate=rate, max_columns=256)
