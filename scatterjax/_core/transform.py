@@ -126,6 +126,7 @@ class ScatteringTransform:
     # --- the call pipeline ------------------------------------------------------------------
     def __call__(self, x: Float[ArrayLike, "*batch_and_signal"]) -> Coefficients:
         """Scattering coefficients of ``x``; the class docstring gives shapes and ``out_type``."""
+        self._check_settings_for_call()
         x = self._check_input(x)
         mesh = batch_mesh_of(x) if self.out_type != "list" else None
         if mesh is not None:
@@ -135,6 +136,10 @@ class ScatteringTransform:
         return self._format(self._run(x))
 
     scattering = __call__
+
+    def _check_settings_for_call(self) -> None:
+        """Raise for settings that kymatio 0.3.0 accepts at construction but refuses at call time
+        (a transform so built still gives its filters, ``meta()`` and attributes)."""
 
     def _input_shape(self) -> tuple[int, ...]:
         """Trailing shape of one input signal."""

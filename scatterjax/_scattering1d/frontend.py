@@ -275,12 +275,6 @@ class Scattering1D(ScatteringTransform):
                 "stride or levels='sum' (kymatio main's conventions); use stride=2**(log2 T - "
                 "oversampling) instead."
             )
-        if out_type == "array" and not (averaged or global_sum):
-            raise ValueError(
-                "out_type='array' needs averaging (T != 0): unaveraged paths have different "
-                "lengths. Cannot convert them to one array. Please set out_type to 'list' or "
-                "'dict', or set T."
-            )
         self._set("J", J)
         self._set("shape", (N,))
         self._set("Q", (Q1, Q2))
@@ -365,6 +359,16 @@ class Scattering1D(ScatteringTransform):
 
     def _chunking(self, dtype) -> tuple[int, int, bool]:
         return signal_bytes(self.bank.plan, dtype), CHUNK_BYTES, False
+
+    def _check_settings_for_call(self) -> None:
+        # As in kymatio 0.3.0, T=0 with out_type='array' builds (filters, meta() and attributes
+        # work) and fails when called.
+        if self.out_type == "array" and not (self.bank.plan.averaged or self.bank.plan.global_sum):
+            raise ValueError(
+                "out_type='array' needs averaging (T != 0): unaveraged paths have different "
+                "lengths. Cannot convert them to one array. Please set out_type to 'list' or "
+                "'dict', or set T."
+            )
 
     def _list_fields(self) -> list[dict]:
         j_tables = (self.bank.j1, self.bank.j2, self.bank.j2)  # order 3 uses the order-2 wavelets

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 
@@ -87,9 +88,16 @@ def test_unknown_out_type():
         make(out_type="tensor")
 
 
-def test_array_out_type_without_averaging():
-    with pytest.raises(ValueError, match="out_type='array' needs averaging"):
-        make(T=0, out_type="array")
+def test_array_out_type_without_averaging_builds_and_fails_when_called():
+    # As kymatio 0.3.0: the transform builds (filters, meta() and attributes are usable); calling
+    # it, eagerly or inside jit, raises.
+    S = make(T=0, out_type="array")
+    assert S.average is False and len(S.meta()["order"]) == len(make(T=0, out_type="list").meta()["order"])
+    x = np.zeros((2, 256), np.float32)
+    for call in (S, S.scattering, jax.jit(lambda x: S(x))):
+        with pytest.raises(ValueError, match="out_type='array' needs averaging"):
+            call(x)
+    assert isinstance(make(T="global", out_type="array")(x), jax.Array)  # a global sum is one array
 
 
 def test_negative_oversampling():
