@@ -118,6 +118,23 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
         """The core (JAX) transform object."""
         return self._core
 
+    def __getstate__(self) -> dict:
+        # The traced tf.functions (graphs) cannot be copied, and the converted transform is a local
+        # function: a deep copy (copy.deepcopy(layer), as with kymatio's layers) starts without them
+        # and rebuilds them, the filter variables copied.
+        # tf.Module's dependency tracking also refers to the functions' dict: drop it there too.
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_functions", "_converted")}
+        tracked = "_self_unconditional_checkpoint_dependencies"
+        state[tracked] = [ref for ref in state.get(tracked, []) if ref.name != "_functions"]
+        names = "_self_unconditional_dependency_names"
+        state[names] = {k: v for k, v in state.get(names, {}).items() if k != "_functions"}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__["_converted"] = _convert(self._core)[1]
+        self._functions = {}  # tracked again by tf.Module, as in __init__
+
     def _core_or_none(self):
         return self.__dict__.get("_core")
 
