@@ -7,6 +7,7 @@ covered in ``tests/adapters/test_kymatio_dropin_adapters.py``.
 
 from __future__ import annotations
 
+import inspect
 import time
 import warnings
 
@@ -134,7 +135,7 @@ def test_pre_padded_input_of_the_wrong_size_is_runtime_and_value_error():
 def test_kymatio_message_keywords_kept_in_our_messages():
     # kymatio users (and its tests) look for these words; our messages keep them.
     with pytest.raises(ValueError, match="Please set out_type to") as record:
-        Scattering1D(J=3, shape=64, T=0, out_type="array")
+        Scattering1D(J=3, shape=64, T=0, out_type="array")(np.zeros(64, np.float32))
     assert "Cannot convert" in str(record.value)
     with pytest.raises(ValueError, match="exactly one element"):
         Scattering1D(J=3, shape=(64, 2))
@@ -179,6 +180,32 @@ def test_framework_backend_names_the_module(cls, kwargs, backend, module):
     with pytest.raises(ImportError, match=rf"{module}\.{cls.__name__}") as record:
         cls(**kwargs, backend=backend)
     assert isinstance(record.value, ValueError)
+
+
+@pytest.mark.parametrize("cls, kwargs", CLASSES)
+def test_frontend_argument_builds_what_kymatios_entry_point_builds(cls, kwargs):
+    # ``from kymatio import Scattering2D; Scattering2D(..., frontend='torch')``: kymatio's default
+    # frontend is NumPy (here the JAX class); a framework name builds that framework's layer.
+    import scatterjax.sklearn as sjsk
+    import scatterjax.torch as sjt
+    import torch
+
+    x = np.random.default_rng(0).standard_normal((2, *cls(**kwargs).shape)).astype(np.float32)
+    expected = np.asarray(cls(**kwargs)(x))
+    for name in (None, "numpy", "NumPy", "jax"):
+        S = cls(**kwargs, frontend=name)
+        assert type(S) is cls
+        np.testing.assert_array_equal(np.asarray(S(x)), expected)
+    layer = cls(**kwargs, frontend="torch")
+    assert type(layer) is getattr(sjt, cls.__name__)
+    assert max_rel(layer(torch.from_numpy(x)).numpy(), expected) <= 1e-6
+    transformer = cls(**kwargs, frontend="sklearn")
+    assert type(transformer) is getattr(sjsk, cls.__name__)
+    assert all(transformer.get_params()[key] == value for key, value in kwargs.items())
+    with pytest.raises(scatterjax.FrontendError, match="'doesnotexist' is not valid") as record:
+        cls(**kwargs, frontend="doesnotexist")
+    assert isinstance(record.value, RuntimeError) and isinstance(record.value, ValueError)
+    assert inspect.signature(cls).parameters["frontend"].kind is inspect.Parameter.KEYWORD_ONLY  # as kymatio's
 
 
 def test_unknown_backend_is_import_error():

@@ -55,9 +55,11 @@ def core_class(name: str) -> type[ScatteringTransform]:
 
 
 def core_parameters(name: str, *, drop: tuple[str, ...] = ()) -> list[inspect.Parameter]:
-    """The constructor parameters of the core class ``name``, in order, without those in ``drop``."""
+    """The constructor parameters of the core class ``name``, in order, without those in ``drop``
+    and without ``frontend`` (the core classes' kymatio entry-point argument, which picks an
+    adapter: an adapter is a frontend already, as kymatio's frontend classes are)."""
     parameters = inspect.signature(core_class(name)).parameters.values()
-    return [parameter for parameter in parameters if parameter.name not in drop]
+    return [parameter for parameter in parameters if parameter.name not in (*drop, "frontend")]
 
 
 def bind_settings(owner: str, name: str, args: tuple, kwargs: dict, *, drop: tuple[str, ...] = ()) -> dict:

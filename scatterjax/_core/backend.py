@@ -1,4 +1,5 @@
-"""The ``backend`` argument of the core classes, accepted for kymatio 0.3.0 compatibility.
+"""The ``backend`` and ``frontend`` arguments of the core classes, accepted for kymatio 0.3.0
+compatibility.
 
 kymatio selects a computation backend by name (``backend='numpy'``, ``'jax'``, ``'torch'``, ...)
 or by a backend object with a ``name``. Every scatterjax core class computes with JAX and takes
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import BackendError
+import importlib
+
+from .errors import BackendError, FrontendError
 
 
 @dataclass(frozen=True)
@@ -69,3 +72,29 @@ def check_backend(backend, class_name: str) -> Backend:
         f"backend={name!r} is not supported and can not be called from scatterjax.{class_name}: "
         f"use None, 'jax' or 'numpy' (all compute with JAX)."
     )
+
+
+# kymatio's entry-point classes (``from kymatio import Scattering2D``) take ``frontend=``: these
+# names build this package's module of that framework; 'numpy' (kymatio's default) and 'jax' build
+# the core class.
+FRONTEND_MODULES = {name: FRAMEWORK_MODULES[name] for name in ("torch", "tensorflow", "keras", "sklearn")}
+
+
+def frontend_class(frontend, class_name: str) -> type | None:
+    """The class ``<class_name>(..., frontend=frontend)`` builds: ``None`` for the core class itself
+    (``frontend`` None, ``'numpy'`` or ``'jax'``, any case), else the class of that name in
+    ``scatterjax.torch``, ``.tensorflow``, ``.keras`` or ``.sklearn``.
+
+    Raises:
+      FrontendError: (a ``ValueError`` and a ``RuntimeError``, as kymatio) for any other value.
+    """
+    if frontend is None:
+        return None
+    name = frontend.lower() if isinstance(frontend, str) else frontend
+    if name in ACCEPTED:
+        return None
+    if name not in FRONTEND_MODULES:
+        choices = ", ".join(repr(n) for n in (*ACCEPTED, *FRONTEND_MODULES))
+        raise FrontendError(f"The frontend {frontend!r} is not valid: it must be one of {choices} (or None).")
+    module = importlib.import_module(FRONTEND_MODULES[name])  # ImportError names the missing extra
+    return getattr(module, class_name)

@@ -1,7 +1,7 @@
 """Exception classes that keep both our error types and kymatio 0.3.0's.
 
-kymatio raises ``RuntimeError`` where an input or a size does not fit the transform's shape, and
-``ImportError`` for a backend it cannot use. We raise the types our style asks for (``ValueError``
+kymatio raises ``RuntimeError`` where an input or a size does not fit the transform's shape or a
+``frontend`` name is unknown, and ``ImportError`` for a backend it cannot use. We raise the types our style asks for (``ValueError``
 for bad values) and, where kymatio documented another type, a class that is an instance of both,
 so that ``except ValueError`` and kymatio users' ``except RuntimeError`` both catch it.
 """
@@ -20,4 +20,12 @@ class BackendError(ImportError, ValueError):
     """The ``backend`` argument names a backend that this class cannot run.
 
     An ``ImportError`` (what kymatio 0.3.0 raises) and a ``ValueError``.
+    """
+
+
+class FrontendError(ValueError, RuntimeError):
+    """The ``frontend`` argument names no frontend (kymatio's ``from kymatio import Scattering2D``
+    entry point, ``Scattering2D(..., frontend='torch')``).
+
+    A ``ValueError`` and a ``RuntimeError`` (what kymatio 0.3.0 raises).
     """

@@ -32,7 +32,7 @@ from jax.extend.core import get_opaque_trace_state
 from jax.sharding import NamedSharding
 from jaxtyping import Array, ArrayLike, Float
 
-from .backend import JAX_BACKEND, Backend
+from .backend import JAX_BACKEND, Backend, frontend_class
 from .chunking import MIN_CHUNK_BYTES, NO_LIMIT, apply_in_chunks, without_branches
 from .validation import check_real_input, same_setting
 
@@ -53,6 +53,11 @@ KYMATIO_COMPATIBILITY = """**kymatio compatibility.** Settings may be NumPy scal
     (an input or ``J`` that does not fit ``shape``) we raise :class:`~scatterjax.ShapeError`, both
     a ``ValueError`` and a ``RuntimeError``. Re-assigning a setting to its current value is
     allowed; any other assignment raises ``AttributeError`` (build a new transform).
+    ``frontend`` (keyword only), as in ``from kymatio import Scattering2D``: ``None``, ``'numpy'``
+    or ``'jax'`` build this class; ``'torch'``, ``'tensorflow'``, ``'keras'`` or ``'sklearn'``
+    return the class of that name in ``scatterjax.torch``, ``.tensorflow``, ``.keras`` or
+    ``.sklearn`` instead, built with the other arguments; any other name raises
+    :class:`~scatterjax.FrontendError` (a ``ValueError`` and a ``RuntimeError``).
 
     **NumPy in, JAX out.** ``x`` may be a NumPy or JAX array; the output is a JAX array, and
     ``np.asarray(S(x))`` is a zero-copy (read-only) view of it on CPU. float64 input with JAX's
@@ -89,6 +94,14 @@ class ScatteringTransform:
         # One text for what every transform shares with kymatio, so the four docstrings cannot drift.
         if cls.__doc__ and "{kymatio_compatibility}" in cls.__doc__:
             cls.__doc__ = cls.__doc__.replace("{kymatio_compatibility}", KYMATIO_COMPATIBILITY)
+
+    def __new__(cls, *args, frontend: str | None = None, **kwargs):
+        # kymatio's entry point: ``Scattering2D(..., frontend='torch')`` builds that framework's
+        # layer (not an instance of cls, so Python does not run cls.__init__ on it).
+        other = frontend_class(frontend, cls.__name__)
+        if other is not None:
+            return other(*args, **kwargs)
+        return super().__new__(cls)
 
     # --- immutability and the pytree --------------------------------------------------------
     def _set(self, name: str, value: Any) -> None:

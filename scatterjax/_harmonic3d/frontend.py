@@ -82,6 +82,7 @@ class HarmonicScattering3D(ScatteringTransform):
       points: must be None (kymatio accepts and ignores it; it belonged to the removed
         ``'local'`` method). Anything else raises ``ValueError``.
       backend: kymatio's argument; see *kymatio compatibility* below.
+      frontend: kymatio's entry-point argument (keyword only); see *kymatio compatibility* below.
       out_type: ``'array'``, ``'list'`` or ``'dict'``.
 
     Calling ``S(x)`` on a real float32/float64 array of shape ``(*batch, M, N, O)`` returns:
@@ -155,8 +156,11 @@ class HarmonicScattering3D(ScatteringTransform):
         integral_powers=(0.5, 1.0, 2.0),
         backend=None,
         out_type: str = "array",
+        *,
+        frontend: str | None = None,
     ):
         check_backend(backend, "HarmonicScattering3D")
+        del frontend  # dispatched before construction (ScatteringTransform.__new__)
         J = validation.check_int("J", J, minimum=0)
         shape = validation.check_shape("shape", shape, 3)
         validation.check_J(

@@ -87,6 +87,7 @@ class TimeFrequencyScattering(ScatteringTransform):
       format: ``'time'`` (one channel per (path, n1)) or ``'joint'`` (one channel per path, with a
         frequency axis).
       backend: kymatio's argument; see *kymatio compatibility* below.
+      frontend: kymatio's entry-point argument (keyword only); see *kymatio compatibility* below.
       pad_mode: what fills the time padding (``N`` to the padded length) before the FFTs, as in
         :class:`Scattering1D`: ``'reflect'`` (default, kymatio's numbers), ``'symmetric'`` (edge
         repeated), ``'zero'`` or ``'periodic'`` (the signal repeated): NumPy's ``np.pad`` modes
@@ -147,8 +148,11 @@ class TimeFrequencyScattering(ScatteringTransform):
         format: str = "time",
         backend=None,
         pad_mode: str = "reflect",
+        *,
+        frontend: str | None = None,
     ):
         check_backend(backend, "TimeFrequencyScattering")
+        del frontend  # dispatched before construction (ScatteringTransform.__new__)
         J = validation.check_int("J", J, minimum=1)
         J_fr = validation.check_int("J_fr", J_fr, minimum=0)
         Q1, Q2 = parse_Q(Q)

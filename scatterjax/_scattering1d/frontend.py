@@ -140,6 +140,7 @@ class Scattering1D(ScatteringTransform):
       out_type: ``'array'`` (needs averaging), ``'list'`` or ``'dict'``.
       average: deprecated in kymatio 0.3.0; ``average=False`` with ``T=None`` means ``T=0``.
       backend: kymatio's argument; see *kymatio compatibility* below.
+      frontend: kymatio's entry-point argument (keyword only); see *kymatio compatibility* below.
       stride: kymatio main's time stride of the output, a power of two (default ``2**floor(log2
         T)``); needs local averaging and ``oversampling=0``. When given, the intermediate rates are
         kymatio main's (``min(j1, log2 stride)``), not 0.3.0's oversampling rates.
@@ -234,8 +235,11 @@ class Scattering1D(ScatteringTransform):
         levels: str = "mean",
         prune_paths: bool = False,
         pad_mode: str = "reflect",
+        *,
+        frontend: str | None = None,
     ):
         check_backend(backend, "Scattering1D")
+        del frontend  # dispatched before construction (ScatteringTransform.__new__)
         J = check_int("J", J, minimum=1)
         (N,) = check_shape("shape", shape, 1)
         check_filter_memory(8.0 * N, f"shape=({N},)", "Use a shorter signal, or split it into windows.")

@@ -43,6 +43,7 @@ class Scattering2D(ScatteringTransform):
       pre_pad: if True, the input is already padded to ``(M_padded, N_padded)`` (see the
         attributes of the same names) and is not padded again; the output is cropped alike.
       backend: kymatio's argument; see *kymatio compatibility* below.
+      frontend: kymatio's entry-point argument (keyword only); see *kymatio compatibility* below.
       out_type: ``'array'``, ``'list'`` or ``'dict'``.
       pad_mode: what fills the border added to reach ``(M_padded, N_padded)`` (up to ``2**J``
         pixels a side, repeated as ``np.pad`` does when that exceeds the image), on both axes:
@@ -111,8 +112,11 @@ class Scattering2D(ScatteringTransform):
         backend=None,
         out_type: str = "array",
         pad_mode: str = "reflect",
+        *,
+        frontend: str | None = None,
     ):
         check_backend(backend, "Scattering2D")
+        del frontend  # dispatched before construction (ScatteringTransform.__new__)
         J = check_int("J", J, minimum=1)
         M, N = check_shape("shape", shape, 2)
         check_J(
