@@ -186,9 +186,10 @@ def test_framework_backend_names_the_module(cls, kwargs, backend, module):
 def test_frontend_argument_builds_what_kymatios_entry_point_builds(cls, kwargs):
     # ``from kymatio import Scattering2D; Scattering2D(..., frontend='torch')``: kymatio's default
     # frontend is NumPy (here the JAX class); a framework name builds that framework's layer.
+    import torch
+
     import scatterjax.sklearn as sjsk
     import scatterjax.torch as sjt
-    import torch
 
     x = np.random.default_rng(0).standard_normal((2, *cls(**kwargs).shape)).astype(np.float32)
     expected = np.asarray(cls(**kwargs)(x))

@@ -10,9 +10,8 @@ NumPy or JAX arrays, so it accepts the names of kymatio's NumPy and JAX frontend
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import importlib
+from dataclasses import dataclass
 
 from .errors import BackendError, FrontendError
 

@@ -1,9 +1,10 @@
 """Exception classes that keep both our error types and kymatio 0.3.0's.
 
 kymatio raises ``RuntimeError`` where an input or a size does not fit the transform's shape or a
-``frontend`` name is unknown, and ``ImportError`` for a backend it cannot use. We raise the types our style asks for (``ValueError``
-for bad values) and, where kymatio documented another type, a class that is an instance of both,
-so that ``except ValueError`` and kymatio users' ``except RuntimeError`` both catch it.
+``frontend`` name is unknown, and ``ImportError`` for a backend it cannot use. We raise the types
+our style asks for (``ValueError`` for bad values) and, where kymatio documented another type, a
+class that is an instance of both, so that ``except ValueError`` and kymatio users'
+``except RuntimeError`` both catch it.
 """
 
 from __future__ import annotations
