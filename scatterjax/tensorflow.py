@@ -54,6 +54,7 @@ from ._adapters.common import (
     require_array_output,
 )
 from ._adapters.first_order import FirstOrderTransform, checked_stride, first_order_transform
+from ._core.errors import ShapeError
 
 tf = require("tensorflow", "tf", what="scatterjax.tensorflow")
 from jax.experimental import jax2tf  # noqa: E402  (imports TensorFlow)
@@ -94,7 +95,7 @@ def _convert(transform):
 
 def _sample_shape(transform) -> tuple:
     # A first-order transform takes the signals of its table: (N,).
-    return (transform.filters.N,) if isinstance(transform, FirstOrderTransform) else tuple(transform.shape)
+    return (transform.filters.N,) if isinstance(transform, FirstOrderTransform) else tuple(transform.input_shape)
 
 
 class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
@@ -152,7 +153,7 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
                 call = lambda x: self._converted(self.filters, x)  # noqa: E731  (reads the variables)
             self._functions[key] = tf.function(
                 call,
-                input_signature=[tf.TensorSpec([None, *self._core.shape], dtype)],
+                input_signature=[tf.TensorSpec([None, *self._core.input_shape], dtype)],
                 autograph=False,
             )
         return self._functions[key]
@@ -188,20 +189,28 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
     def _apply(self, x, method: tuple = ()):
         """The transform (or the first-order ``method``, see :meth:`_function`) of ``x``."""
         _check_tensor(x)
-        x = tf.convert_to_tensor(x)
-        sample_shape = tuple(self._core.shape)
+        try:
+            x = tf.convert_to_tensor(x)
+        except (TypeError, ValueError) as error:  # kymatio raises TypeError here
+            raise TypeError(
+                "x must be a tf.Tensor or convertible to one (the input should be convertible to a "
+                f"TensorFlow Tensor); got {type(x).__name__}."
+            ) from error
+        sample_shape = tuple(self._core.input_shape)
+        padded = sample_shape != tuple(self._core.shape)
+        what = f"the padded shape {sample_shape} (pre_pad=True)" if padded else f"the transform's shape={sample_shape}"
         ndim = len(sample_shape)
         static = x.shape
         if static.rank is None:
-            raise ValueError(
+            raise ShapeError(
                 f"x must have a known rank (shape (..., {', '.join(map(str, sample_shape))})); got "
                 "a tensor of unknown rank. Give tf.function an input_signature such as "
                 f"tf.TensorSpec([None, {', '.join(map(str, sample_shape))}]), or use tf.ensure_shape."
             )
         if static.rank < ndim or tuple(static[static.rank - ndim :]) != sample_shape:
-            raise ValueError(
-                f"x must have shape (..., {', '.join(map(str, sample_shape))}) to match the "
-                f"transform's shape={sample_shape}; got {tuple(static)}"
+            raise ShapeError(
+                f"x must have shape (..., {', '.join(map(str, sample_shape))}) to match "
+                f"{what}; got {tuple(static)}"
                 + (" (unknown trailing dimensions: fix them with tf.ensure_shape or an "
                    "input_signature)." if None in tuple(static[static.rank - ndim :]) else ".")
             )

@@ -117,6 +117,12 @@ class ScatteringTransform:
         )
 
     @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Trailing shape of one input signal: ``shape``, or the padded shape with ``pre_pad=True``
+        (``Scattering2D``)."""
+        return self._input_shape()
+
+    @property
     def backend(self) -> Backend:
         """What the transform computes with: ``S.backend.name == 'jax'`` whatever ``backend`` was."""
         return JAX_BACKEND

@@ -18,6 +18,28 @@ from conftest import rel_l2  # noqa: E402
 import scatterjax.tensorflow as stf  # noqa: E402
 
 
+def test_kymatios_exception_types_and_pre_padded_input():
+    # kymatio's TensorFlow layers raise TypeError for input that is no tensor and RuntimeError for
+    # a wrong shape; ours raise TypeError and ShapeError (a ValueError and a RuntimeError).
+    layer = stf.Scattering2D(J=2, shape=(16, 16), L=2)
+    with pytest.raises(TypeError, match="convertible to a TensorFlow Tensor"):
+        layer(None)
+    for bad in (tf.zeros((15, 15)), np.zeros(16, np.float32)):
+        with pytest.raises(RuntimeError, match=r"\(\.\.\., 16, 16\)") as record:
+            layer(bad)
+        assert isinstance(record.value, ValueError)
+    # pre_pad=True takes images of the padded shape, as the core does.
+    padded = stf.Scattering2D(J=2, shape=(16, 16), L=2, pre_pad=True)
+    core = core_class("Scattering2D")(J=2, shape=(16, 16), L=2, pre_pad=True)
+    x = np.random.default_rng(0).standard_normal((2, *core.input_shape)).astype(np.float32)
+    assert core.input_shape == (core.M_padded, core.N_padded) != (16, 16)
+    np.testing.assert_array_equal(padded(x).numpy(), np.asarray(core(x)))
+    graph = tf.function(padded, input_signature=[tf.TensorSpec([None, *core.input_shape], tf.float32)])
+    np.testing.assert_array_equal(graph(tf.constant(x)).numpy(), np.asarray(core(x)))
+    with pytest.raises(RuntimeError, match=r"padded shape .*pre_pad=True"):
+        padded(np.zeros((2, 16, 16), np.float32))
+
+
 @pytest.mark.parametrize("dim", ["1d", "2d"])
 def test_deepcopy_after_a_call(dim):
     # copy.deepcopy(layer) works with kymatio's TensorFlow layers, also once they have run; ours
