@@ -71,7 +71,7 @@ class _Scattering(CoreForwarding, ReadOnlySettings, keras.layers.Layer):
         for name, value in settings.items():
             if isinstance(value, list) and name not in _SEQUENCE_SETTINGS:
                 raise ValueError(
-                    f"{name} must not be a list; got {name}={value!r}. Pass an int or a tuple, "
+                    f"{name} must be an integer or a tuple, not a list; got {name}={value!r}. Pass "
                     f"e.g. {name}={tuple(value)!r}."
                 )
         keras.layers.Layer.__init__(self, **layer_kwargs)

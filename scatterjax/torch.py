@@ -306,7 +306,7 @@ def _has_float64_filters(core) -> bool:
 def _check_tensor(x) -> None:
     """Reject what DLPack cannot carry with a message that says what to pass instead."""
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor; got {type(x).__name__}.")
+        raise TypeError(f"x must be a torch.Tensor (the input should be a tensor); got {type(x).__name__}.")
     if x.layout != torch.strided:
         raise TypeError(
             f"x must be a dense (strided) tensor; got a tensor with layout {x.layout}. "

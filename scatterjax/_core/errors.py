@@ -9,6 +9,11 @@ class that is an instance of both, so that ``except ValueError`` and kymatio use
 
 from __future__ import annotations
 
+# ShapeError and FrontendError use ``Exception.__init__`` (the same behaviour as its bases'): TensorFlow's autograph
+# re-raises an error from inside a ``tf.function`` as the same type only for built-in types and
+# for types whose ``__init__`` is ``Exception.__init__``; any other type became a
+# ``tf.errors.StagingError``, neither a ``ValueError`` nor a ``RuntimeError``.
+
 
 class ShapeError(ValueError, RuntimeError):
     """An input array, or a size setting such as ``J``, does not fit the transform's shape.
@@ -16,11 +21,14 @@ class ShapeError(ValueError, RuntimeError):
     A ``ValueError`` and a ``RuntimeError`` (what kymatio 0.3.0 raises at the same places).
     """
 
+    __init__ = Exception.__init__
+
 
 class BackendError(ImportError, ValueError):
     """The ``backend`` argument names a backend that this class cannot run.
 
-    An ``ImportError`` (what kymatio 0.3.0 raises) and a ``ValueError``.
+    An ``ImportError`` (what kymatio 0.3.0 raises) and a ``ValueError``. (Raised at construction,
+    never inside a ``tf.function``: it keeps ``ImportError``'s ``__init__``.)
     """
 
 
@@ -30,3 +38,5 @@ class FrontendError(ValueError, RuntimeError):
 
     A ``ValueError`` and a ``RuntimeError`` (what kymatio 0.3.0 raises).
     """
+
+    __init__ = Exception.__init__

@@ -28,6 +28,9 @@ def test_kymatios_exception_types_and_pre_padded_input():
         with pytest.raises(RuntimeError, match=r"\(\.\.\., 16, 16\)") as record:
             layer(bad)
         assert isinstance(record.value, ValueError)
+    with pytest.raises(RuntimeError, match="shape") as record:  # inside a traced tf.function too
+        tf.function(layer)(tf.zeros((2, 15, 15)))
+    assert isinstance(record.value, ValueError)
     # pre_pad=True takes images of the padded shape, as the core does.
     padded = stf.Scattering2D(J=2, shape=(16, 16), L=2, pre_pad=True)
     core = core_class("Scattering2D")(J=2, shape=(16, 16), L=2, pre_pad=True)

@@ -175,6 +175,8 @@ def test_torch_foreign_tensors_are_refused_with_a_clear_type_error():
         module(torch.zeros(2, 64).to_sparse())
     with pytest.raises(TypeError, match="torch.Tensor"):
         module(np.zeros((2, 64), np.float32))
+    with pytest.raises(TypeError, match="input should be"):  # kymatio's words (its tests look for them)
+        module(None)
     if not torch.cuda.is_available():  # no tensors to move: .cuda() is harmless on a CPU machine
         assert module.cuda() is module
 
@@ -210,8 +212,8 @@ def test_keras_layer_refuses_a_list_q_and_reads_kymatio_attributes():
     keras = pytest.importorskip("keras")
     import scatterjax.keras as skeras
 
-    with pytest.raises(ValueError, match=r"Q must not be a list; got Q=\[8\]"):
-        skeras.Scattering1D(J=4, Q=[8])
+    with pytest.raises(ValueError, match=r"Q must be an integer or a tuple, not a list; got Q=\[8\]"):
+        skeras.Scattering1D(J=4, Q=[8])  # kymatio's words: "Q must be an integer or a tuple"
     layer = skeras.Scattering1D(J=4, Q=4)
     assert (layer.J, layer.Q, layer.max_order) == (4, 4, 2)  # before build: the arguments
     if keras.backend.backend() != "tensorflow":
