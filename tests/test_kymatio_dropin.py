@@ -272,7 +272,9 @@ def test_1d_settings_read_back_as_kymatio_stores_them(kwargs):
         warnings.simplefilter("ignore", DeprecationWarning)  # average= is deprecated in both
         ours = Scattering1D(**kwargs)
         theirs = kymatio().numpy.Scattering1D(**kwargs)
-    for name in ("J", "T", "average", "max_order", "oversampling", "out_type", "log2_T"):
+    names = ("J", "T", "average", "max_order", "oversampling", "out_type", "log2_T", "_N_padded", "pad_left",
+             "pad_right", "ind_start", "ind_end")  # ind_start/ind_end: dicts {k: index}, as kymatio's
+    for name in names:
         assert getattr(ours, name) == getattr(theirs, name), name
         assert type(getattr(ours, name)) is type(getattr(theirs, name)), name
 

@@ -307,8 +307,16 @@ class Scattering1D(ScatteringTransform):
     pad_right = plan_attribute("pad_right", "Samples of padding after the signal (see ``pad_mode``).")
     N_padded = plan_attribute("N_padded", "Length of the padded signal (a power of two).")
     _N_padded = N_padded  # kymatio's name
-    ind_start = plan_attribute("ind_start", "Start of the unpadded output at each resolution.")
-    ind_end = plan_attribute("ind_end", "End of the unpadded output at each resolution.")
+    @property
+    def ind_start(self) -> dict[int, int]:
+        """Start of the unpadded output at each resolution: ``{k: index}`` for subsampling
+        exponents ``k = 0, 1, ...`` (a dict, as kymatio 0.3.0 stores it)."""
+        return dict(enumerate(self.bank.plan.ind_start))
+
+    @property
+    def ind_end(self) -> dict[int, int]:
+        """End of the unpadded output at each resolution, as :attr:`ind_start`."""
+        return dict(enumerate(self.bank.plan.ind_end))
 
     @property
     def J_pad(self) -> int:
