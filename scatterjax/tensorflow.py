@@ -55,6 +55,7 @@ from ._adapters.common import (
 )
 from ._adapters.first_order import FirstOrderTransform, checked_stride, first_order_transform
 from ._core.errors import ShapeError
+from ._core.validation import shape_mismatch
 
 tf = require("tensorflow", "tf", what="scatterjax.tensorflow")
 from jax.experimental import jax2tf  # noqa: E402  (imports TensorFlow)
@@ -197,8 +198,6 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
                 f"TensorFlow Tensor); got {type(x).__name__}."
             ) from error
         sample_shape = tuple(self._core.input_shape)
-        padded = sample_shape != tuple(self._core.shape)
-        what = f"the padded shape {sample_shape} (pre_pad=True)" if padded else f"the transform's shape={sample_shape}"
         ndim = len(sample_shape)
         static = x.shape
         if static.rank is None:
@@ -207,13 +206,19 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
                 "a tensor of unknown rank. Give tf.function an input_signature such as "
                 f"tf.TensorSpec([None, {', '.join(map(str, sample_shape))}]), or use tf.ensure_shape."
             )
-        if static.rank < ndim or tuple(static[static.rank - ndim :]) != sample_shape:
+        trailing = tuple(static[static.rank - ndim :]) if static.rank >= ndim else None
+        if trailing is not None and None in trailing:
             raise ShapeError(
-                f"x must have shape (..., {', '.join(map(str, sample_shape))}) to match "
-                f"{what}; got {tuple(static)}"
-                + (" (unknown trailing dimensions: fix them with tf.ensure_shape or an "
-                   "input_signature)." if None in tuple(static[static.rank - ndim :]) else ".")
+                f"x must have shape (..., {', '.join(map(str, sample_shape))}); got {tuple(static)} "
+                "(unknown trailing dimensions: fix them with tf.ensure_shape or an input_signature)."
             )
+        if trailing != sample_shape and sample_shape != tuple(self._core.shape):  # pre_pad=True
+            raise ShapeError(
+                f"x must have shape (..., {', '.join(map(str, sample_shape))}), the padded shape of "
+                f"pre_pad=True; got {tuple(static)} (the tensor must be of spatial size {sample_shape})."
+            )
+        if trailing != sample_shape:
+            raise shape_mismatch(tuple(static), sample_shape, kind="tensor")
         if not (x.dtype.is_floating and x.dtype.size >= 4):
             raise TypeError(f"x must be a float32 or float64 tensor; got dtype {x.dtype.name}.")
         if x.dtype == tf.float64 and not jax.config.jax_enable_x64:

@@ -174,6 +174,35 @@ def _foreign_module(x) -> str | None:
     return _FRAMEWORK_MODULES.get(root)
 
 
+def shape_mismatch(
+    shape: tuple, trailing_shape: Sequence[int], what: str = "x", kind: str = "array"
+) -> ShapeError | None:
+    """The :class:`ShapeError` for an input of ``shape`` that does not end with ``trailing_shape``
+    (the transform's), naming ``what`` and its ``kind`` (e.g. ``'tensor'``); ``None`` if it does.
+
+    >>> shape_mismatch((2, 32), (32,)) is None
+    True
+    >>> print(shape_mismatch((), (16, 16)))  # doctest: +NORMALIZE_WHITESPACE
+    x must have shape (..., 16, 16) to match the transform's shape=(16, 16), so it must have at
+    least two dimensions; got shape ().
+    """
+    ndim = len(trailing_shape)
+    dims = ", ".join(map(str, trailing_shape))
+    if len(shape) < ndim:
+        at_least = "at least one axis" if ndim == 1 else f"at least {_COUNT_WORDS.get(ndim, ndim)} dimensions"
+        return ShapeError(
+            f"{what} must have shape (..., {dims}) to match the transform's shape="
+            f"{tuple(trailing_shape)}, so it must have {at_least}; got shape {shape}."
+        )
+    if shape[len(shape) - ndim :] != tuple(trailing_shape):
+        return ShapeError(
+            f"{what} must have shape (..., {dims}) to match the transform's shape="
+            f"{tuple(trailing_shape)}; got {shape} (the {kind} must be of spatial size ({dims})). "
+            "Build the transform with the signal's shape, or crop/pad the input yourself."
+        )
+    return None
+
+
 def check_real_input(
     x, trailing_shape: tuple[int, ...], *, what: str = "x", complex_ok: bool = False
 ) -> jax.Array:
@@ -252,22 +281,10 @@ def check_real_input(
             f"{what} must be a float32 or float64 array; got dtype {dtype}. "
             f"Convert it first, e.g. {what}.astype(np.float32)."
         )
-    ndim = len(trailing_shape)
-    shape = tuple(x.shape)
-    dims = ", ".join(map(str, trailing_shape))
-    if len(shape) < ndim:
-        at_least = "at least one axis" if ndim == 1 else f"at least {_COUNT_WORDS.get(ndim, ndim)} dimensions"
-        raise ShapeError(
-            f"{what} must have shape (..., {dims}) to match the transform's shape="
-            f"{tuple(trailing_shape)}, so it must have {at_least}; got shape {shape}."
-        )
-    if shape[len(shape) - ndim :] != tuple(trailing_shape):
-        kind = "NumPy array" if isinstance(x, np.ndarray) else "array"
-        raise ShapeError(
-            f"{what} must have shape (..., {dims}) to match the transform's shape="
-            f"{tuple(trailing_shape)}; got {shape} (the {kind} must be of spatial size ({dims})). "
-            "Build the transform with the signal's shape, or crop/pad the input yourself."
-        )
+    kind = "NumPy array" if isinstance(x, np.ndarray) else "array"
+    error = shape_mismatch(tuple(x.shape), trailing_shape, what, kind)
+    if error is not None:
+        raise error
     if dtype == np.float64 and not jax.config.jax_enable_x64 and not isinstance(x, jax.core.Tracer):
         # A constant message from one line: Python's default filter shows it once per process.
         warnings.warn(FLOAT64_WARNING, UserWarning, stacklevel=1)
