@@ -218,7 +218,8 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
                 f"pre_pad=True; got {tuple(static)} (the tensor must be of spatial size {sample_shape})."
             )
         if trailing != sample_shape:
-            raise shape_mismatch(tuple(static), sample_shape, kind="tensor")
+            # kymatio's words: "Tensor must be of spatial size".
+            raise shape_mismatch(tuple(static), sample_shape, kind="Tensor")
         if not (x.dtype.is_floating and x.dtype.size >= 4):
             raise TypeError(f"x must be a float32 or float64 tensor; got dtype {x.dtype.name}.")
         if x.dtype == tf.float64 and not jax.config.jax_enable_x64:
