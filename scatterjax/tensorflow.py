@@ -215,7 +215,7 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
         if trailing != sample_shape and sample_shape != tuple(self._core.shape):  # pre_pad=True
             raise ShapeError(
                 f"x must have shape (..., {', '.join(map(str, sample_shape))}), the padded shape of "
-                f"pre_pad=True; got {tuple(static)} (the tensor must be of spatial size {sample_shape})."
+                f"pre_pad=True; got {tuple(static)} (Padded tensor must be of spatial size {sample_shape})."
             )
         if trailing != sample_shape:
             # kymatio's words: "Tensor must be of spatial size".
