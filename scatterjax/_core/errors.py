@@ -9,10 +9,10 @@ class that is an instance of both, so that ``except ValueError`` and kymatio use
 
 from __future__ import annotations
 
-# ShapeError and FrontendError use ``Exception.__init__`` (the same behaviour as its bases'): TensorFlow's autograph
-# re-raises an error from inside a ``tf.function`` as the same type only for built-in types and
-# for types whose ``__init__`` is ``Exception.__init__``; any other type became a
-# ``tf.errors.StagingError``, neither a ``ValueError`` nor a ``RuntimeError``.
+# ShapeError and FrontendError use ``Exception.__init__`` (which behaves as their bases' do):
+# TensorFlow's autograph re-raises an error from inside a ``tf.function`` as the same type only for
+# built-in types and for types whose ``__init__`` is ``Exception.__init__``; any other type became
+# a ``tf.errors.StagingError``, neither a ``ValueError`` nor a ``RuntimeError``.
 
 
 class ShapeError(ValueError, RuntimeError):

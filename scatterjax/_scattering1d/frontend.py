@@ -307,6 +307,7 @@ class Scattering1D(ScatteringTransform):
     pad_right = plan_attribute("pad_right", "Samples of padding after the signal (see ``pad_mode``).")
     N_padded = plan_attribute("N_padded", "Length of the padded signal (a power of two).")
     _N_padded = N_padded  # kymatio's name
+
     @property
     def ind_start(self) -> dict[int, int]:
         """Start of the unpadded output at each resolution: ``{k: index}`` for subsampling
