@@ -182,6 +182,18 @@ def test_framework_backend_names_the_module(cls, kwargs, backend, module):
     assert isinstance(record.value, ValueError)
 
 
+def test_kymatio_numpy_and_jax_module_names_hold_the_core_classes():
+    # ``from kymatio.numpy import Scattering1D`` -> ``from scatterjax.numpy import Scattering1D``.
+    import scatterjax.jax
+    import scatterjax.numpy
+
+    classes = (Scattering1D, Scattering2D, HarmonicScattering3D, TimeFrequencyScattering)
+    for module in (scatterjax.numpy, scatterjax.jax):
+        assert sorted(module.__all__) == sorted(cls.__name__ for cls in classes)
+        for cls in classes:
+            assert getattr(module, cls.__name__) is cls
+
+
 @pytest.mark.parametrize("cls, kwargs", CLASSES)
 def test_frontend_argument_builds_what_kymatios_entry_point_builds(cls, kwargs):
     # ``from kymatio import Scattering2D; Scattering2D(..., frontend='torch')``: kymatio's default
