@@ -55,7 +55,6 @@ from ._adapters.common import (
 )
 from ._adapters.first_order import FirstOrderTransform, checked_stride, first_order_transform
 from ._core.errors import ShapeError
-from ._core.validation import shape_mismatch
 
 tf = require("tensorflow", "tf", what="scatterjax.tensorflow")
 from jax.experimental import jax2tf  # noqa: E402  (imports TensorFlow)
@@ -212,14 +211,11 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
                 f"x must have shape (..., {', '.join(map(str, sample_shape))}); got {tuple(static)} "
                 "(unknown trailing dimensions: fix them with tf.ensure_shape or an input_signature)."
             )
-        if trailing != sample_shape and sample_shape != tuple(self._core.shape):  # pre_pad=True
-            raise ShapeError(
-                f"x must have shape (..., {', '.join(map(str, sample_shape))}), the padded shape of "
-                f"pre_pad=True; got {tuple(static)} (Padded tensor must be of spatial size {sample_shape})."
-            )
-        if trailing != sample_shape:
-            # kymatio's words: "Tensor must be of spatial size".
-            raise shape_mismatch(tuple(static), sample_shape, kind="Tensor")
+        # The core's own check of the static shape (pre_pad's included), in kymatio's words:
+        # "Tensor must be of spatial size".
+        error = self._core.input_shape_error(tuple(static), kind="Tensor")
+        if error is not None:
+            raise error
         if not (x.dtype.is_floating and x.dtype.size >= 4):
             raise TypeError(f"x must be a float32 or float64 tensor; got dtype {x.dtype.name}.")
         if x.dtype == tf.float64 and not jax.config.jax_enable_x64:

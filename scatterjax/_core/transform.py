@@ -34,7 +34,8 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .backend import JAX_BACKEND, Backend, frontend_class
 from .chunking import MIN_CHUNK_BYTES, NO_LIMIT, apply_in_chunks, without_branches
-from .validation import check_real_input, same_setting
+from .errors import ShapeError
+from .validation import check_real_input, same_setting, shape_mismatch
 
 # JAX's trace state where nothing is being traced (this module is imported outside any trace).
 _OUTSIDE_ANY_TRACE = get_opaque_trace_state()
@@ -121,6 +122,12 @@ class ScatteringTransform:
         """Trailing shape of one input signal: ``shape``, or the padded shape with ``pre_pad=True``
         (``Scattering2D``)."""
         return self._input_shape()
+
+    def input_shape_error(self, shape: tuple, kind: str = "array") -> ShapeError | None:
+        """The :class:`~scatterjax.ShapeError` that ``S(x)`` raises for an input ``x`` of ``shape``
+        (a ``kind``, e.g. ``'Tensor'``, for the message), or ``None`` if ``shape`` ends with
+        :attr:`input_shape`. For adapters that check a framework's (static) shapes themselves."""
+        return shape_mismatch(tuple(shape), self.input_shape, kind=kind)
 
     @property
     def backend(self) -> Backend:

@@ -205,19 +205,27 @@ class Scattering2D(ScatteringTransform):
     def _input_shape(self) -> tuple[int, int]:
         return self.bank.plan.input_shape
 
-    def _check_input(self, x) -> jax.Array:
+    def input_shape_error(self, shape: tuple, kind: str = "array") -> ShapeError | None:
         plan = self.bank.plan
-        if self.pre_pad:
-            x_shape = tuple(getattr(x, "shape", np.shape(x)))
-            if len(x_shape) < 2 or x_shape[-2:] != plan.input_shape:
-                raise ShapeError(  # kymatio raises RuntimeError here
-                    f"with pre_pad=True, x must already be padded to shape (..., {plan.M_padded}, "
-                    f"{plan.N_padded}) (M_padded, N_padded for shape={self.shape} and J={self.J}); "
-                    f"got {x_shape}. Padded array must be of spatial size ({plan.M_padded}, "
-                    f"{plan.N_padded}): pad it yourself, or use pre_pad=False to pass ({self.M}, "
-                    f"{self.N}) images."
-                )
-        return check_real_input(x, plan.input_shape, complex_ok=self._complex_input)
+        shape = tuple(shape)
+        if not self.pre_pad:
+            return super().input_shape_error(shape, kind)
+        if len(shape) >= 2 and shape[-2:] == plan.input_shape:
+            return None
+        return ShapeError(  # kymatio raises RuntimeError here
+            f"with pre_pad=True, x must already be padded to shape (..., {plan.M_padded}, "
+            f"{plan.N_padded}) (M_padded, N_padded for shape={self.shape} and J={self.J}); "
+            f"got {shape}. Padded {kind.lower()} must be of spatial size ({plan.M_padded}, "
+            f"{plan.N_padded}): pad it yourself, or use pre_pad=False to pass ({self.M}, "
+            f"{self.N}) images."
+        )
+
+    def _check_input(self, x) -> jax.Array:
+        if self.pre_pad:  # before the type checks, as kymatio's pre_pad check
+            error = self.input_shape_error(tuple(getattr(x, "shape", np.shape(x))))
+            if error is not None:
+                raise error
+        return check_real_input(x, self.bank.plan.input_shape, complex_ok=self._complex_input)
 
     def _keys(self) -> list[tuple[int, ...]]:
         return self._paths()
