@@ -218,6 +218,8 @@ def test_frontend_argument_builds_what_kymatios_entry_point_builds(cls, kwargs):
     with pytest.raises(scatterjax.FrontendError, match="'doesnotexist' is not valid") as record:
         cls(**kwargs, frontend="doesnotexist")
     assert isinstance(record.value, RuntimeError) and isinstance(record.value, ValueError)
+    with pytest.raises(scatterjax.FrontendError, match=r"\['torch'\] is not valid"):  # not a TypeError
+        cls(**kwargs, frontend=["torch"])
     assert inspect.signature(cls).parameters["frontend"].kind is inspect.Parameter.KEYWORD_ONLY  # as kymatio's
 
 

@@ -89,10 +89,10 @@ def frontend_class(frontend, class_name: str) -> type | None:
     """
     if frontend is None:
         return None
-    name = frontend.lower() if isinstance(frontend, str) else frontend
+    name = frontend.lower() if isinstance(frontend, str) else None
     if name in ACCEPTED:
         return None
-    if name not in FRONTEND_MODULES:
+    if name not in FRONTEND_MODULES:  # unknown names and non-strings (a list raised TypeError)
         choices = ", ".join(repr(n) for n in (*ACCEPTED, *FRONTEND_MODULES))
         raise FrontendError(f"The frontend {frontend!r} is not valid: it must be one of {choices} (or None).")
     module = importlib.import_module(FRONTEND_MODULES[name])  # ImportError names the missing extra
