@@ -18,6 +18,11 @@ Workloads (small, where compilation weighs most):
     python benchmarks/bench_batch_sizes.py                        # every workload, ours
     python benchmarks/bench_batch_sizes.py --workload 2d,3d --kymatio
     python benchmarks/bench_batch_sizes.py --sizes 1,7,64,100
+    python benchmarks/bench_batch_sizes.py --loop 500 --kymatio   # 500 calls of one signal each
+
+``--loop N`` times instead a loop over ``N`` single signals, one per call (a loop over files): its
+total, the median call after the first 50, and the compilations. Ours runs a lone signal padded to a
+chunk until a streak of one-signal calls earns it an unpadded program (``OneSignalCalls``).
 """
 
 from __future__ import annotations
@@ -81,11 +86,40 @@ def one_run(workload: str, implementation: str, sizes: list[int]) -> None:
           flush=True)
 
 
+def one_loop(workload: str, implementation: str, calls: int) -> None:
+    """``calls`` one-signal calls in this (fresh) process; prints one result line."""
+    import jax
+
+    compilations = [0]
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **kwargs: compilations.__setitem__(
+            0, compilations[0] + event.endswith("backend_compile_duration")
+        )
+    )
+    call = build(workload, implementation)
+    signal_shape = WORKLOADS[workload][1]["shape"]
+    signal_shape = signal_shape if isinstance(signal_shape, tuple) else (signal_shape,)
+    rng = np.random.default_rng(0)
+    signals = [rng.standard_normal((1,) + signal_shape).astype(np.float32) for _ in range(calls)]
+    compilations[0] = 0  # count the loop's compilations only (building converts the filters)
+    times = []
+    start = time.perf_counter()
+    for x in signals:
+        begin = time.perf_counter()
+        call(x)
+        times.append(time.perf_counter() - begin)
+    total = time.perf_counter() - start
+    settled = times[50:] if len(times) > 100 else times[len(times) // 2 :]
+    print(f"   {implementation:<18} {calls} one-signal calls {total:7.2f} s ({compilations[0]} compiled)   "
+          f"median call after warm-up {1e3 * np.median(settled):6.2f} ms", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", default=",".join(WORKLOADS), help="comma-separated: " + ", ".join(WORKLOADS))
     parser.add_argument("--sizes", default="1-30", help="batch sizes: 'a-b' or a comma-separated list")
     parser.add_argument("--kymatio", action="store_true", help="also kymatio 0.3.0's jax frontend (jit)")
+    parser.add_argument("--loop", type=int, metavar="N", help="instead: a loop of N one-signal calls")
     parser.add_argument("--one", nargs=2, metavar=("WORKLOAD", "IMPLEMENTATION"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if "-" in args.sizes:
@@ -94,16 +128,21 @@ def main() -> None:
     else:
         sizes = [int(v) for v in args.sizes.split(",")]
     if args.one:
-        one_run(*args.one, sizes)
+        if args.loop:
+            one_loop(*args.one, args.loop)
+        else:
+            one_run(*args.one, sizes)
         return
     for workload in args.workload.split(","):
         class_name, kwargs = WORKLOADS[workload]
-        print(f"== {workload}: {class_name}({kwargs}), batch sizes {args.sizes}, float32", flush=True)
+        what = f"{args.loop} one-signal calls" if args.loop else f"batch sizes {args.sizes}"
+        print(f"== {workload}: {class_name}({kwargs}), {what}, float32", flush=True)
         implementations = ["scatterjax"]
         if args.kymatio and class_name in KYMATIO_CLASSES:
             implementations.append("kymatio-jax-jit")
         for implementation in implementations:
-            subprocess.run([sys.executable, __file__, "--one", workload, implementation, "--sizes", args.sizes],
+            loop = ["--loop", str(args.loop)] if args.loop else []
+            subprocess.run([sys.executable, __file__, "--one", workload, implementation, "--sizes", args.sizes, *loop],
                            check=True)
 
 

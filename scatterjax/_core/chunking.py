@@ -167,7 +167,14 @@ def branch_count() -> int:
 
 
 def apply_in_chunks(
-    apply: Callable, x: jax.Array, signal_ndim: int, item_bytes: int, cpu_budget: int, *, spread: bool = False
+    apply: Callable,
+    x: jax.Array,
+    signal_ndim: int,
+    item_bytes: int,
+    cpu_budget: int,
+    *,
+    spread: bool = False,
+    program_key=None,
 ):
     """``apply(x)`` for a concrete batch ``x`` (``(*batch, *signal)``), one chunk of signals at a time.
 
@@ -177,6 +184,13 @@ def apply_in_chunks(
     depend on the batch: one compiled program serves every batch size, and the last batch of an
     epoch costs no new compile. On CPU the chunks are dispatched from one thread per core, so they
     run concurrently: XLA's CPU FFTs and fused loops use one core each.
+
+    One exception, for loops over single signals (one file or example per call): given a hashable
+    ``program_key`` naming what ``apply`` computes (transform, settings, signal shape, dtype), a run
+    of :data:`ONE_SIGNAL_STREAK` consecutive one-signal calls makes one signal run unpadded from
+    then on, in a second program, where a chunk holds at least :data:`ONE_SIGNAL_MIN_CHUNK`
+    signals (:class:`OneSignalCalls`). ``apply``'s rows must not depend on the
+    other rows of their chunk, so the outputs are the same bits either way.
     """
     signal_shape = x.shape[x.ndim - signal_ndim :]
     batch_shape = x.shape[: x.ndim - signal_ndim]
@@ -188,6 +202,10 @@ def apply_in_chunks(
     flat = (np.asarray(x) if on_cpu else x).reshape((-1,) + signal_shape)
     count = flat.shape[0]
     size = eager_chunk_size(count, item_bytes, cpu_budget, spread=spread, on_cpu=on_cpu)
+    if on_cpu and size >= ONE_SIGNAL_MIN_CHUNK and program_key is not None and ONE_SIGNAL_CALLS.runs_alone(
+        program_key, count
+    ):
+        size = 1
     pieces = [_pad_rows(xp, flat[start : start + size], size) for start in range(0, count, size)]
     workers = min(len(pieces), cores) if on_cpu else 1
     if workers > 1:
@@ -208,6 +226,58 @@ def apply_in_chunks(
     if isinstance(chunks[0], list):
         return [join(parts) for parts in zip(*chunks)]
     return join(chunks)
+
+
+# Consecutive one-signal calls of a program after which one signal runs unpadded, for chunks of at
+# least ONE_SIGNAL_MIN_CHUNK signals (see OneSignalCalls).
+ONE_SIGNAL_STREAK = 16
+ONE_SIGNAL_MIN_CHUNK = 4
+
+
+class OneSignalCalls:
+    """Which programs run a batch of one signal alone: those called with one signal
+    :data:`ONE_SIGNAL_STREAK` times in a row.
+
+    A chunk of the CPU's eager path holds several signals (8 for 1D J=6 N=2048), so a lone signal
+    padded to a chunk costs the whole chunk: 4-5 ms there, against about 1 ms for the same signal
+    alone (kymatio's jitted call: about 2 ms). A loop over files, one signal per call, therefore
+    gets a one-signal program once the streak is long enough to suggest a long loop (one more
+    compile, about 0.7 s there, once per process; it pays back after a few hundred calls), and every
+    later one-signal call uses it. Short streaks (a few calls in a notebook), an isolated one-signal
+    batch (the last batch of an epoch) and a sweep over batch sizes keep the chunk program and cost
+    no compile. Chunks of fewer than :data:`ONE_SIGNAL_MIN_CHUNK` signals (2D, 3D) gain too little
+    from it to pay the compile.
+
+    >>> calls = OneSignalCalls(streak=3)
+    >>> [calls.runs_alone("S", count) for count in (1, 1, 4, 1, 1, 1, 1, 4)]
+    [False, False, False, False, False, True, True, False]
+    """
+
+    def __init__(self, streak: int = ONE_SIGNAL_STREAK) -> None:
+        self._streak = streak
+        self._streaks: dict = {}
+        self._alone: set = set()
+        self._lock = threading.Lock()
+
+    def runs_alone(self, key, count: int) -> bool:
+        """Whether this call, of ``count`` signals to the program ``key``, runs its one signal alone
+        (counting it in the streak)."""
+        with self._lock:
+            if key in self._alone:
+                return count == 1
+            if count != 1:
+                self._streaks.pop(key, None)
+                return False
+            streak = self._streaks.get(key, 0) + 1
+            if streak < self._streak:
+                self._streaks[key] = streak
+                return False
+            self._streaks.pop(key, None)
+            self._alone.add(key)
+            return True
+
+
+ONE_SIGNAL_CALLS = OneSignalCalls()
 
 
 def eager_chunk_size(count: int, item_bytes: int, cpu_budget: int, *, spread: bool, on_cpu: bool) -> int:

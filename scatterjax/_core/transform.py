@@ -193,16 +193,27 @@ class ScatteringTransform:
         program = _chunk_program(self._program)
         bank = self.bank
         out = apply_in_chunks(
-            lambda chunk: program(chunk, bank), x, signal_ndim, item_bytes, cpu_budget, spread=spread
+            lambda chunk: program(chunk, bank),
+            x,
+            signal_ndim,
+            item_bytes,
+            cpu_budget,
+            spread=spread,
+            program_key=self._program_key(x),
         )
         if not isinstance(out, list):
             return out
         return _unstacked(out, self._channel_groups(x), len(batch_shape))
 
+    def _program_key(self, x: jax.Array) -> tuple:
+        """What decides the eager program for signals like those of ``x``: the class, the static
+        settings, the signal shape and the dtype."""
+        return (type(self), self.tree_flatten()[1], x.shape[x.ndim - self._signal_ndim :], x.dtype)
+
     def _channel_groups(self, x: jax.Array) -> list[list[int]]:
         """The channel indices of each array :func:`_stacked` makes of the program's list output
         for signals like those of ``x`` (found once per configuration, signal shape and dtype)."""
-        key = (type(self), self.tree_flatten()[1], x.shape[x.ndim - self._signal_ndim :], x.dtype)
+        key = self._program_key(x)
         if key not in _SHAPE_GROUPS:
             channels = jax.eval_shape(self._program, _one_signal(x, self._signal_ndim), self.bank)
             _SHAPE_GROUPS[key] = list(_shape_groups(channels).values())
@@ -282,6 +293,8 @@ def _chunk_program(program: Callable) -> Callable:
         out = unsplit(x, bank)
         return _stacked(out) if isinstance(out, list) else out
 
+    # Compiled under the pure function's name (``jax.log_compiles`` says ``jit(scattering1d)``).
+    run.__name__ = run.__qualname__ = program.__wrapped__.__name__
     return jax.jit(run)
 
 

@@ -179,7 +179,8 @@ class Scattering1D(ScatteringTransform):
     The computation runs in the input's precision: float32, or float64 when ``jax_enable_x64`` is on
     (enable it before building the transform so the filters are stored in float64). ``S(x)``
     compiles once per chunk size and dtype (chunks hold a power of two of signals: a few programs
-    serve every batch size). ``S`` is a pytree whose leaves are the filters, so it can be passed to
+    serve every batch size; a long loop over single signals gets an unpadded program of its own).
+    ``S`` is a pytree whose leaves are the filters, so it can be passed to
     ``jax.jit``, ``jax.vmap`` and friends as an argument. NaN or Inf in ``x`` propagate to the
     output.
 

@@ -8,6 +8,7 @@ import time
 import jax
 import numpy as np
 import pytest
+from conftest import compiled_programs
 
 import scatterjax
 from scatterjax._core import chunking, transform
@@ -118,3 +119,54 @@ def test_unaveraged_channels_leave_the_eager_program_stacked_by_shape(case):
     chunk = jax.ShapeDtypeStruct((8, n), np.float32)
     outputs = jax.eval_shape(transform._chunk_program(S._program), chunk, S.bank)
     assert len(outputs) == len(lengths)
+
+
+def test_a_streak_of_one_signal_calls_earns_a_one_signal_program():
+    calls = chunking.OneSignalCalls(streak=4)
+    pattern = [1, 1, 1, 30, 1, 1, 1, 1, 1, 7, 1]
+    assert [calls.runs_alone("S", count) for count in pattern] == [False] * 7 + [True, True, False, True]
+    assert not calls.runs_alone("another program", 1)  # streaks are counted per program
+
+
+def _coefficients(out) -> list:
+    """The coefficient arrays of any ``out_type``."""
+    if isinstance(out, list):
+        return [entry["coef"] for entry in out]
+    return list(out.values()) if isinstance(out, dict) else [out]
+
+
+STREAK_CASES = {
+    "1d": (lambda: scatterjax.Scattering1D(J=5, shape=1024, Q=8), (1024,), np.float32),
+    "1d complex, list": (lambda: scatterjax.Scattering1D(J=4, shape=700, Q=4, T=0, out_type="list"), (700,),
+                         np.complex64),
+    "jtfs": (lambda: scatterjax.TimeFrequencyScattering(J=5, J_fr=2, Q=4, shape=512), (512,), np.float32),
+}
+
+
+@cpu_only
+@pytest.mark.parametrize("case", list(STREAK_CASES))
+def test_one_signal_loops_switch_programs_with_the_same_bits(monkeypatch, case):
+    # A loop over single signals runs them unpadded after ONE_SIGNAL_STREAK calls; each output has
+    # the bits the same signal gets in a padded chunk, and in a batch. A lone one-signal call after
+    # batches (the last batch of an epoch) compiles nothing.
+    monkeypatch.setattr(chunking, "ONE_SIGNAL_CALLS", chunking.OneSignalCalls(streak=3))
+    make, shape, dtype = STREAK_CASES[case]
+    S = make()
+    rng = np.random.default_rng(1)
+    signals = rng.standard_normal((5, *shape))
+    if dtype == np.complex64:
+        signals = signals + 1j * rng.standard_normal((5, *shape))
+    signals = signals.astype(dtype)
+    batch = _coefficients(S(signals))
+    S(signals[:2])
+    with compiled_programs() as lone:
+        S(signals[:1])
+    assert S._program.__wrapped__.__name__ not in lone, lone
+    padded_sizes = []
+    real = chunking._pad_rows
+    monkeypatch.setattr(chunking, "_pad_rows", lambda xp, rows, n: padded_sizes.append(n) or real(xp, rows, n))
+    for k in range(5):
+        out = _coefficients(S(signals[k : k + 1]))
+        for alone, batched in zip(out, batch, strict=True):
+            np.testing.assert_array_equal(np.asarray(alone), np.asarray(batched)[k : k + 1])
+    assert padded_sizes[-1] == 1 and padded_sizes[0] > 1, padded_sizes
