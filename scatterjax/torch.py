@@ -312,6 +312,11 @@ def _check_tensor(x) -> None:
             f"x must be a dense (strided) tensor; got a tensor with layout {x.layout}. "
             "Convert it with x.to_dense()."
         )
+    if x.dtype not in (torch.float32, torch.float64, torch.complex64, torch.complex128):
+        # Checked here, before DLPack: JAX would see an int64 tensor as int32 (x64 off).
+        raise TypeError(
+            f"x must be a float32 or float64 tensor; got dtype {x.dtype}. Convert it first, e.g. x.float()."
+        )
     if x.device.type == "meta":
         raise TypeError(
             "x is a 'meta' tensor, which has a shape but no values to scatter; pass a tensor on a "

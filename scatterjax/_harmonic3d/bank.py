@@ -258,6 +258,12 @@ def filter_bank_3d(
         sigma = scale(sigma_0, j)
         whole = set(complex_orders) | {(l, 0) for l in real_degrees}
         psi = {o: grid.solid_harmonic(o[0], sigma, o[1]) for o in sorted(whole)}
+        if not all(np.isfinite(p).all() for p in psi.values()):
+            # |w|^l and sigma^l are float32, as in kymatio, whose filters are then NaN as well.
+            raise ValueError(
+                f"L={L} is too large for shape={shape} and sigma_0={sigma_0}: the degree-{L} wavelets "
+                f"(|w|^L sigma^L) overflow float32 at scale j={j}; use a smaller L."
+            )
         stacked = np.stack([psi[o] for o in complex_orders]) if complex_orders else None
         if not hermitian:
             complex_scales.append(stacked)

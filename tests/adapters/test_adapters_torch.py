@@ -151,3 +151,11 @@ def test_missing_torch_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "scatterjax.torch", raising=False)
     with pytest.raises(ImportError, match=r"scatterjax\[torch\]"):
         importlib.import_module("scatterjax.torch")
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.bool, torch.float16, torch.bfloat16])
+def test_non_float_tensors_are_refused_naming_their_torch_dtype(dtype):
+    module = storch.Scattering1D(J=3, shape=64)
+    with pytest.raises(TypeError, match=rf"got dtype {dtype}\. Convert it first, e\.g\. x\.float\(\)"):
+        module(torch.zeros(2, 64, dtype=dtype))
+    assert module(torch.zeros(2, 64, dtype=dtype).float()).dtype == torch.float32

@@ -293,6 +293,16 @@ def test_bad_max_order():
         HarmonicScattering3D(J=1, shape=(8, 8, 8), max_order=3)
 
 
+def test_an_L_whose_wavelets_overflow_is_refused_naming_L():
+    # |w|^L sigma^L is float32 (kymatio's filters are NaN here); L=12 is the largest test elsewhere.
+    with np.errstate(over="ignore"), pytest.raises(ValueError, match="L=32 is too large for shape=.8, 8, 8."):
+        HarmonicScattering3D(J=1, shape=(8, 8, 8), L=32)
+    with np.errstate(over="ignore"):
+        S = HarmonicScattering3D(J=0, shape=(8, 8, 8), L=24)
+    leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(S.bank)]
+    assert all(np.isfinite(leaf).all() for leaf in leaves if np.issubdtype(leaf.dtype, np.inexact))
+
+
 def test_bad_shape():
     with pytest.raises(ValueError, match="shape must be a tuple of 3 ints"):
         HarmonicScattering3D(J=1, shape=(8, 8))
