@@ -18,23 +18,28 @@ folder reached twice is read once, and a note says so). The output ``OUT.npy`` (
 - ``progress``: ``items_done``, ``complete`` and ``crc32``, the CRC-32 of each finished batch of
   ``batch_size`` rows as stored.
 
-Safety. One extraction at a time per output: an exclusive ``flock`` on ``OUT.npy.lock``; a second
-one exits naming the holder (pid, host, start time). The output is created at its full size with
-its blocks reserved (``posix_fallocate``, else written zeros) after checking the free space, and
-rows are written with ``pwrite`` (no memory map: a full disk is a message, never a SIGBUS). After
-each batch the rows are synced, then the sidecar is replaced atomically (temporary file +
-``os.replace``), so an interrupted run (Ctrl-C, kill, power loss, full disk) restarts from its last
-finished batch when the same command is run again, and ends with a file byte-identical to an
-uninterrupted run. A resume first checks the output's header and size and the checksums of its last
-finished batches; rows that fail (a truncated or damaged file) are recomputed. An input that changed
-since the run started (size, mtime, or the SHA-256 of its bytes when it is read again) is refused
-rather than mixed in. A different configuration against an existing output is refused
+Safety. One extraction at a time per output: an exclusive ``flock`` on ``OUT.npy.lock`` (``OUT``
+with symbolic links resolved: the sidecar and the lock sit beside the file itself) and on ``OUT.npy``
+(which a hard link gives another name); a second one exits naming the holder (pid, host, start
+time), and a run whose lock file is removed stops before writing its next batch. The output is
+created at its full size with its blocks reserved (``posix_fallocate``, else written zeros) after
+checking the free space, and rows are written with ``pwrite`` (no memory map: a full disk is a
+message, never a SIGBUS). After each batch the rows are synced, then the sidecar is replaced
+atomically (temporary file + ``os.replace``), so an interrupted run (Ctrl-C, kill, power loss, full
+disk) restarts from its last finished batch when the same command is run again, and ends with a file
+byte-identical to an uninterrupted run. A resume (or a rerun on a complete output) first checks the
+output's header and size and the checksums of all its finished batches; rows from the first that
+fails (a truncated or damaged file) are recomputed. A damaged sidecar is refused. An input that
+changed since the run started (size, mtime, or the SHA-256 of its bytes when it is read again) is
+refused rather than mixed in. A different configuration against an existing output is refused
 (``--overwrite`` starts afresh).
 
 Bad input (unreadable file, wrong length or sample rate, NaN or Inf, float64 values beyond float32's
 range, empty folder) stops with a message naming the file, or with ``--skip-bad`` is listed in the
-sidecar. Exit codes: 0 done, 2 bad input or arguments, 74 an operating-system error (full disk,
-unwritable output, ...), 75 the output is locked by another run, 130 interrupted.
+sidecar. Ctrl-C (SIGINT) or SIGTERM stops after the current batch (a second one stops at once; the
+files are consistent after every batch either way). Exit codes: 0 done, 2 bad input or arguments, 74
+an operating-system error (full disk, unwritable output, ...), 75 the output is locked by another run
+(or its lock file was removed), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 
 Example::
 
@@ -49,7 +54,9 @@ import errno
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from bisect import bisect_right
 from pathlib import Path
@@ -64,8 +71,9 @@ FORMAT_VERSION = 2
 EXIT_BAD_INPUT = 2
 EXIT_OS_ERROR = 74  # sysexits.h EX_IOERR
 EXIT_LOCKED = 75  # sysexits.h EX_TEMPFAIL: try again later
-EXIT_INTERRUPTED = 130
-VERIFY_LAST_BATCHES = 4  # batches re-checked on resume before trusting the rest
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+VERIFY_NOTE_BYTES = 1 << 30  # checking more finished rows than this on resume gets a note first
 
 _ITEM_RANK = {"1": 1, "2": 2, "3": 3, "jtfs": 1}
 # The transforms' pad_mode choices (scatterjax._core.padding.PAD_MODES, not imported: it imports JAX,
@@ -98,6 +106,14 @@ class ExtractError(Exception):
     """A problem reported to the user as one message, with exit code 2."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """The extraction stopped after a finished batch because of a signal; ``exit_code`` is 128 + its number."""
+
+    def __init__(self, signal_number: int):
+        super().__init__(signal.Signals(signal_number).name)
+        self.exit_code = 128 + signal_number
+
+
 # --- command line ------------------------------------------------------------------------------
 def _ints(text: str) -> tuple[int, ...]:
     try:
@@ -127,8 +143,9 @@ def build_parser(prog: str = "scatterjax extract") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Compute scattering features of files (.npy/.npz, .wav/.flac, images) into one .npy.",
-        epilog="Rerun the same command to resume an interrupted extraction. Exit codes: 0 done, 2 bad input, "
-        "74 system error (disk full, unwritable output), 75 output locked by another run, 130 interrupted.",
+        epilog="Rerun the same command (without --overwrite) to resume an interrupted extraction. Exit codes: "
+        "0 done, 2 bad input, 74 system error (disk full, unwritable output), 75 output locked by another run, "
+        "130 interrupted, 143 terminated.",
     )
     parser.add_argument("inputs", nargs="+", help="input files and folders (searched recursively, links followed)")
     parser.add_argument("--out", required=True, help="output .npy path (the sidecar is the same path with .json)")
@@ -178,29 +195,47 @@ def build_parser(prog: str = "scatterjax extract") -> argparse.ArgumentParser:
 def main(argv=None, prog: str = "scatterjax extract") -> int:
     """Run the extractor with command-line arguments ``argv``; returns the exit code (see the module)."""
     args = build_parser(prog).parse_args(argv)
+    resume = _resume_hint(args)
     try:
-        extract(args, notes=lambda line: print(f"{prog}: note: {line}", file=sys.stderr))
+        extract(args, notes=lambda line: print(f"{prog}: note: {line}", file=sys.stderr), prog=prog)
     except (ExtractError, BadInput) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except files_io.LockLost as error:
+        print(f"{prog}: error: {error}; once no other run writes it, {resume}.", file=sys.stderr)
+        return EXIT_LOCKED
     except files_io.OutputLocked as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return EXIT_LOCKED
     except OSError as error:
-        print(f"{prog}: error: {describe_os_error(error)}", file=sys.stderr)
+        print(f"{prog}: error: {describe_os_error(error, args.out, resume)}", file=sys.stderr)
         return EXIT_OS_ERROR
-    except KeyboardInterrupt:
-        print(f"\n{prog}: interrupted; rerun the same command to resume.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as error:
+        print(f"\n{prog}: interrupted; {resume}.", file=sys.stderr)
+        return getattr(error, "exit_code", EXIT_INTERRUPTED)
     return 0
 
 
-def describe_os_error(error: OSError) -> str:
-    """One line for an ``OSError``: the file, the system's words, and what to do when that is clear."""
-    where = f"{error.filename}: " if error.filename else ""
+def _resume_hint(args) -> str:
+    # The sidecar does not record --overwrite, so a rerun without it resumes; with it, starts over.
+    if args.overwrite:
+        return "rerun without --overwrite to resume"
+    return "rerun the same command to resume"
+
+
+def describe_os_error(error: OSError, out=None, resume: str = "rerun the same command to resume") -> str:
+    """One line for an ``OSError``: the file, the system's words, and what to do when that is clear.
+
+    The file is ``error.filename`` (a temporary named as the file it stands for), else ``out``: the
+    system gives no name for a failed write, sync or reservation.
+    """
+    where = error.filename if error.filename else out
+    where = f"{files_io.stands_for(where)}: " if where else ""
     text = f"{where}{error.strerror or error}"
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"{text} (disk full; free some space and rerun the same command to resume)"
+        return f"{text} (disk full; free some space and {resume})"
+    if error.errno == errno.EFBIG:
+        return f"{text} (a limit on file sizes: see 'ulimit -f', or choose another --out; then {resume})"
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"{text} (cannot write there; choose another --out)"
     if error.errno in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST):
@@ -515,10 +550,75 @@ def write_json_atomic(path: Path, content: dict | str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError) and not error.filename:
+            error.filename = str(path)  # a failed write or sync names no file
         raise
     files_io.fsync_folder(path.parent)
+
+
+# What a resume reads from the sidecar, with the JSON type each must have ("meta" and "skipped" are for readers).
+_SIDECAR_KEYS = {"config": dict, "files": list, "item_shape": list, "output": dict, "progress": dict}
+_FILE_KEYS = {"path": str, "sha256": str, "first_item": int, "items": int, "frames": int}
+_JSON_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer"}
+
+
+def _read_sidecar(side: Path, batch_size: int) -> dict:
+    """The existing sidecar ``side``, checked to hold what a resume reads; else :class:`ExtractError`."""
+    try:
+        sidecar = json.loads(side.read_text())
+    except ValueError as error:
+        raise ExtractError(
+            f"{side}: existing sidecar is unreadable ({error}); use --overwrite to start afresh."
+        ) from error
+    problem = _sidecar_problem(sidecar, batch_size)
+    if problem is not None:
+        raise ExtractError(f"{side}: damaged sidecar: {problem}; pass --overwrite to start afresh.")
+    return sidecar
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _type_problem(where: str, container: dict, key: str, kind: type) -> str | None:
+    if key not in container:
+        return f"{where} is missing"
+    value = container[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        return f"{where} is {json.dumps(value)[:40]}, not {_JSON_NAMES[kind]}"
+    return None
+
+
+def _sidecar_problem(sidecar, batch_size: int) -> str | None:
+    """What makes a parsed sidecar unusable for a resume with ``batch_size`` (in words), or ``None``."""
+    if not isinstance(sidecar, dict):
+        return f"it holds {json.dumps(sidecar)[:40]}, not a JSON object"
+    for key, kind in _SIDECAR_KEYS.items():
+        if problem := _type_problem(repr(key), sidecar, key, kind):
+            return problem
+    for number, entry in enumerate(sidecar["files"]):
+        if not isinstance(entry, dict):
+            return f"'files' entry {number} is {json.dumps(entry)[:40]}, not an object"
+        for key, kind in _FILE_KEYS.items():
+            if problem := _type_problem(f"'files' entry {number} {key!r}", entry, key, kind):
+                return problem
+    if not all(map(_is_count, sidecar["item_shape"])):
+        return f"'item_shape' {sidecar['item_shape']} is not a list of sizes"
+    shape = sidecar["output"].get("shape")
+    if not (isinstance(shape, list) and shape and all(map(_is_count, shape))):
+        return f"'output' 'shape' is {json.dumps(shape)[:40]}, not a list of sizes"
+    checksums = sidecar["progress"].get("crc32", [])
+    if not (isinstance(checksums, list) and all(_is_count(crc) and crc < 2**32 for crc in checksums)):
+        return f"'progress' 'crc32' is {json.dumps(checksums)[:40]}, not a list of CRC-32 values"
+    # Counted in the sidecar's own batches: a changed --batch-size is a change of configuration,
+    # reported as such once the sidecar is read.
+    recorded = sidecar["config"].get("batch_size")
+    batches = math.ceil(shape[0] / (recorded if _is_count(recorded) and recorded > 0 else batch_size))
+    if len(checksums) > batches:
+        return f"'progress' 'crc32' holds {len(checksums)} checksums, but the output has only {batches} batches"
+    return None
 
 
 def _differences(old: dict, new: dict) -> list[str]:
@@ -543,46 +643,122 @@ def _differences(old: dict, new: dict) -> list[str]:
 
 # --- resuming ----------------------------------------------------------------------------------
 def _verified_progress(rows: files_io.NpyRows, checksums: list[int], batch_size: int, note) -> int:
-    """Rows known good: finished batches that are present and whose CRC-32 matches the sidecar.
+    """Rows known good: the finished batches before the first whose CRC-32 does not match the sidecar.
 
-    Checks the last :data:`VERIFY_LAST_BATCHES` finished batches (where a crash or a truncation
-    shows); if one fails, every batch, to find the first bad one. Returns the row to resume from.
+    Every finished batch is read back: reading is cheap next to computing it, and damage anywhere
+    (not only where a crash or a truncation shows) must not be declared complete. Returns the row to
+    resume from.
     """
     total = rows.shape[0]
+    finished = len(checksums)
+    done = min(finished * batch_size, total)
 
     def good(batch: int) -> bool:
         start = batch * batch_size
         return rows.checksum(start, min(start + batch_size, total)) == checksums[batch]
 
-    finished = len(checksums)
-    recent = range(max(0, finished - VERIFY_LAST_BATCHES), finished)
-    if all(good(batch) for batch in recent):
-        return min(finished * batch_size, total)
-    first_bad = next(batch for batch in range(finished) if not good(batch))
+    if done * rows.row_bytes > VERIFY_NOTE_BYTES:
+        note(f"checking the checksums of the {finished} finished batches of {rows.path} ({done} rows)")
+    first_bad = next((batch for batch in range(finished) if not good(batch)), None)
+    if first_bad is None:
+        return done
     resume = first_bad * batch_size
     if rows.size < rows.expected_size:
         note(
             f"{rows.path} is truncated ({rows.size} of {rows.expected_size} bytes); recomputing rows {resume} to "
-            f"{total} instead of resuming at row {min(finished * batch_size, total)}"
+            f"{total} instead of resuming at row {done}"
         )
     else:
         note(f"{rows.path}: rows from {resume} do not match their recorded checksums; recomputing them")
     return resume
 
 
+# --- stopping ----------------------------------------------------------------------------------
+class _StopRequests:
+    """SIGINT and SIGTERM during an extraction, deferred to the end of the current batch.
+
+    A ``KeyboardInterrupt`` raised wherever Ctrl-C lands can stop XLA's compiler midway, after which
+    the interpreter could crash at exit (a segfault). The files are consistent after every batch, so
+    stopping there loses nothing; a second signal stops at once (``os._exit``), which the next run
+    resumes from as from a kill. Python runs handlers in the main thread only, so elsewhere (a
+    library caller's thread) nothing is installed; the previous handlers come back on exit.
+    """
+
+    def __init__(self, prog: str, resume: str):
+        self.prog = prog
+        self.resume = resume
+        self.signal_number: int | None = None
+        self.previous: dict[int, object] = {}
+
+    def __enter__(self) -> _StopRequests:
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                # An ignored signal (a background job of a script ignores SIGINT) stays ignored, and a
+                # handler installed outside Python (None) could not be put back.
+                if signal.getsignal(number) not in (signal.SIG_IGN, None):
+                    self.previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, number: int, frame) -> None:
+        if self.signal_number is not None:
+            _say(f"\n{self.prog}: stopped; {self.resume}.\n")
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError, RuntimeError):  # RuntimeError: the signal came inside a print
+                    pass
+            os._exit(128 + number)
+        self.signal_number = number
+        _say(f"\n{self.prog}: stopping after the current batch (press Ctrl-C again to stop now)\n")
+
+    def check(self) -> None:
+        """Raise :class:`Interrupted` when a signal came."""
+        if self.signal_number is not None:
+            raise Interrupted(self.signal_number)
+
+
+def _say(text: str) -> None:
+    # os.write, not print: a handler may run inside a print to stderr, and print would then raise
+    # "reentrant call".
+    try:
+        os.write(2, text.encode(errors="replace"))
+    except OSError:
+        pass
+
+
 # --- the extraction ----------------------------------------------------------------------------
-def extract(args, notes=None) -> Path:
+def extract(args, notes=None, *, prog: str = "scatterjax extract") -> Path:
     """Run one extraction (``args`` from :func:`build_parser`); returns the output path.
 
+    The output path is ``args.out`` with symbolic links resolved (the sidecar is beside it).
     ``notes`` receives one-line remarks (links searched once, rows recomputed); default: ignored.
     Raises :class:`ExtractError`/``BadInput`` (bad arguments or input), ``OutputLocked`` (another
-    run holds the output) and ``OSError`` (full disk, unwritable output): see :func:`main`.
+    run holds the output), ``OSError`` (full disk, unwritable output) and :class:`Interrupted` (a
+    ``KeyboardInterrupt``: SIGINT or SIGTERM, in the main thread, after the batch it came in): see
+    :func:`main`, which names itself ``prog`` in messages.
     """
     note = notes if notes is not None else (lambda line: None)
     _check_args(args)
-    out = Path(args.out)
+    out = _output_path(args.out)
+    with _StopRequests(prog, _resume_hint(args)) as stops:
+        return _extract_listed(args, out, note, stops)
+
+
+def _output_path(given: str) -> Path:
+    """``--out`` with symbolic links resolved: every name of one file must find the same lock and sidecar."""
+    if Path(given).suffix != ".npy":
+        raise ExtractError(f"--out must end with .npy; got {given!r}.")
+    out = Path(os.path.realpath(given))
     if out.suffix != ".npy":
-        raise ExtractError(f"--out must end with .npy; got {str(out)!r}.")
+        raise ExtractError(f"--out {given!r} is a link to {str(out)!r}, which does not end with .npy.")
+    return out
+
+
+def _extract_listed(args, out: Path, note, stops: _StopRequests) -> Path:
     import jax
 
     local_devices = jax.local_devices()
@@ -598,13 +774,15 @@ def extract(args, notes=None) -> Path:
     if not files:
         raise ExtractError(f"no input file besides the output {out}.")
     out.parent.mkdir(parents=True, exist_ok=True)
-    with files_io.OutputLock(lock_path(out)):
+    with files_io.OutputLock(lock_path(out)) as lock:
+        if out.is_file():
+            lock.hold(out)
         files_io.remove_stale_temporaries(out)
         files_io.remove_stale_temporaries(sidecar_path(out))
-        return _extract_locked(args, out, files, devices, local_devices[:devices], note)
+        return _extract_locked(args, out, files, devices, local_devices[:devices], note, lock, stops)
 
 
-def _extract_locked(args, out: Path, files: list[Path], devices: int, local_devices, note) -> Path:
+def _extract_locked(args, out: Path, files: list[Path], devices: int, local_devices, note, lock, stops) -> Path:
     import jax
 
     side = sidecar_path(out)
@@ -613,15 +791,9 @@ def _extract_locked(args, out: Path, files: list[Path], devices: int, local_devi
     if args.overwrite:
         pass  # the old output is replaced only once the new one exists (bad input leaves it alone)
     elif side.exists():
-        try:
-            sidecar = json.loads(side.read_text())
-        except ValueError as error:
-            raise ExtractError(
-                f"{side}: existing sidecar is unreadable ({error}); use --overwrite to start afresh."
-            ) from error
-        if not isinstance(sidecar, dict) or sidecar.get("config") != config:
-            old = sidecar.get("config", {}) if isinstance(sidecar, dict) else {}
-            changes = "; ".join(_differences(old, config))
+        sidecar = _read_sidecar(side, args.batch_size)
+        if sidecar["config"] != config:
+            changes = "; ".join(_differences(sidecar["config"], config))
             raise ExtractError(
                 f"{out} was started with a different configuration ({changes}). Rerun the original command to "
                 "resume it, choose another --out, or pass --overwrite to replace it."
@@ -650,6 +822,7 @@ def _extract_locked(args, out: Path, files: list[Path], devices: int, local_devi
         temporary = files_io.temporary_path(out)
         files_io.create_npy(temporary, output_shape)
         try:
+            lock.hold(temporary)  # before it is in place: see OutputLock.hold
             write_json_atomic(side, sidecar)
             os.replace(temporary, out)
         finally:
@@ -667,6 +840,7 @@ def _extract_locked(args, out: Path, files: list[Path], devices: int, local_devi
             temporary = files_io.temporary_path(out)
             files_io.create_npy(temporary, output_shape)
             try:
+                lock.hold(temporary)
                 os.replace(temporary, out)
             finally:
                 temporary.unlink(missing_ok=True)
@@ -683,11 +857,15 @@ def _extract_locked(args, out: Path, files: list[Path], devices: int, local_devi
         rows.restore_size()
         if done == total and sidecar["progress"].get("complete"):
             return out
-        _run_batches(args, rows, sidecar, side, table, config, shape, transform, done, checksums, local_devices)
+        _run_batches(
+            args, rows, sidecar, side, table, config, shape, transform, done, checksums, local_devices, lock, stops
+        )
     return out
 
 
-def _run_batches(args, rows, sidecar, side, table, config, shape, transform, done, checksums, local_devices) -> None:
+def _run_batches(
+    args, rows, sidecar, side, table, config, shape, transform, done, checksums, local_devices, lock, stops
+) -> None:
     from .._core.sharding import make_batch_mesh, replicate, shard_batch, sharded_apply
 
     mesh = make_batch_mesh(local_devices)
@@ -704,12 +882,13 @@ def _run_batches(args, rows, sidecar, side, table, config, shape, transform, don
         block = np.asarray(result)[:n_valid]
         finite = np.isfinite(block.reshape(len(block), -1)).all(axis=1)
         if not finite.all():  # finite inputs whose float32 arithmetic overflows (|x| near 3.4e38)
-            path, signal, frame = reader.locate(start + int(np.argmin(finite)))
+            path, source_signal, frame = reader.locate(start + int(np.argmin(finite)))
             raise BadInput(
                 path,
-                f"signal {signal}, frame {frame} gives NaN or Inf features: its values are too large for float32 "
-                "arithmetic; rescale the data",
+                f"signal {source_signal}, frame {frame} gives NaN or Inf features: its values are too large for "
+                "float32 arithmetic; rescale the data",
             )
+        lock.check_held()  # a run that took a new lock file since may be writing too
         checksums.append(rows.write(start, block))
         rows.sync()  # rows on disk before the sidecar says they are
         progress = {"items_done": stop, "complete": stop == total, "crc32": checksums}
@@ -719,11 +898,16 @@ def _run_batches(args, rows, sidecar, side, table, config, shape, transform, don
     enabled = not args.quiet and sys.stderr.isatty()
     with progress_bar(total, "extract", enabled=enabled, unit="item", initial=done) as bar:
         if done == total:  # every row verified, only the "complete" flag was missing
+            lock.check_held()
             progress = {"items_done": total, "complete": True, "crc32": checksums}
             write_json_atomic(side, f'{static[:-2]},\n "progress": {json.dumps(progress)}\n}}')
             return
         pending = None
         for start in range(done, total, batch_size):
+            if stops.signal_number is not None:  # Ctrl-C or SIGTERM: finish the batch in flight, then stop
+                if pending is not None:
+                    finish(*pending)
+                stops.check()
             stop = min(start + batch_size, total)
             try:
                 items = reader.read(start, stop)

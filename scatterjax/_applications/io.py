@@ -27,6 +27,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import socket
 import time
@@ -233,13 +234,18 @@ class OutputLocked(RuntimeError):
     """Another process holds the output's lock; ``str()`` says which one and what to do."""
 
 
+class LockLost(OutputLocked):
+    """The lock file was removed (or replaced) while this process held it; ``str()`` says which."""
+
+
 class OutputLock:
     """An exclusive ``flock`` on ``lock_path``, which names its holder (pid, host, start time).
 
     The kernel drops a ``flock`` when its process dies (even by SIGKILL), so a lock is never stale;
     the file itself is removed on :meth:`release`. Because a second process may open the file just
     before the holder removes it, :meth:`acquire` checks after locking that the path still names the
-    file it locked, and tries again otherwise.
+    file it locked, and tries again otherwise; :meth:`check_held` tells a holder whose lock file was
+    removed by someone else. :meth:`hold` also locks the output file itself: see there why.
 
     Example:
       >>> import tempfile, pathlib
@@ -252,6 +258,7 @@ class OutputLock:
     def __init__(self, lock_path):
         self.path = Path(lock_path)
         self.fd: int | None = None
+        self.held_fd: int | None = None  # the output file's, see hold()
 
     def acquire(self) -> None:
         """Take the lock, or raise :class:`OutputLocked` naming the holder."""
@@ -296,13 +303,64 @@ class OutputLock:
         except (OSError, ValueError, KeyError, TypeError):
             return "a process that has not written its details yet"
 
+    def _still_ours(self) -> bool:
+        try:
+            return os.path.samestat(os.fstat(self.fd), os.stat(self.path))
+        except FileNotFoundError:
+            return False
+
+    def check_held(self) -> None:
+        """Raise :class:`LockLost` when ``path`` no longer names the file this lock holds.
+
+        Someone removed the lock file: a run started since then may have taken a new one for the
+        same output, so the holder must stop writing.
+        """
+        if self.fd is not None and not self._still_ours():
+            raise LockLost(
+                f"the lock file {self.path} was removed while this extraction held it, so another run may be "
+                f"writing {self.path.with_suffix('')}; stopped before writing more"
+            )
+
+    def hold(self, output) -> None:
+        """Also lock the file ``output`` (a new one replaces the last), or raise :class:`OutputLocked`.
+
+        The lock file is found by name, but a hard link gives the same output file another name, hence
+        another lock file; a ``flock`` belongs to the file itself (its inode), so locking the output too
+        stops a run through another name (and a run whose lock file was removed). Call it on a new
+        output before renaming it into place, so that it is never in place unlocked.
+        """
+        if fcntl is None:
+            return
+        try:
+            fd = os.open(output, os.O_RDWR)  # NFS emulates flock with write locks: they need write access
+        except PermissionError:  # a read-only file that --overwrite replaces
+            fd = os.open(output, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _flock_holder(os.fstat(fd))
+            os.close(fd)
+            raise OutputLocked(
+                f"{self.path.with_suffix('')} is being written by another extraction ({holder}), through another "
+                "name of the same file (a hard link) or after its lock file was removed; wait for it to finish or "
+                "choose another --out."
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        if self.held_fd is not None:
+            os.close(self.held_fd)
+        self.held_fd = fd
+
     def release(self) -> None:
+        if self.held_fd is not None:
+            os.close(self.held_fd)
+            self.held_fd = None
         if self.fd is None:
             return
         try:
-            self.path.unlink()  # while still locked: nobody can be holding the file we remove
-        except FileNotFoundError:
-            pass
+            if self._still_ours():  # else it is another run's now: leave it
+                self.path.unlink(missing_ok=True)  # while still locked: nobody can be holding the file we remove
         finally:
             os.close(self.fd)
             self.fd = None
@@ -313,6 +371,21 @@ class OutputLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def _flock_holder(stat: os.stat_result) -> str:
+    """``pid N`` of the process holding a ``flock`` on the file of ``stat``, from Linux's ``/proc/locks``."""
+    # Lines read "1: FLOCK  ADVISORY  WRITE 1234 fe:00:5678 0 EOF" (pid, device:inode). Matched on the
+    # inode only: some file systems (btrfs) report another device number to stat.
+    try:
+        with open("/proc/locks") as table:
+            for line in table:
+                fields = line.split()
+                if len(fields) > 5 and fields[1] == "FLOCK" and fields[5].rsplit(":", 1)[-1] == str(stat.st_ino):
+                    return f"pid {fields[4]}"
+    except OSError:
+        pass
+    return "a process this system does not name"
 
 
 # --- the output: preallocated .npy rows -----------------------------------------------------------
@@ -389,6 +462,13 @@ def temporary_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp{os.getpid()}")
 
 
+def stands_for(path) -> Path:
+    """The file a :func:`temporary_path` stands for (``path`` itself for any other name), for messages."""
+    path = Path(os.fsdecode(path))
+    match = re.fullmatch(r"\.(.+)\.tmp\d+", path.name)
+    return path.with_name(match.group(1)) if match else path
+
+
 def remove_stale_temporaries(path: Path) -> None:
     """Remove temporaries of ``path`` left by killed runs (call only while holding the output's lock)."""
     for stale in path.parent.glob(f".{path.name}.tmp*"):
@@ -418,7 +498,7 @@ def create_npy(path: Path, shape: tuple[int, ...]) -> None:
     """
     header = npy_header(shape)
     total = len(header) + math.prod(shape) * NPY_DTYPE.itemsize
-    check_free_space(path.parent, total, f"the output {path}")
+    check_free_space(path.parent, total, f"the output {stands_for(path)}")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         _pwrite_all(fd, header, 0)

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import scatterjax._applications.io as files_io  # only to interrupt a write
 from scatterjax.extract import main as extract_main
 
 ITEMS = 12
@@ -96,6 +97,109 @@ def test_lock_names_the_holder_then_kill_and_resume_is_byte_identical(images, re
     assert _progress(out)["complete"]
     assert out.read_bytes() == reference.read_bytes()
     assert _leftovers(tmp_path) == []
+
+
+# The command as a script runs it, with Python's own SIGINT handler even when these tests run as a
+# background job (which starts with SIGINT ignored, and a child keeps that).
+_CLI = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from scatterjax._applications.cli import main; sys.exit(main())"
+)
+
+
+def _start_slow_run(images: Path, out: Path, seconds_per_batch: float) -> subprocess.Popen:
+    env = dict(os.environ, _SCATTERJAX_EXTRACT_SLEEP=str(seconds_per_batch), JAX_PLATFORMS="cpu")
+    command = [sys.executable, "-c", _CLI, "extract", str(images), "--out", str(out), *ARGS]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_rows(process: subprocess.Popen, out: Path, items: int) -> None:
+    """Until the sidecar of the running ``process`` says ``items`` rows are done."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None:
+        if out.with_suffix(".json").exists() and _progress(out)["items_done"] >= items:
+            return
+        time.sleep(0.02)
+    assert process.poll() is None, process.stderr.read()[-2000:]
+    raise AssertionError(f"no progress to {items} rows in 90 s")
+
+
+def test_other_names_of_a_busy_output_are_refused_and_a_removed_lock_stops_its_holder(
+    images, reference, tmp_path, capsys
+):
+    out = tmp_path / "features.npy"
+    process = _start_slow_run(images, out, 0.5)
+    named = f"pid {process.pid}" if Path("/proc/locks").exists() else "another extraction"
+    try:
+        _wait_for_rows(process, out, 2)
+        (tmp_path / "link.npy").symlink_to(out.name)
+        for name in ("hard.npy", "hard.json"):
+            os.link(out.with_name(name.replace("hard", "features")), tmp_path / name)
+        for alias in ("link.npy", "hard.npy"):
+            assert extract_main([str(images), "--out", str(tmp_path / alias), *ARGS]) == 75
+            message = capsys.readouterr().err
+            assert f"pid {process.pid} on host" in message if alias == "link.npy" else named in message, message
+        (tmp_path / "features.npy.lock").unlink()
+        # A run that starts now takes a new lock file, but not the output file, which the first run holds.
+        assert extract_main([str(images), "--out", str(out), *ARGS]) == 75
+        assert named in capsys.readouterr().err
+        _, message = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 75, message
+    assert "features.npy.lock was removed" in message and "another run may be writing" in message, message
+    assert _progress(out)["items_done"] < ITEMS
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 0
+    assert out.read_bytes() == reference.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "signal_number, after_items, code",
+    [(signal.SIGINT, 0, 130), (signal.SIGTERM, 2, 143)],
+    ids=["SIGINT during the first batch's compile", "SIGTERM after two rows"],
+)
+def test_a_signal_stops_after_the_current_batch_and_the_rerun_resumes(
+    images, reference, tmp_path, signal_number, after_items, code
+):
+    out = tmp_path / "features.npy"
+    process = _start_slow_run(images, out, 0.4)
+    try:
+        _wait_for_rows(process, out, after_items)
+        process.send_signal(signal_number)
+        _, message = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == code, message
+    assert "stopping after the current batch (press Ctrl-C again to stop now)" in message, message
+    assert "interrupted; rerun the same command to resume." in message and "Traceback" not in message, message
+    assert _progress(out)["items_done"] < ITEMS
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 0
+    assert out.read_bytes() == reference.read_bytes()
+
+
+def test_interrupted_overwrite_says_to_resume_without_it(images, reference, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "features.npy"
+    handler = signal.getsignal(signal.SIGINT)
+    write, starts = files_io.NpyRows.write, []
+
+    def interrupted_write(rows, start, block):
+        starts.append(start)
+        if len(starts) == 2:
+            raise KeyboardInterrupt
+        return write(rows, start, block)
+
+    monkeypatch.setattr(files_io.NpyRows, "write", interrupted_write)
+    assert extract_main([str(images), "--out", str(out), *ARGS, "--overwrite"]) == 130
+    assert "interrupted; rerun without --overwrite to resume." in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is handler  # the extraction's own handler is gone
+    monkeypatch.undo()
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 0
+    assert "recomputing" not in capsys.readouterr().err
+    assert out.read_bytes() == reference.read_bytes()
 
 
 def _fake_disk_usage(free: int):
@@ -218,3 +322,83 @@ def test_unwritable_output_is_one_line_and_an_exit_code(images, tmp_path, capsys
     message = capsys.readouterr().err
     assert "Permission denied" in message and "choose another --out" in message and "Traceback" not in message
     assert sorted(p.name for p in (tmp_path / "readonly").iterdir()) == []
+
+
+@pytest.mark.parametrize("failure", ["file size limit", "too small a disk", "sidecar write"])
+def test_os_errors_name_the_file(images, tmp_path, capsys, monkeypatch, failure):
+    out = tmp_path / "features.npy"
+    if failure == "file size limit":  # as under `ulimit -f`: the reservation fails, naming no file
+
+        def posix_fallocate(fd, offset, length):
+            raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+
+        monkeypatch.setattr(os, "posix_fallocate", posix_fallocate)
+        expected = f"{out}: File too large (a limit on file sizes: see 'ulimit -f'"
+    elif failure == "too small a disk":
+        monkeypatch.setattr(shutil, "disk_usage", _fake_disk_usage(1000))
+        expected = f"the output {out} needs"
+    else:
+        real = os.replace
+
+        def replace(source, target):
+            if str(target).endswith(".json"):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real(source, target)
+
+        monkeypatch.setattr(os, "replace", replace)
+        expected = f"{out.with_suffix('.json')}: No space left on device (disk full"
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 74
+    message = capsys.readouterr().err
+    assert expected in message and ".tmp" not in message, message
+
+
+@pytest.mark.parametrize("state", ["complete", "5 of 6 batches done"])
+def test_damage_in_the_oldest_batch_is_recomputed(images, reference, tmp_path, capsys, state):
+    out = tmp_path / "features.npy"
+    _copy(reference, out)
+    if state != "complete":
+        side = out.with_suffix(".json")
+        sidecar = json.loads(side.read_text())
+        sidecar["progress"] = {"items_done": 10, "complete": False, "crc32": sidecar["progress"]["crc32"][:5]}
+        side.write_text(json.dumps(sidecar))
+    with open(out, "r+b") as handle:  # one byte of row 0
+        handle.seek(128 + 100)
+        handle.write(b"\xff")
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 0
+    assert "rows from 0 do not match their recorded checksums" in capsys.readouterr().err
+    assert out.read_bytes() == reference.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "damage, problem",
+    [
+        ("progress", "'progress' is missing"),
+        ("files", "'files' is missing"),
+        ("item_shape", "'item_shape' is missing"),
+        ("output", "'output' is missing"),
+        ("config", "'config' is missing"),
+        ("crc32 a number", "'progress' 'crc32' is 5, not a list of CRC-32 values"),
+        ("crc32 too long", "'progress' 'crc32' holds 16 checksums, but the output has only 6 batches"),
+        ("a list", "it holds [1, 2], not a JSON object"),
+        ("null", "it holds null, not a JSON object"),
+    ],
+)
+def test_damaged_sidecar_is_refused_naming_it(images, reference, tmp_path, capsys, damage, problem):
+    out = tmp_path / "features.npy"
+    _copy(reference, out)
+    side = out.with_suffix(".json")
+    sidecar = json.loads(side.read_text())
+    if damage in sidecar:
+        del sidecar[damage]
+    elif damage == "crc32 a number":
+        sidecar["progress"]["crc32"] = 5
+    elif damage == "crc32 too long":
+        sidecar["progress"]["crc32"] += [0] * 10
+    else:
+        sidecar = [1, 2] if damage == "a list" else None
+    side.write_text(json.dumps(sidecar))
+    before = out.read_bytes()
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 2
+    message = capsys.readouterr().err
+    assert f"{side}: damaged sidecar: {problem}; pass --overwrite" in message and "Traceback" not in message, message
+    assert out.read_bytes() == before
