@@ -58,8 +58,9 @@ def build(workload: str, implementation: str):
     return impls[implementation].build()
 
 
-def one_run(workload: str, implementation: str, sizes: list[int]) -> None:
-    """Two passes over ``sizes`` in this (fresh) process; prints one result line."""
+def _prepared(workload: str, implementation: str, sizes: list[int]):
+    """``(call, batches, compilations)``: ``S`` built as :func:`build` builds it, one random batch per
+    size in ``sizes``, and a one-element list counting XLA compilations from now on."""
     import jax
 
     compilations = [0]
@@ -73,6 +74,13 @@ def one_run(workload: str, implementation: str, sizes: list[int]) -> None:
     signal_shape = signal_shape if isinstance(signal_shape, tuple) else (signal_shape,)
     rng = np.random.default_rng(0)
     batches = [rng.standard_normal((size,) + signal_shape).astype(np.float32) for size in sizes]
+    compilations[0] = 0  # building converts the filters: count what the calls compile
+    return call, batches, compilations
+
+
+def one_run(workload: str, implementation: str, sizes: list[int]) -> None:
+    """Two passes over ``sizes`` in this (fresh) process; prints one result line."""
+    call, batches, compilations = _prepared(workload, implementation, sizes)
     passes = []
     for _ in range(2):
         compilations[0] = 0
@@ -88,20 +96,7 @@ def one_run(workload: str, implementation: str, sizes: list[int]) -> None:
 
 def one_loop(workload: str, implementation: str, calls: int) -> None:
     """``calls`` one-signal calls in this (fresh) process; prints one result line."""
-    import jax
-
-    compilations = [0]
-    jax.monitoring.register_event_duration_secs_listener(
-        lambda event, duration, **kwargs: compilations.__setitem__(
-            0, compilations[0] + event.endswith("backend_compile_duration")
-        )
-    )
-    call = build(workload, implementation)
-    signal_shape = WORKLOADS[workload][1]["shape"]
-    signal_shape = signal_shape if isinstance(signal_shape, tuple) else (signal_shape,)
-    rng = np.random.default_rng(0)
-    signals = [rng.standard_normal((1,) + signal_shape).astype(np.float32) for _ in range(calls)]
-    compilations[0] = 0  # count the loop's compilations only (building converts the filters)
+    call, signals, compilations = _prepared(workload, implementation, [1] * calls)
     times = []
     start = time.perf_counter()
     for x in signals:
