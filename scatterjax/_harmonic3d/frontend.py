@@ -113,7 +113,11 @@ class HarmonicScattering3D(ScatteringTransform):
     derivatives of the modulus ``sqrt`` at 0 and of ``U^p`` (``p < 1``) at ``U = 0`` are taken to be
     0. ``S(x)`` compiles once per chunk size and dtype (on the CPU one chunk size, so one program,
     serves every batch size); ``S`` is a pytree whose leaves are the filters, so it can be
-    passed to ``jax.jit``/``jax.vmap`` as an argument. NaN or Inf in ``x`` propagate to the output.
+    passed to ``jax.jit``/``jax.vmap`` as an argument. The program is written out per order
+    ``(l, m)``, so its compile time grows with ``(L + 1)^2``: on an 8^3 grid the first call takes
+    about 1.5 s for ``L=3``, 3-4 s for ``L=8`` and 13 s for ``L=12`` on a 2-core CPU. NaN or Inf in
+    ``x`` propagate to the output. ``L`` whose wavelets overflow float32 (``|w|^L sigma^L``, from
+    ``L`` of about 30) raises ``ValueError``.
 
     {kymatio_compatibility}
 
