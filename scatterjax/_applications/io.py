@@ -278,11 +278,7 @@ class OutputLock:
             except BaseException:
                 os.close(fd)
                 raise
-            try:
-                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
-            except FileNotFoundError:
-                same = False
-            if same:
+            if self._names(fd):
                 break
             os.close(fd)  # the previous holder removed the file we locked: lock the new one
         try:
@@ -303,9 +299,10 @@ class OutputLock:
         except (OSError, ValueError, KeyError, TypeError):
             return "a process that has not written its details yet"
 
-    def _still_ours(self) -> bool:
+    def _names(self, fd: int) -> bool:
+        """Whether ``path`` still names the file open as ``fd`` (nobody removed or replaced it)."""
         try:
-            return os.path.samestat(os.fstat(self.fd), os.stat(self.path))
+            return os.path.samestat(os.fstat(fd), os.stat(self.path))
         except FileNotFoundError:
             return False
 
@@ -315,7 +312,7 @@ class OutputLock:
         Someone removed the lock file: a run started since then may have taken a new one for the
         same output, so the holder must stop writing.
         """
-        if self.fd is not None and not self._still_ours():
+        if self.fd is not None and not self._names(self.fd):
             raise LockLost(
                 f"the lock file {self.path} was removed while this extraction held it, so another run may be "
                 f"writing {self.path.with_suffix('')}; stopped before writing more"
@@ -359,7 +356,7 @@ class OutputLock:
         if self.fd is None:
             return
         try:
-            if self._still_ours():  # else it is another run's now: leave it
+            if self._names(self.fd):  # else it is another run's now: leave it
                 self.path.unlink(missing_ok=True)  # while still locked: nobody can be holding the file we remove
         finally:
             os.close(self.fd)
