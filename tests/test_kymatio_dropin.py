@@ -425,6 +425,9 @@ def test_float64_warning_is_shown_once_by_default():
         (lambda: Scattering2D(J=2, shape=(32, 32), L=10**7), r"J=2, L=10000000 .* needs at least"),
         (lambda: Scattering2D(J=2**62, shape=(32, 32)), r"J=.* is too large.*\[1, 5\]"),
         (lambda: Scattering2D(J=2, shape=(10**7, 10**7)), r"needs at least .* memory"),
+        # filters that fit (6.5 GiB), but L**2 second-order channels that do not
+        (lambda: Scattering2D(J=2, shape=(32, 32), L=10**5), r"L=100000, max_order=2 .* for the output of one sample"),
+        (lambda: HarmonicScattering3D(J=1, shape=(8, 8, 8), L=300), r"L=300 is too large.*degree-27 wavelets"),
         (lambda: HarmonicScattering3D(J=10**6, shape=(16, 16, 16)), r"J=1000000 is too large.*\[0, 4\]"),
         (lambda: HarmonicScattering3D(J=1, shape=(16, 16, 16), L=10**7), r"J=1, L=10000000 .* needs at least"),
         (lambda: HarmonicScattering3D(J=1, shape=(4096, 4096, 4096)), r"needs at least .* memory"),

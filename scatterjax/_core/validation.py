@@ -152,10 +152,26 @@ def check_filter_memory(nbytes: float, settings: str, advice: str) -> None:
       settings: the arguments that drive it, e.g. ``"Q=(10**9, 1) with shape=(1024,)"``.
       advice: which arguments to reduce.
     """
+    _check_memory(nbytes, "for its filters", settings, advice)
+
+
+def check_output_memory(nbytes: float, settings: str, advice: str) -> None:
+    """Raise a ``ValueError`` if the output of one input sample needs more than this machine's memory.
+
+    Args:
+      nbytes: a lower bound of the bytes of one sample's output (a closed form from the
+        arguments, checked before any filter is designed).
+      settings: the arguments that drive it, e.g. ``"J=2, L=100000 with shape=(32, 32)"``.
+      advice: which arguments to reduce.
+    """
+    _check_memory(nbytes, "for the output of one sample", settings, advice)
+
+
+def _check_memory(nbytes: float, needed_for: str, settings: str, advice: str) -> None:
     available = physical_memory_bytes()
     if nbytes > available:
         raise ValueError(
-            f"{settings} needs at least {_human_bytes(nbytes)} for its filters, more than this "
+            f"{settings} needs at least {_human_bytes(nbytes)} {needed_for}, more than this "
             f"machine's {_human_bytes(available)} of memory. {advice}"
         )
 

@@ -257,13 +257,15 @@ def filter_bank_3d(
     for j in range(J + 1):
         sigma = scale(sigma_0, j)
         whole = set(complex_orders) | {(l, 0) for l in real_degrees}
-        psi = {o: grid.solid_harmonic(o[0], sigma, o[1]) for o in sorted(whole)}
-        if not all(np.isfinite(p).all() for p in psi.values()):
-            # |w|^l and sigma^l are float32, as in kymatio, whose filters are then NaN as well.
-            raise ValueError(
-                f"L={L} is too large for shape={shape} and sigma_0={sigma_0}: the degree-{L} wavelets "
-                f"(|w|^L sigma^L) overflow float32 at scale j={j}; use a smaller L."
-            )
+        psi = {}
+        for order in sorted(whole):  # by degree: stops at the first degree that overflows
+            psi[order] = grid.solid_harmonic(order[0], sigma, order[1])
+            if not np.isfinite(psi[order]).all():
+                # |w|^l and sigma^l are float32, as in kymatio, whose filters are then NaN as well.
+                raise ValueError(
+                    f"L={L} is too large for shape={shape} and sigma_0={sigma_0}: the degree-{order[0]} "
+                    f"wavelets (|w|^l sigma^l) overflow float32 at scale j={j}; use L < {order[0]}."
+                )
         stacked = np.stack([psi[o] for o in complex_orders]) if complex_orders else None
         if not hermitian:
             complex_scales.append(stacked)

@@ -116,8 +116,9 @@ class HarmonicScattering3D(ScatteringTransform):
     passed to ``jax.jit``/``jax.vmap`` as an argument. The program is written out per order
     ``(l, m)``, so its compile time grows with ``(L + 1)^2``: on an 8^3 grid the first call takes
     about 1.5 s for ``L=3``, 3-4 s for ``L=8`` and 13 s for ``L=12`` on a 2-core CPU. NaN or Inf in
-    ``x`` propagate to the output. ``L`` whose wavelets overflow float32 (``|w|^L sigma^L``, from
-    ``L`` of about 30) raises ``ValueError``.
+    ``x`` propagate to the output. An ``L`` whose wavelets overflow float32 (``|w|^l sigma^l``, from
+    degree ``l`` of about 27) raises ``ValueError`` naming the first such degree, before the
+    higher degrees are designed.
 
     {kymatio_compatibility}
 

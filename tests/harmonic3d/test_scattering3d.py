@@ -297,8 +297,12 @@ def test_an_L_whose_wavelets_overflow_is_refused_naming_L():
     # |w|^L sigma^L is float32 (kymatio's filters are NaN here); L=12 is the largest test elsewhere.
     with np.errstate(over="ignore"), pytest.raises(ValueError, match="L=32 is too large for shape=.8, 8, 8."):
         HarmonicScattering3D(J=1, shape=(8, 8, 8), L=32)
+    # The design stops at the first degree that overflows (|w|^2 <= 3 pi^2 here: degree 27), so an
+    # absurd L is refused before its (L + 1)^2 wavelets are designed.
+    with np.errstate(over="ignore"), pytest.raises(ValueError, match=r"degree-27 wavelets .* use L < 27"):
+        HarmonicScattering3D(J=1, shape=(8, 8, 8), L=300)
     with np.errstate(over="ignore"):
-        S = HarmonicScattering3D(J=0, shape=(8, 8, 8), L=24)
+        S = HarmonicScattering3D(J=0, shape=(8, 8, 8), L=26)
     leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(S.bank)]
     assert all(np.isfinite(leaf).all() for leaf in leaves if np.issubdtype(leaf.dtype, np.inexact))
 
