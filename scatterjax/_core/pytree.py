@@ -12,6 +12,8 @@ import dataclasses
 from typing import Any, TypeVar
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 _T = TypeVar("_T")
 
@@ -34,3 +36,19 @@ def pytree_dataclass(cls: type[_T]) -> type[_T]:
     meta_fields = [f.name for f in fields if f.metadata.get("static", False)]
     data_fields = [f.name for f in fields if not f.metadata.get("static", False)]
     return jax.tree_util.register_dataclass(cls, data_fields=data_fields, meta_fields=meta_fields)
+
+
+def device_leaf(array: np.ndarray, kind=float) -> jax.Array:
+    """A filter bank leaf: ``array`` on JAX's default device, in JAX's canonical dtype for ``kind``
+    (``float``: float32, or float64 under ``jax_enable_x64``; ``complex``; or a NumPy dtype such
+    as ``np.int32``, kept as it is).
+
+    The dtype is converted on the host, then the array is put on the device: ``jnp.asarray(array,
+    dtype)`` compiles a small conversion program for every new leaf shape (1D J=8 N=4096: 42
+    compiles, about 0.2 s of building the bank).
+
+    Example:
+      >>> device_leaf(np.arange(3.0)).dtype
+      dtype('float32')
+    """
+    return jax.device_put(np.asarray(array, dtype=jnp.result_type(kind)))

@@ -35,10 +35,9 @@ complex128 under ``jax_enable_x64``), holding kymatio's complex64 values exactly
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .._core.pytree import pytree_dataclass, static_field
+from .._core.pytree import device_leaf, pytree_dataclass, static_field
 from .design import HarmonicGrid, frequency_grid, scale
 
 # Nyquist-plane values smaller than this fraction of the wavelets' peak are dropped (Hermitian
@@ -195,11 +194,11 @@ def _disjoint_planes(plane0, plane1, plane2, shape) -> tuple[np.ndarray, ...]:
 
 
 def _real_leaf(array: np.ndarray) -> jax.Array:
-    return jnp.asarray(array, dtype=jnp.result_type(float))
+    return device_leaf(array, float)
 
 
 def _complex_leaf(array: np.ndarray) -> jax.Array:
-    return jnp.asarray(array, dtype=jnp.result_type(complex))
+    return device_leaf(array, complex)
 
 
 def filter_bank_3d(

@@ -19,11 +19,10 @@ import math
 from dataclasses import dataclass
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import scipy.fft
 
-from .._core.pytree import pytree_dataclass, static_field
+from .._core.pytree import device_leaf, pytree_dataclass, static_field
 from . import design as design
 from .fourier import SparseFold
 from .order3_bank import Order3Group, third_order_plan
@@ -169,11 +168,11 @@ class FilterBank1D:
 
 def as_leaf(array: np.ndarray) -> jax.Array:
     # Canonical float dtype: float64 under jax_enable_x64, float32 otherwise.
-    return jnp.asarray(array, dtype=jnp.result_type(float))
+    return device_leaf(array, float)
 
 
 def _sparse_fold_leaf(index, weight_real, weight_imag) -> SparseFold:
-    return SparseFold(jnp.asarray(index), as_leaf(weight_real), as_leaf(weight_imag))
+    return SparseFold(device_leaf(index, np.int32), as_leaf(weight_real), as_leaf(weight_imag))
 
 
 def _lowpass_entry(
@@ -266,10 +265,7 @@ def filter_bank_1d(
         return max(output_level - level, 0) if averaged else 0
 
     k0 = max(output_level, 0)
-    psi1_full = [
-        design.morlet_filter(N_padded, xi, sigma)
-        for xi, sigma in zip(order1_params.xi, order1_params.sigma)
-    ]
+    psi1_full = design.morlet_filters(N_padded, order1_params.xi, order1_params.sigma)
 
     # First-order groups: contiguous runs of equal k1 (j1 is non-decreasing along the list).
     runs: list[list[int]] = []
@@ -291,10 +287,7 @@ def filter_bank_1d(
     order2: list[Order2Group] = []
     psi2: list[SparseFold] = []
     if max_order >= 2:
-        psi2_full = [
-            design.morlet_filter(N_padded, xi, sigma)
-            for xi, sigma in zip(order2_params.xi, order2_params.sigma)
-        ]
+        psi2_full = design.morlet_filters(N_padded, order2_params.xi, order2_params.sigma)
         for g, group in enumerate(order1):
             psi2_level = [design.period_average(p, group.k1) for p in psi2_full]
             length1 = N_padded // 2**group.k1
@@ -320,7 +313,12 @@ def filter_bank_1d(
                 )
                 filters = [psi2_level[n2] for _, _, n2 in entries]
                 # order2_phase undoes the demodulation: output bin m holds the true periodised bin m.
-                terms = [wavelet_terms(f, 2**k2, keep_phase=order2_phase) for f in filters]
+                # Every n1 of the group pairs with the same wavelets n2: each one's bins are found once.
+                terms_of = {
+                    n2: wavelet_terms(psi2_level[n2], 2**k2, keep_phase=order2_phase)
+                    for n2 in sorted({n2 for _, _, n2 in entries})
+                }
+                terms = [terms_of[n2] for _, _, n2 in entries]
                 index, weight_real, weight_imag = sparse_fold(filters, terms, 2**k2)
                 # Each path reads the half spectrum of its own n1 in the flattened (n1, bin) array.
                 rows = np.array([local for local, _, _ in entries], dtype=np.int32)

@@ -30,7 +30,7 @@ from .._core.complex_input import join_spectra, stack_parts
 from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
 from .._core.padding import pad_signal
-from .._core.pytree import pytree_dataclass, static_field
+from .._core.pytree import device_leaf, pytree_dataclass, static_field
 from .._core.validation import check_real_input
 from . import design as design
 from .bank import FilterBank1D, as_leaf
@@ -111,7 +111,7 @@ def scalogram_filters(bank: FilterBank1D, stride: int = 1) -> ScalogramFilters:
     index, weight_real, weight_imag = _design(plan.N_padded, bank.xi1, bank.sigma1, stride_log2)
     # Concrete arrays even when called under a trace (a cached tracer would leak out of it).
     with jax.ensure_compile_time_eval():
-        psi = SparseFold(jnp.asarray(index), as_leaf(weight_real), as_leaf(weight_imag))
+        psi = SparseFold(device_leaf(index, np.int32), as_leaf(weight_real), as_leaf(weight_imag))
     return ScalogramFilters(
         psi=psi,
         N=plan.N,

@@ -97,10 +97,16 @@ def sparse_fold(filters: list[np.ndarray], terms: list[np.ndarray], factor: int)
     index = np.zeros((len(filters), n_terms, out), dtype=np.int32)
     weight_real = np.zeros((len(filters), n_terms, out))
     weight_imag = np.zeros((len(filters), n_terms, out))
+    # A filter repeated with the same bins (one wavelet on many paths) is tabulated once.
+    tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for p, (filter_hat, bins) in enumerate(zip(filters, terms)):
-        half_bins, sign = _half_index(bins, length)
-        weights = _cleaned(filter_hat)[bins] / factor
+        key = (id(filter_hat), id(bins))
+        if key not in tables:
+            half_bins, sign = _half_index(bins, length)
+            weights = _cleaned(filter_hat)[bins] / factor
+            tables[key] = (half_bins, weights, weights * sign)
+        half_bins, weights, signed_weights = tables[key]
         index[p, : bins.shape[0]] = half_bins
         weight_real[p, : bins.shape[0]] = weights
-        weight_imag[p, : bins.shape[0]] = weights * sign
+        weight_imag[p, : bins.shape[0]] = signed_weights
     return index, weight_real, weight_imag

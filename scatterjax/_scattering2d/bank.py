@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .._core.pytree import pytree_dataclass, static_field
+from .._core.pytree import device_leaf, pytree_dataclass, static_field
 from . import design as design
 
 
@@ -86,7 +85,7 @@ class FilterBank2D:
 
 def as_leaf(array: np.ndarray) -> jax.Array:
     # Canonical float dtype: float64 under jax_enable_x64, float32 otherwise.
-    return jnp.asarray(array, dtype=jnp.result_type(float))
+    return device_leaf(array, float)
 
 
 def filter_bank_2d(

@@ -87,13 +87,27 @@ def gabor_2d(
     form = np.dot(rotation, np.dot(stretch, rotation_t)) / (2 * sigma * sigma)
     cross = form[0, 1] + form[1, 0]
 
-    rows = np.arange(M, dtype=np.int64)[:, None]
-    cols = np.arange(N, dtype=np.int64)[None, :]
+    # Each copy's Gaussian is alive (quadratic < _EXP_UNDERFLOW) only inside an ellipse: its
+    # bounding box is where the copy is evaluated (a copy adds exact zeros elsewhere, which change
+    # nothing), so a narrow filter on a large grid costs its box, not the grid (2D J=5 L=16 on
+    # 1024x1024: 29 s of filter design -> 11 s).
+    determinant = 4 * form[0, 0] * form[1, 1] - cross * cross
+    if determinant > 0:
+        u_reach = math.sqrt(4 * form[1, 1] * _EXP_UNDERFLOW / determinant) + 2
+        v_reach = math.sqrt(4 * form[0, 0] * _EXP_UNDERFLOW / determinant) + 2
+    else:  # not positive definite: every pixel may be alive
+        u_reach = v_reach = math.inf
     accumulated = np.zeros((M, N), np.complex64)
     for a in _COPIES:
-        u = rows + a * M
+        row_range = _box(-u_reach - a * M, u_reach - a * M, M)
+        if row_range is None:
+            continue
+        u = np.arange(*row_range, dtype=np.int64)[:, None] + a * M
         for b in _COPIES:
-            v = cols + b * N
+            col_range = _box(-v_reach - b * N, v_reach - b * N, N)
+            if col_range is None:
+                continue
+            v = np.arange(*col_range, dtype=np.int64)[None, :] + b * N
             quadratic = form[0, 0] * (u * u) + cross * (u * v) + form[1, 1] * (v * v)
             # Where exp underflows to exactly 0 the term would change nothing: skip it.
             alive = quadratic < _EXP_UNDERFLOW
@@ -103,12 +117,24 @@ def gabor_2d(
             if alive.all():
                 term = np.exp(-quadratic + 1j * phase)
             else:
-                term = np.zeros((M, N), np.complex128)
+                term = np.zeros(quadratic.shape, np.complex128)
                 term[alive] = np.exp(-quadratic[alive] + 1j * phase[alive])
-            # The sum is rounded to complex64 after each copy, as kymatio's in-place += does.
-            accumulated += term
+            # The sum is rounded to complex64 after each copy, as kymatio's in-place += does. Outside
+            # the box the copy adds +0.0, as on the whole grid: that turns a -0.0 (a negative
+            # subnormal rounded to complex64) into +0.0, so it is done too (a cheap pass).
+            box = (slice(*row_range), slice(*col_range))
+            inside = accumulated[box] + term
+            accumulated += 0
+            accumulated[box] = inside
     accumulated /= 2 * _KYMATIO_PI * sigma * sigma / slant
     return accumulated
+
+
+def _box(low: float, high: float, size: int) -> tuple[int, int] | None:
+    """The indices ``0 <= k < size`` with ``low <= k <= high``, as ``(start, stop)``; None if none."""
+    start = 0 if low == -math.inf else max(0, math.floor(low))
+    stop = size if high == math.inf else min(size, math.ceil(high) + 1)
+    return (start, stop) if start < stop else None
 
 
 def morlet_2d(M: int, N: int, sigma: float, theta: float, xi: float, slant: float) -> np.ndarray:

@@ -70,3 +70,32 @@ def test_filter_properties():
     np.testing.assert_allclose(phi[1:], phi[1:][::-1], atol=1e-7)
     time_phi = np.abs(np.fft.ifft(phi))
     assert time_phi[length // 2] / time_phi.max() < 1e-3
+
+
+def _periodized_gaussian_everywhere(length, center, sigma, n_periods):
+    """The definition: every period evaluated on every bin, then the mean over the periods."""
+    frequencies = np.arange((1 - n_periods) * length, n_periods * length, dtype=np.float64)
+    frequencies = frequencies.reshape(2 * n_periods - 1, length) / length
+    return np.exp(-((frequencies - center) ** 2) / (2.0 * sigma**2)).mean(axis=0)
+
+
+@pytest.mark.parametrize("length", [7, 300, 4096, 2**15])
+def test_periodized_gaussian_is_its_definition_bit_for_bit(length):
+    # The design evaluates each period only where its Gaussian is not exactly 0.0.
+    rng = np.random.default_rng(length)
+    schedules = [design.wavelet_params(10, q) for q in (1, 8, 32)]
+    cases = [pair for params in schedules for pair in zip(params.xi, params.sigma)]
+    cases += [(0.0, design.SIGMA0 / T) for T in (1, 8, 1024)]
+    cases += [(float(rng.uniform(-0.6, 0.6)), float(10 ** rng.uniform(-6, 0.5))) for _ in range(40)]
+    for center, sigma in cases:
+        n_periods = design._n_periods(sigma)
+        expected = _periodized_gaussian_everywhere(length, center, sigma, n_periods)
+        assert design._periodized_gaussian(length, center, sigma, n_periods).tobytes() == expected.tobytes()
+
+
+def test_morlet_filters_equal_morlet_filter_bit_for_bit():
+    params = design.wavelet_params(8, 12)
+    batch = design.morlet_filters(4096, params.xi, params.sigma)
+    assert len(batch) == len(params.xi)
+    for filter_hat, xi, sigma in zip(batch, params.xi, params.sigma):
+        assert filter_hat.tobytes() == design.morlet_filter(4096, xi, sigma).tobytes()
