@@ -171,7 +171,8 @@ def as_leaf(array: np.ndarray) -> jax.Array:
     return device_leaf(array, float)
 
 
-def _sparse_fold_leaf(index, weight_real, weight_imag) -> SparseFold:
+def sparse_fold_leaf(index, weight_real, weight_imag) -> SparseFold:
+    """A :class:`SparseFold` of device leaves from NumPy gather tables (int32 index, canonical float weights)."""
     return SparseFold(device_leaf(index, np.int32), as_leaf(weight_real), as_leaf(weight_imag))
 
 
@@ -193,7 +194,7 @@ def _lowpass_entry(
         matrix = kernel[(centres[None, :] - np.arange(length)[:, None]) % length]
         return Lowpass(level, a, non_negative, True), as_leaf(matrix)
     fold = sparse_fold([phi_level], [lowpass_terms(phi_level, 2**a)], 2**a)
-    return Lowpass(level, a, non_negative, False), _sparse_fold_leaf(*fold)
+    return Lowpass(level, a, non_negative, False), sparse_fold_leaf(*fold)
 
 
 def filter_bank_1d(
@@ -281,7 +282,7 @@ def filter_bank_1d(
         order1.append(Order1Group(k1, final_decimation(k1), tuple(members)))
         filters = [psi1_full[n] for n in members]
         terms = [wavelet_terms(f, 2**k1) for f in filters]
-        psi1.append(_sparse_fold_leaf(*sparse_fold(filters, terms, 2**k1)))
+        psi1.append(sparse_fold_leaf(*sparse_fold(filters, terms, 2**k1)))
 
     # Second-order groups keyed by (order-1 group, k2); kymatio keeps only paths with j2 > j1.
     order2: list[Order2Group] = []
@@ -323,7 +324,7 @@ def filter_bank_1d(
                 # Each path reads the half spectrum of its own n1 in the flattened (n1, bin) array.
                 rows = np.array([local for local, _, _ in entries], dtype=np.int32)
                 index = index + (rows * half1)[:, None, None]
-                psi2.append(_sparse_fold_leaf(index, weight_real, weight_imag))
+                psi2.append(sparse_fold_leaf(index, weight_real, weight_imag))
     lexicographic = sorted(path for group in order2 for path in group.paths)
     position = {path: i for i, path in enumerate(lexicographic)}
     # The transform stacks every second-order group landing at the same resolution k1 + k2 (its
@@ -396,5 +397,5 @@ def filter_bank_1d(
         xi2=order2_params.xi if max_order >= 2 else (),
         sigma2=order2_params.sigma if max_order >= 2 else (),
         j2=order2_params.j if max_order >= 2 else (),
-        psi3=tuple(_sparse_fold_leaf(*fold) for fold in psi3),
+        psi3=tuple(sparse_fold_leaf(*fold) for fold in psi3),
     )

@@ -30,10 +30,10 @@ from .._core.complex_input import join_spectra, stack_parts
 from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
 from .._core.padding import pad_signal
-from .._core.pytree import device_leaf, pytree_dataclass, static_field
+from .._core.pytree import pytree_dataclass, static_field
 from .._core.validation import check_real_input
 from . import design as design
-from .bank import FilterBank1D, as_leaf
+from .bank import FilterBank1D, sparse_fold_leaf
 from .fourier import SparseFold, fold_rows, inverse_fft, inverse_fft_parts
 from .windows import sparse_fold, wavelet_terms
 
@@ -87,7 +87,7 @@ def _design(
     """The gather table ``(index, weight_real, weight_imag)``, NumPy float64 (cached: flax NNX
     modules rebuild their transform object on every attribute read)."""
     factor = 2**stride_log2
-    filters = [design.morlet_filter(N_padded, x, s) for x, s in zip(xi, sigma)]
+    filters = design.morlet_filters(N_padded, xi, sigma)
     # keep_phase: output bin m holds the true periodised bin m, which keeps the phase of x ⋆ ψ.
     terms = [wavelet_terms(filter_hat, factor, keep_phase=True) for filter_hat in filters]
     return sparse_fold(filters, terms, factor)
@@ -111,7 +111,7 @@ def scalogram_filters(bank: FilterBank1D, stride: int = 1) -> ScalogramFilters:
     index, weight_real, weight_imag = _design(plan.N_padded, bank.xi1, bank.sigma1, stride_log2)
     # Concrete arrays even when called under a trace (a cached tracer would leak out of it).
     with jax.ensure_compile_time_eval():
-        psi = SparseFold(device_leaf(index, np.int32), as_leaf(weight_real), as_leaf(weight_imag))
+        psi = sparse_fold_leaf(index, weight_real, weight_imag)
     return ScalogramFilters(
         psi=psi,
         N=plan.N,
