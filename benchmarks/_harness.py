@@ -15,10 +15,13 @@ function returning ``fn(x) -> numpy array``, which must block until the result i
    (``XLA_TEMP_MB``).
 
 Every script takes ``--quick`` (2 rounds, kymatio's numpy frontend left out: a run of a few
-minutes) and, for the forward transforms, ``--mode eager|jit``: ``jit`` times our forward inside a
-caller's ``jax.jit`` (``jax.jit(lambda S, x: S(x))``, the filters passed as arguments), which is
-what a model layer runs; kymatio's jax frontend is jitted in both modes, its torch and numpy
-frontends have no such mode and run eagerly.
+minutes) and, for the forward transforms, ``--mode eager|jit|both``: ``jit`` times our forward
+inside a caller's ``jax.jit`` (``jax.jit(lambda S, x: S(x))``, the filters passed as arguments),
+which is what a model layer runs, and ``both`` times the eager call and that one side by side.
+kymatio's jax frontend is jitted in every mode; its torch and numpy frontends have no such mode and
+run eagerly. Where PyTorch sees a CUDA GPU, kymatio's torch frontend also runs there
+(``kymatio-torch-cuda``); every implementation is given the same NumPy input and returns NumPy, so
+each timing includes the transfers to and from the device.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ import numpy as np
 # torch's OpenMP threads spin for a while after each parallel region: alternated with JAX calls,
 # they would take the cores from whichever implementation runs next. (Set before torch is imported.)
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# On a GPU, JAX would take 75% of its memory at start; kymatio's torch frontend shares the GPU here.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 
 def kymatio_shim() -> None:
@@ -52,6 +57,24 @@ def kymatio_shim() -> None:
 class Impl:
     name: str
     build: Callable[[], Callable[[np.ndarray], np.ndarray]]
+
+
+def torch_cuda_available() -> bool:
+    """Whether PyTorch is installed and sees a CUDA GPU (then the ``kymatio-torch-cuda`` peer runs)."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def device_description() -> str:
+    """JAX's default device, e.g. ``cpu`` or ``cuda:0 (NVIDIA H200)``, for the benchmark's title."""
+    import jax
+
+    device = jax.devices()[0]
+    kind = getattr(device, "device_kind", "")
+    return f"{device.platform}:{device.id} ({kind})" if device.platform != "cpu" else "cpu"
 
 
 def relative_l2(a: np.ndarray, b: np.ndarray) -> float:
@@ -114,7 +137,7 @@ def _timed(fn, x) -> tuple[float, np.ndarray]:
 
 def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: str, repeats: int,
         memory: bool, script: str, extra_args: list[str]) -> dict:
-    print(f"== {title}: input {x.shape} {x.dtype}")
+    print(f"== {title}: input {x.shape} {x.dtype}, JAX on {device_description()}")
     fns, firsts, outputs = {}, {}, {}
     for impl in impls:
         build_start = time.perf_counter()
@@ -204,7 +227,7 @@ def main(title: str, make_impls: Callable[[argparse.Namespace], list[Impl]],
         reference = next((name for name in names if name.startswith("kymatio")), names[0])
     mode = getattr(args, "mode", "eager")
     if mode != "eager":
-        title = f"{title} (ours: {mode} mode)"
+        title = f"{title} (ours: {'eager and inside jit' if mode == 'both' else 'jit mode'})"
     run(title, impls, x, ours=ours, reference=reference, repeats=args.repeats, memory=args.memory, script=sys.argv[0],
         extra_args=passthrough)
 
@@ -216,8 +239,9 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, modes: bool = True)
                         help="2 rounds, kymatio-numpy left out: a run of a few minutes")
     parser.add_argument("--memory", action="store_true", help="also measure peak RSS per implementation")
     if modes:
-        parser.add_argument("--mode", choices=("eager", "jit"), default="eager",
-                            help="eager: S(x); jit: our forward inside a caller's jax.jit")
+        parser.add_argument("--mode", choices=("eager", "jit", "both"), default="eager",
+                            help="eager: S(x); jit: our forward inside a caller's jax.jit; "
+                                 "both: the two, as 'scatterjax' and 'scatterjax-in-jit'")
 
 
 def apply_quick(args: argparse.Namespace) -> None:
@@ -238,18 +262,19 @@ def jitted_forward(S):
 
 def standard_impls(class_name: str, kwargs: dict, make_input: Callable[[], np.ndarray], *,
                    floor: Callable | None = None, skip: str = "", mode: str = "eager") -> list[Impl]:
-    """scatterjax's ``class_name`` and kymatio's jax (jitted), torch (CPU) and numpy frontends of the
-    same class, all built with ``kwargs``; plus, with ``floor(transform, x) -> (run, inputs, count)``,
-    the bare FFTs of our plan. ``skip``: comma-separated names to leave out. ``mode='jit'`` runs our
-    forward inside a caller's ``jax.jit`` instead of the eager call."""
+    """scatterjax's ``class_name`` and kymatio's jax (jitted), torch (CPU; and CUDA where PyTorch sees
+    a GPU) and numpy frontends of the same class, all built with ``kwargs``; plus, with
+    ``floor(transform, x) -> (run, inputs, count)``, the bare FFTs of our plan. ``skip``:
+    comma-separated names to leave out. ``mode='jit'`` runs our forward inside a caller's
+    ``jax.jit`` instead of the eager call; ``mode='both'`` runs the two."""
 
-    def ours():
+    def ours(inside_jit: bool):
         import jax
 
         import scatterjax
 
         S = getattr(scatterjax, class_name)(**kwargs)
-        if mode == "jit":
+        if inside_jit:
             return jitted_forward(S)
         return lambda x: np.asarray(jax.block_until_ready(S(x)))
 
@@ -282,6 +307,13 @@ def standard_impls(class_name: str, kwargs: dict, make_input: Callable[[], np.nd
         S = getattr(kymatio.torch, class_name)(**kwargs)
         return lambda x: S(torch.from_numpy(x)).numpy()
 
+    def kymatio_torch_cuda():
+        import kymatio.torch
+        import torch
+
+        S = getattr(kymatio.torch, class_name)(**kwargs).cuda()
+        return lambda x: S(torch.from_numpy(x).cuda()).cpu().numpy()  # .cpu() waits for the GPU
+
     def kymatio_jax():
         import jax
         import kymatio.jax
@@ -290,12 +322,16 @@ def standard_impls(class_name: str, kwargs: dict, make_input: Callable[[], np.nd
         f = jax.jit(lambda x: S(x))  # kymatio's filters become constants of this program
         return lambda x: np.asarray(jax.block_until_ready(f(x)))
 
-    impls = [Impl("scatterjax", ours)]
+    impls = [Impl("scatterjax", lambda: ours(mode == "jit"))]
+    if mode == "both":
+        impls.append(Impl("scatterjax-in-jit", lambda: ours(True)))
     if floor is not None:
         impls.append(Impl("fft-floor (our plan)", fft_floor))
-    impls += [Impl("kymatio-jax-jit", kymatio_jax), Impl("kymatio-torch-cpu", kymatio_torch),
-              Impl("kymatio-numpy", kymatio_numpy)]
     left_out = set(filter(None, skip.split(",")))
+    impls += [Impl("kymatio-jax-jit", kymatio_jax), Impl("kymatio-torch-cpu", kymatio_torch)]
+    if "kymatio-torch-cuda" not in left_out and torch_cuda_available():
+        impls.append(Impl("kymatio-torch-cuda", kymatio_torch_cuda))
+    impls.append(Impl("kymatio-numpy", kymatio_numpy))
     return [impl for impl in impls if impl.name not in left_out]
 
 

@@ -19,6 +19,10 @@ Workloads:
     python benchmarks/bench_grad.py                          # every workload
     python benchmarks/bench_grad.py --workload 2d,3d --quick # two workloads, 2 rounds
     python benchmarks/bench_grad.py --workload 2d --memory   # plus memory, each alone in a fresh process
+    python benchmarks/bench_grad.py --workload 2d --batch 128,3  # input (128, 3, 256, 256), e.g. on a GPU
+
+Where PyTorch sees a CUDA GPU, kymatio's torch frontend also runs there (``kymatio-torch-cuda``, the
+input moved to the GPU and the gradient back, as for the JAX implementations).
 
 The table gives the first call (compile + run for JAX), the median of the timed rounds and its
 ratio to ours; with ``--memory``, the peak resident memory of a fresh process running one
@@ -44,6 +48,7 @@ from benchmarks._harness import (  # noqa: E402
     kymatio_shim,
     measure_call_memory,
     run,
+    torch_cuda_available,
 )
 
 WORKLOADS = {
@@ -102,32 +107,43 @@ def make_impls(class_name: str, kwargs: dict, shape, target: np.ndarray, skip: s
         report_xla(program, np.zeros(shape, np.float32))
         return lambda x: np.asarray(jax.block_until_ready(program(x))[1])
 
-    def kymatio_torch():
+    def kymatio_torch(device):
         import kymatio.torch
         import torch
 
-        S = getattr(kymatio.torch, class_name)(**kwargs)
-        target_tensor = torch.from_numpy(target)
+        S = getattr(kymatio.torch, class_name)(**kwargs).to(device)
+        target_tensor = torch.from_numpy(target).to(device)
 
         def call(x):
-            x = torch.from_numpy(x).requires_grad_(True)
+            x = torch.from_numpy(x).to(device).requires_grad_(True)
             loss = ((S(x) - target_tensor) ** 2).sum()
             loss.backward()
-            return x.grad.numpy()
+            return x.grad.cpu().numpy()  # .cpu() waits for the GPU
 
         return call
 
+    left_out = set(filter(None, skip.split(",")))
     impls = [Impl("scatterjax", ours)]
     if class_name in KYMATIO_CLASSES:
-        impls += [Impl("kymatio-jax-jit", kymatio_jax), Impl("kymatio-torch-cpu", kymatio_torch)]
-    left_out = set(filter(None, skip.split(",")))
+        impls += [Impl("kymatio-jax-jit", kymatio_jax), Impl("kymatio-torch-cpu", lambda: kymatio_torch("cpu"))]
+        if "kymatio-torch-cuda" not in left_out and torch_cuda_available():
+            impls.append(Impl("kymatio-torch-cuda", lambda: kymatio_torch("cuda")))
     return [impl for impl in impls if impl.name not in left_out]
+
+
+def _leading_dims(value: str) -> tuple[int, ...]:
+    dims = tuple(int(part) for part in value.split(","))
+    if not dims or min(dims) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers such as 64 or 128,3, got {value!r}")
+    return dims
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", default="all", help=f"comma-separated, from {', '.join(WORKLOADS)}")
     parser.add_argument("--skip", default="", help="comma-separated implementations to leave out")
+    parser.add_argument("--batch", type=_leading_dims, default=None,
+                        help="leading dimensions replacing each workload's batch, comma-separated (e.g. 64 or 128,3)")
     parser.add_argument("--only", help=argparse.SUPPRESS)
     parser.add_argument("--measure-memory", action="store_true", help=argparse.SUPPRESS)
     add_common_arguments(parser, modes=False)
@@ -140,6 +156,8 @@ def main() -> None:
     kymatio_shim()
     for name in names:
         class_name, kwargs, shape = WORKLOADS[name]
+        if args.batch is not None:
+            shape = args.batch + shape[1:]
         x = make_input(shape)
         target = make_target(class_name, kwargs, shape)
         impls = make_impls(class_name, kwargs, shape, target, args.skip, xla_memory=args.measure_memory)
@@ -152,7 +170,8 @@ def main() -> None:
         reference = "kymatio-jax-jit" if any(i.name == "kymatio-jax-jit" for i in impls) else impls[0].name
         run(f"jit(value_and_grad) of ||S(x) - t||^2, {name}: {class_name}({kwargs})", impls, x,
             ours="scatterjax", reference=reference, repeats=args.repeats, memory=args.memory,
-            script=__file__, extra_args=["--workload", name])
+            script=__file__, extra_args=["--workload", name]
+            + (["--batch", ",".join(map(str, args.batch))] if args.batch else []))
 
 
 if __name__ == "__main__":
