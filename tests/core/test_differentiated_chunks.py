@@ -91,15 +91,21 @@ def test_without_branches_traces_one_computation_and_restores_splitting(monkeypa
 
 
 def test_eager_call_equals_the_jitted_transform_bitwise():
-    """``S(x)`` runs unsplit chunk programs, ``jax.jit(S)`` one split program: the same bits (1D,
-    2D), every row's bits independent of the rows sharing its call."""
+    """``S(x)`` runs unsplit chunk programs, ``jax.jit(S)`` one split program: on the CPU the same
+    bits (1D, 2D), every row's bits independent of the rows sharing its call. XLA:GPU fuses the two
+    programs differently (seen on an H200: 19 of 145 coefficients one or two float32 ulps apart),
+    so there they agree to float32 rounding."""
     for S, x in (
         (scatterjax.Scattering1D(J=4, Q=4, shape=512, T=512),
          np.random.default_rng(0).standard_normal((5, 512)).astype(np.float32)),
         (scatterjax.Scattering2D(J=2, shape=(32, 32), L=4),
          np.random.default_rng(1).standard_normal((5, 32, 32)).astype(np.float32)),
     ):
-        np.testing.assert_array_equal(np.asarray(jax.jit(lambda S, x: S(x))(S, x)), np.asarray(S(x)))
+        jitted, eager = np.asarray(jax.jit(lambda S, x: S(x))(S, x)), np.asarray(S(x))
+        if jax.default_backend() == "cpu":
+            np.testing.assert_array_equal(jitted, eager)
+        else:
+            np.testing.assert_allclose(jitted, eager, rtol=0, atol=4 * np.finfo(np.float32).eps * np.abs(eager).max())
 
 
 # --- the 2D fold's derivative rule ----------------------------------------------------------------
