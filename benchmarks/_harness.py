@@ -60,7 +60,13 @@ class Impl:
 
 
 def torch_cuda_available() -> bool:
-    """Whether PyTorch is installed and sees a CUDA GPU (then the ``kymatio-torch-cuda`` peer runs)."""
+    """Whether JAX runs on a GPU and PyTorch sees a CUDA GPU too (then the ``kymatio-torch-cuda``
+    peer runs). Asked of PyTorch only where JAX is on a GPU: importing torch in a CPU run would add
+    its libraries to the peak memory that ``--memory`` reports for every implementation."""
+    import jax
+
+    if jax.default_backend() != "gpu":
+        return False
     try:
         import torch
     except ImportError:
