@@ -1,0 +1,39 @@
+"""The benchmark scripts run, on tiny workloads, and every implementation's output matches the
+reference in the table they print (the numbers they time are the right numbers)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ROW = re.compile(r"^ {3}(\S+(?: \S+)*?) +(\d+\.\d+) +(\d+\.\d+) +(\d+\.\d+) +(\S+)$")
+
+
+def _table(*args: str) -> dict[str, float]:
+    """Run a benchmark script; ``{implementation: relative L2 error against the reference}``."""
+    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {}
+    for line in result.stdout.splitlines():
+        match = ROW.match(line)
+        if match:
+            rows[match.group(1)] = float(match.group(5))
+    return rows
+
+
+def test_gradient_benchmark_with_a_batch_override():
+    rows = _table("benchmarks/bench_grad.py", "--workload", "1d-small", "--batch", "2,1", "--repeats", "1",
+                  "--skip", "kymatio-torch-cpu")
+    assert set(rows) == {"scatterjax", "kymatio-jax-jit"}
+    assert rows["kymatio-jax-jit"] == 0.0  # the reference
+    assert rows["scatterjax"] < 1e-5
+
+
+def test_forward_benchmark_times_eager_and_jitted_side_by_side():
+    rows = _table("benchmarks/bench_1d.py", "--J", "4", "--N", "256", "--T", "none", "--batch", "3", "--repeats",
+                  "1", "--mode", "both", "--skip", "kymatio-numpy,kymatio-torch-cpu,fft-floor (our plan)")
+    assert set(rows) == {"scatterjax", "scatterjax-in-jit", "kymatio-jax-jit"}
+    assert rows["scatterjax"] < 1e-5 and rows["scatterjax-in-jit"] < 1e-5
