@@ -112,7 +112,7 @@ def make_impls(class_name: str, kwargs: dict, shape, target: np.ndarray, skip: s
         import torch
 
         S = getattr(kymatio.torch, class_name)(**kwargs).to(device)
-        target_tensor = torch.from_numpy(target).to(device)
+        target_tensor = torch.tensor(target, device=device)  # a copy: target (from JAX) is read-only
 
         def call(x):
             x = torch.from_numpy(x).to(device).requires_grad_(True)

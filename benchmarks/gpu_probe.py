@@ -110,7 +110,7 @@ def check_precision() -> None:
             theirs = jax.jit(jax.grad(lambda x: jnp.sum((K_jax(x) - target) ** 2)))(x)
             row += f"  kymatio-jax {relative_l2(theirs, g64):.2e}"
         x_torch = torch.from_numpy(x).to(device).requires_grad_(True)
-        ((K_torch(x_torch)[..., sel] - torch.from_numpy(target).to(device)[..., sel]) ** 2).sum().backward()
+        ((K_torch(x_torch)[..., sel] - torch.tensor(target, device=device)[..., sel]) ** 2).sum().backward()
         print(row + f"  kymatio-torch {relative_l2(x_torch.grad.cpu().numpy(), g64):.2e}", flush=True)
 
 
@@ -192,7 +192,7 @@ def time_workload(title: str, class_name: str, kwargs: dict, shape: tuple[int, .
     gradient_first = time.perf_counter() - start
     ours_gradient = median_seconds(lambda: results.__setitem__("grad", gradient(x_jax, S)),
                                    lambda: jax.block_until_ready(results["grad"]))
-    target_torch = torch.from_numpy(target).to(device)
+    target_torch = torch.tensor(target, device=device)  # a copy: target (from JAX) is read-only
 
     def torch_gradient():
         x_leaf = x_torch.detach().requires_grad_(True)
