@@ -48,11 +48,12 @@ step 90 "$python" benchmarks/bench_1d.py --batch 64 $forward
 step 120 "$python" benchmarks/bench_2d.py --batch 128 $forward
 step 120 "$python" benchmarks/bench_3d.py --batch 8 $forward
 
-step 150 "$python" -m pytest -q -n 8 --maxfail=10 -p no:cacheprovider \
+step 240 "$python" -m pytest -q -n 8 --maxfail=10 -p no:cacheprovider \
     tests/scattering1d/test_scattering1d_parity.py tests/scattering1d/test_scattering1d_jax.py \
     tests/scattering2d/test_scattering2d.py tests/scattering2d/test_scattering2d_grad.py \
     tests/harmonic3d/test_scattering3d_parity.py tests/harmonic3d/test_scattering3d_grad.py \
-    tests/jtfs/test_jtfs_parity.py tests/core/test_differentiated_chunks.py
+    tests/jtfs/test_jtfs_parity.py tests/core/test_differentiated_chunks.py \
+    tests/adapters/test_adapters_torch.py tests/adapters/test_adapters_flax.py
 
 grep -E "^(==|   [a-z])" "$log" | grep -v "built " > "$out/summary.txt"
 cat "$out/summary.txt"
