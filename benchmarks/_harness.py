@@ -12,7 +12,9 @@ function returning ``fn(x) -> numpy array``, which must block until the result i
    resident memory (``VmHWM``, which includes the interpreter, libraries and compilation) and the
    peak of one warm call above the memory held before it (the high-water mark is reset between
    the first call and the measured one), plus XLA's temporary buffers where a script reports them
-   (``XLA_TEMP_MB``).
+   (``XLA_TEMP_MB``); on a GPU, also the implementation's peak GPU memory (JAX's
+   ``peak_bytes_in_use`` for the JAX implementations, ``torch.cuda.max_memory_allocated`` for
+   kymatio's torch frontend), compilation and the first call included.
 
 Every script takes ``--quick`` (2 rounds, kymatio's numpy frontend left out: a run of a few
 minutes) and, for the forward transforms, ``--mode eager|jit|both``: ``jit`` times our forward
@@ -123,9 +125,24 @@ def _reset_peak_rss() -> bool:
         return False
 
 
+def _device_peaks_mb() -> dict[str, float]:
+    """Peak GPU memory held so far by JAX and by torch in this process (MB); empty on a CPU."""
+    import jax
+
+    if jax.default_backend() == "cpu":
+        return {}
+    peaks = {"JAX_DEVICE_PEAK_MB": (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use", 0) / 2**20}
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        peaks["TORCH_DEVICE_PEAK_MB"] = torch.cuda.max_memory_allocated() / 2**20
+    return peaks
+
+
 def measure_call_memory(fn, x) -> None:
     """Print ``PEAK_RSS_MB`` (process peak, first call included) and ``CALL_PEAK_MB`` (peak of one
-    warm call of ``fn(x)`` above the resident memory before it) for :func:`run`'s ``--memory``."""
+    warm call of ``fn(x)`` above the resident memory before it) for :func:`run`'s ``--memory``; on
+    a GPU also ``JAX_DEVICE_PEAK_MB`` and ``TORCH_DEVICE_PEAK_MB`` (each framework's peak
+    allocation on the GPU, which in a gradient benchmark includes the target's computation)."""
     np.asarray(fn(x))  # compile and first run
     total = peak_rss_mb()
     before = _current_rss_mb()
@@ -133,6 +150,8 @@ def measure_call_memory(fn, x) -> None:
         np.asarray(fn(x))
         print(f"CALL_PEAK_MB {peak_rss_mb() - before:.1f}")
     print(f"PEAK_RSS_MB {total:.1f}")
+    for key, megabytes in _device_peaks_mb().items():
+        print(f"{key} {megabytes:.1f}")
 
 
 def _timed(fn, x) -> tuple[float, np.ndarray]:
@@ -160,7 +179,7 @@ def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: s
             elapsed, _ = _timed(fns[impl.name], x)
             times[impl.name].append(elapsed)
     medians = {name: statistics.median(ts) for name, ts in times.items()}
-    peak, call_peak, xla_temp = {}, {}, {}
+    peak, call_peak, xla_temp, device_peak = {}, {}, {}, {}
     if memory:
         for impl in impls:
             result = subprocess.run(
@@ -176,10 +195,14 @@ def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: s
 
             peak[impl.name], call_peak[impl.name] = read("PEAK_RSS_MB"), read("CALL_PEAK_MB")
             xla_temp[impl.name] = read("XLA_TEMP_MB")
+            device_peak[impl.name] = read("TORCH_DEVICE_PEAK_MB" if "torch" in impl.name else "JAX_DEVICE_PEAK_MB")
+    on_device = any(value == value for value in device_peak.values())  # not all NaN: a GPU run
     header = (f"   {'implementation':<28} {'first call s':>12} {'median s':>10} {'÷ ours':>8} "
               f"{'rel L2 vs ' + reference:>24}")
     if memory:
         header += f" {'peak RSS MB':>12} {'call peak MB':>13} {'XLA temp MB':>12}"
+        if on_device:
+            header += f" {'GPU peak MB':>12}"
     print(header)
     for impl in impls:
         name = impl.name
@@ -187,8 +210,11 @@ def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: s
                f"{medians[name] / medians[ours]:8.2f} {relative_l2(outputs[name], ref):24.2e}")
         if memory:
             row += f" {peak[name]:12.0f} {call_peak[name]:13.0f} {xla_temp[name]:12.0f}"
+            if on_device:
+                row += f" {device_peak[name]:12.0f}"
         print(row)
-    return {"first": firsts, "median": medians, "peak": peak, "call_peak": call_peak, "xla_temp": xla_temp}
+    return {"first": firsts, "median": medians, "peak": peak, "call_peak": call_peak, "xla_temp": xla_temp,
+            "device_peak": device_peak}
 
 
 def _strip_options(argv: list[str], with_value: tuple[str, ...], flags: tuple[str, ...]) -> list[str]:

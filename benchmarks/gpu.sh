@@ -8,6 +8,7 @@
 #
 #     bash benchmarks/gpu.sh                  # log in gpu-results/gpu.log
 #     OUT=/tmp/results bash benchmarks/gpu.sh
+#     MEMORY=1 bash benchmarks/gpu.sh         # gradients also with --memory (peak GPU memory; longer)
 #
 # Needs JAX with CUDA, PyTorch with CUDA and kymatio 0.3.0 importable (scatterjax from this checkout).
 # Each step has its own time limit, so that a slow or failing step does not take the others with it;
@@ -36,7 +37,7 @@ step 60 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm --form
 step 60 "$python" -c "import jax, torch, kymatio; print('jax', jax.__version__, jax.devices(), '| torch',
 torch.__version__, torch.cuda.get_device_name(0), '| kymatio', kymatio.__version__)"
 
-grad="$python benchmarks/bench_grad.py --repeats $repeats --skip $skip"
+grad="$python benchmarks/bench_grad.py --repeats $repeats --skip $skip ${MEMORY:+--memory}"
 step 90 $grad --workload 1d-small,2d-small
 step 90 $grad --workload 1d --batch 64
 step 180 $grad --workload 2d --batch 128,3
