@@ -332,19 +332,12 @@ def standard_impls(class_name: str, kwargs: dict, make_input: Callable[[], np.nd
         S = getattr(kymatio.numpy, class_name)(**kwargs)
         return lambda x: S(x)
 
-    def kymatio_torch():
+    def kymatio_torch(device: str):
         import kymatio.torch
         import torch
 
-        S = getattr(kymatio.torch, class_name)(**kwargs)
-        return lambda x: S(torch.from_numpy(x)).numpy()
-
-    def kymatio_torch_cuda():
-        import kymatio.torch
-        import torch
-
-        S = getattr(kymatio.torch, class_name)(**kwargs).cuda()
-        return lambda x: S(torch.from_numpy(x).cuda()).cpu().numpy()  # .cpu() waits for the GPU
+        S = getattr(kymatio.torch, class_name)(**kwargs).to(device)
+        return lambda x: S(torch.from_numpy(x).to(device)).cpu().numpy()  # .cpu() waits for a GPU
 
     def kymatio_jax():
         import jax
@@ -360,9 +353,9 @@ def standard_impls(class_name: str, kwargs: dict, make_input: Callable[[], np.nd
     if floor is not None:
         impls.append(Impl("fft-floor (our plan)", fft_floor))
     left_out = set(filter(None, skip.split(",")))
-    impls += [Impl("kymatio-jax-jit", kymatio_jax), Impl("kymatio-torch-cpu", kymatio_torch)]
+    impls += [Impl("kymatio-jax-jit", kymatio_jax), Impl("kymatio-torch-cpu", lambda: kymatio_torch("cpu"))]
     if "kymatio-torch-cuda" not in left_out and torch_cuda_available():
-        impls.append(Impl("kymatio-torch-cuda", kymatio_torch_cuda))
+        impls.append(Impl("kymatio-torch-cuda", lambda: kymatio_torch("cuda")))
     impls.append(Impl("kymatio-numpy", kymatio_numpy))
     return [impl for impl in impls if impl.name not in left_out]
 

@@ -29,9 +29,12 @@ import sys
 import tempfile
 import time
 
-os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # torch shares the GPU
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
+
+# (The harness also stops JAX from preallocating the GPU, which torch shares here.)
+from benchmarks._harness import kymatio_shim, relative_l2  # noqa: E402
 
 SMALL = os.environ.get("SMALL") == "1"
 OUT = os.environ.get("OUT", tempfile.gettempdir())
@@ -40,14 +43,6 @@ SIDE_3D = 16 if SMALL else 64
 BATCH_3D = 2 if SMALL else 8
 KWARGS_3D = dict(J=2, shape=(SIDE_3D,) * 3, L=2, integral_powers=(1.0, 2.0))
 PARTS = {"all": slice(None), "p1": slice(0, 1), "p2": slice(1, 2)}  # the last axis holds the powers
-
-
-def kymatio_shim() -> None:
-    """kymatio 0.3.0 imports ``scipy.special.sph_harm``, removed in SciPy 1.15."""
-    import scipy.special
-
-    if not hasattr(scipy.special, "sph_harm"):
-        scipy.special.sph_harm = lambda m, n, az, pol: scipy.special.sph_harm_y(n, m, pol, az)
 
 
 def inputs_3d() -> tuple[np.ndarray, np.ndarray]:
@@ -74,10 +69,6 @@ def float64_reference() -> None:
         grad = jax.jit(jax.grad(lambda x, S, sel=sel: jnp.sum((S(x)[..., sel] - target[..., sel]) ** 2)))(x, S)
         np.save(os.path.join(OUT, f"g64_{part}.npy"), np.asarray(grad))
     np.save(os.path.join(OUT, "s64.npy"), np.asarray(S(x)))
-
-
-def relative_l2(a, reference: np.ndarray) -> float:
-    return float(np.linalg.norm(np.asarray(a, np.float64) - reference) / np.linalg.norm(reference))
 
 
 def check_precision() -> None:
