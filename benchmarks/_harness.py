@@ -11,8 +11,8 @@ function returning ``fn(x) -> numpy array``, which must block until the result i
    implementation runs a block of back-to-back calls lasting about :data:`MIN_BLOCK_SECONDS` (one
    call for anything slower) and is credited the block's mean call: a training loop calls its step
    back to back, and a lone call of a few milliseconds right after another framework's measured
-   its cold start instead (1D J=6 N=2048 gradient: ours 4 ms alone against 2.2 ms in a block,
-   kymatio-jax 5-6 ms against 4.4 ms),
+   its cold start instead (1D J=6 N=2048 gradient: ours 4 ms alone against 2.4-2.7 ms in a
+   block, kymatio-jax 4 ms against 2.7-3.1 ms),
 4. with ``--memory``, re-runs each implementation alone in a fresh subprocess and reports its peak
    resident memory (``VmHWM``, which includes the interpreter, libraries and compilation) and the
    peak of one warm call above the memory held before it (the high-water mark is reset between

@@ -9,9 +9,10 @@ XLA's CPU runtime runs each FFT and fused loop on one thread, and independent op
 concurrently. (An FFT is split across the cores only when the runtime calls it from the thread that
 started the program: DUCC, XLA's FFT library, runs single-threaded when called from one of XLA's
 pool threads, and after the first fused loop that XLA splits across the pool, the program goes on
-from a pool thread. In the 2D gradient all 34 FFTs ran on pool threads.) Inside one program (a caller's ``jax.jit``, ``jax.grad``) the cores are used by
-writing a chunk as independent computations on parts of it (:func:`in_branches`); the eager call
-``S(x)`` instead dispatches chunks from one thread per core (:func:`apply_in_chunks`).
+from a pool thread. In the 2D gradient all 34 FFTs ran on pool threads.) Inside one program (a
+caller's ``jax.jit``, ``jax.grad``) the cores are used by writing a chunk as independent
+computations on parts of it (:func:`in_branches`); the eager call ``S(x)`` instead dispatches
+chunks from one thread per core (:func:`apply_in_chunks`).
 """
 
 from __future__ import annotations
@@ -107,14 +108,14 @@ def in_branches(fn: Callable) -> Callable:
     consecutive parts of the batch, results concatenated along the leading axis.
 
     XLA's CPU runtime runs each FFT on one thread (see the module docstring; large elementwise
-    loops it splits across threads), and can run independent operations concurrently: split this way, one program inside a
-    caller's ``jax.jit`` (or under ``jax.grad``) can use several cores. How many it does use is the
-    runtime's choice: its executor hands ready operations to another thread only when more than 8
-    are ready at once (the split threshold of XLA's CPU ``ThunkExecutor``, jaxlib 0.10); otherwise
-    the concurrency comes from the split loops and from operations finishing on other threads.
-    Measured on 2 cores, op time / wall time: 1.7 for the 2D forward inside jit, 2.0 for the 1D
-    gradient, 1.25 for the 2D gradient (which therefore is not split). On accelerators ``fn`` is
-    returned as is.
+    loops it splits across threads), and can run independent operations concurrently: split this
+    way, one program inside a caller's ``jax.jit`` (or under ``jax.grad``) can use several cores.
+    How many it does use is the runtime's choice: its executor hands ready operations to another
+    thread only when more than 8 are ready at once (the split threshold of XLA's CPU
+    ``ThunkExecutor``, jaxlib 0.10); otherwise the concurrency comes from the split loops and from
+    operations finishing on other threads. Measured on 2 cores, op time / wall time: 1.7 for the 2D
+    forward inside jit, 2.0 for the 1D gradient, 1.25 for the 2D gradient (which therefore is not
+    split). On accelerators ``fn`` is returned as is.
     """
     branches = branch_count()
     if branches <= 1:
