@@ -38,3 +38,21 @@ def test_forward_benchmark_times_eager_and_jitted_side_by_side():
                   "1", "--mode", "both", "--skip", "kymatio-numpy,kymatio-torch-cpu,fft-floor (our plan)")
     assert set(rows) == {"scatterjax", "scatterjax-in-jit", "kymatio-jax-jit"}
     assert rows["scatterjax"] < 1e-5 and rows["scatterjax-in-jit"] < 1e-5
+
+
+def test_fft_thread_reproducer_times_its_three_programs_and_finds_their_ffts():
+    result = subprocess.run([sys.executable, "benchmarks/fft_threads.py", "--shape", "4,32,32", "--calls", "2"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {}
+    for line in result.stdout.splitlines():
+        match = re.match(r"^ {3}(ifft2|multiply|multiply, then ifft2) +(\d+\.\d+) +(\d+\.\d+) +(.*)$", line)
+        if match:
+            rows[match.group(1)] = match.group(4)
+    assert set(rows) == {"ifft2", "multiply", "multiply, then ifft2"}, result.stdout
+    assert rows["multiply"] == "-"  # no FFT in that program
+    for name in ("ifft2", "multiply, then ifft2"):
+        if rows[name] != "(no profiler trace to read)":
+            # Each traced call's one FFT is found, on one kind of thread or the other.
+            counts = [int(n) for n in re.findall(r"thread \d+\.\d+ \((\d+)\)", rows[name])]
+            assert sum(counts) == 2, rows[name]
