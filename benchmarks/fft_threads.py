@@ -108,15 +108,16 @@ def main() -> None:
     for name, program in PROGRAMS.items():
         fn = jax.jit(program)
         seconds, cpu_per_wall = time_calls(fn, z, args.calls)
-        threads = fft_threads(fn, z, args.calls) if "ifft2" in name else {}
-        if not threads and threads is not None:
+        if "ifft2" not in name:
             where = "-"
-        elif threads is None:
-            where = "(no profiler trace to read)"
         else:
-            where = "   ".join(
-                f"{kind} {statistics.median(ms):.1f} ({len(ms)})" for kind, ms in sorted(threads.items())
-            )
+            threads = fft_threads(fn, z, args.calls)
+            if threads is None:
+                where = "(no profiler trace to read)"
+            else:
+                where = "   ".join(
+                    f"{kind} {statistics.median(ms):.1f} ({len(ms)})" for kind, ms in sorted(threads.items())
+                ) or "(no FFT in the profiler trace)"
         print(f"   {name:<22} {1e3 * seconds:10.1f} {cpu_per_wall:9.2f}   {where}", flush=True)
 
 
