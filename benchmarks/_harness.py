@@ -40,7 +40,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -259,7 +259,7 @@ def main(title: str, make_impls: Callable[[argparse.Namespace], list[Impl]],
     parser.add_argument("--measure-memory", action="store_true", help=argparse.SUPPRESS)
     if add_arguments:
         add_arguments(parser)
-    args, _ = parser.parse_known_args()
+    args = parser.parse_args()
     apply_quick(args)
     impls = make_impls(args)
     if args.only:
@@ -300,6 +300,33 @@ def apply_quick(args: argparse.Namespace) -> None:
         args.repeats = 2 if args.quick else 5
     if args.quick and hasattr(args, "skip"):
         args.skip = ",".join(filter(None, [args.skip, "kymatio-numpy"]))
+
+
+def names_to_skip(skip: str, known: Sequence[str]) -> set[str]:
+    """The comma-separated implementation names of ``skip`` (``--skip``), each checked against
+    ``known``, the names the script can run: a misspelt name would otherwise leave nothing out, and
+    say nothing. ``kymatio-numpy``, which ``--quick`` leaves out of every script, is always accepted."""
+    names = set(filter(None, skip.split(",")))
+    unknown = sorted(names - set(known) - {"kymatio-numpy"})
+    if unknown:
+        raise SystemExit(f"--skip: no implementation named {', '.join(map(repr, unknown))}; "
+                         f"the names are {', '.join(map(repr, known))}")
+    return names
+
+
+def workload_names(parser: argparse.ArgumentParser, value: str, workloads: Sequence[str]) -> list[str]:
+    """The comma-separated workload names of ``value`` (``--workload``; ``all``: every one), each one of
+    ``workloads``; an unknown name stops the script with a usage error that lists them."""
+    names = list(workloads) if value == "all" else value.split(",")
+    unknown = [name for name in names if name not in workloads]
+    if unknown:
+        parser.error(f"--workload: unknown {unknown}; expected names from {list(workloads)} or 'all'")
+    return names
+
+
+# Every name standard_impls gives (kymatio-torch-cuda only where PyTorch sees a GPU).
+STANDARD_NAMES = ("scatterjax", "scatterjax-in-jit", "fft-floor (our plan)", "kymatio-jax-jit", "kymatio-torch-cpu",
+                  "kymatio-torch-cuda", "kymatio-numpy")
 
 
 def jitted_forward(S):
@@ -370,7 +397,7 @@ def standard_impls(class_name: str, kwargs: dict, make_input: Callable[[], np.nd
         impls.append(Impl("scatterjax-in-jit", lambda: ours(True)))
     if floor is not None:
         impls.append(Impl("fft-floor (our plan)", fft_floor))
-    left_out = set(filter(None, skip.split(",")))
+    left_out = names_to_skip(skip, STANDARD_NAMES)
     impls += [Impl("kymatio-jax-jit", kymatio_jax), Impl("kymatio-torch-cpu", lambda: kymatio_torch("cpu"))]
     if "kymatio-torch-cuda" not in left_out and torch_cuda_available():
         impls.append(Impl("kymatio-torch-cuda", lambda: kymatio_torch("cuda")))

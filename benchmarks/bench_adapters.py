@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from benchmarks import bench_1d  # noqa: E402
-from benchmarks._harness import Impl, main  # noqa: E402
+from benchmarks._harness import Impl, main, names_to_skip  # noqa: E402
 
 
 def add_arguments(parser):
@@ -34,7 +34,6 @@ make_input = bench_1d.make_input
 
 def make_impls(args) -> list[Impl]:
     kwargs = dict(J=args.J, shape=args.N, Q=args.Q, T=args.T)
-    skip = set(filter(None, args.skip.split(",")))
 
     def core():
         import jax
@@ -89,7 +88,8 @@ def make_impls(args) -> list[Impl]:
         Impl("scatterjax.tensorflow eager", tf_adapter(graph=False)),
         Impl("scatterjax.tensorflow tf.function", tf_adapter(graph=True)),
     ]
-    return [impl for impl in impls if impl.name not in skip]
+    left_out = names_to_skip(args.skip, [impl.name for impl in impls])
+    return [impl for impl in impls if impl.name not in left_out]
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from benchmarks._harness import kymatio_shim, standard_impls  # noqa: E402
+from benchmarks._harness import kymatio_shim, standard_impls, workload_names  # noqa: E402
 
 WORKLOADS = {
     "1d": ("Scattering1D", dict(J=6, shape=2048, Q=8)),
@@ -128,7 +128,7 @@ def main() -> None:
         else:
             one_run(*args.one, sizes)
         return
-    for workload in args.workload.split(","):
+    for workload in workload_names(parser, args.workload, WORKLOADS):
         class_name, kwargs = WORKLOADS[workload]
         what = f"{args.loop} one-signal calls" if args.loop else f"batch sizes {args.sizes}"
         print(f"== {workload}: {class_name}({kwargs}), {what}, float32", flush=True)

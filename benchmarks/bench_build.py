@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks._harness import kymatio_shim  # noqa: E402
+from benchmarks._harness import kymatio_shim, names_to_skip, workload_names  # noqa: E402
 
 WORKLOADS = {
     "1d": ("Scattering1D", dict(J=10, shape=65536, Q=8)),
@@ -83,11 +83,12 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma-separated implementations to leave out")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    implementations = [name for name in IMPLEMENTATIONS if name not in args.skip.split(",")]
+    left_out = names_to_skip(args.skip, IMPLEMENTATIONS)
+    implementations = [name for name in IMPLEMENTATIONS if name not in left_out]
     if args.child:  # one workload, in this fresh process
         print(json.dumps(measure(args.child, implementations, args.repeats)))
         return
-    for workload in args.workload.split(","):
+    for workload in workload_names(parser, args.workload, WORKLOADS):
         command = [sys.executable, __file__, "--child", workload, "--repeats", str(args.repeats), "--skip", args.skip]
         result = subprocess.run(command, capture_output=True, text=True, check=True)
         times = json.loads(result.stdout.strip().splitlines()[-1])

@@ -47,8 +47,10 @@ from benchmarks._harness import (  # noqa: E402
     apply_quick,
     kymatio_shim,
     measure_call_memory,
+    names_to_skip,
     run,
     torch_cuda_available,
+    workload_names,
 )
 
 WORKLOADS = {
@@ -76,10 +78,15 @@ def make_target(class_name: str, kwargs: dict, shape) -> np.ndarray:
     return np.asarray(getattr(scatterjax, class_name)(**kwargs)(other))
 
 
-def make_impls(class_name: str, kwargs: dict, shape, target: np.ndarray, skip: str,
+# The implementations this script can run (kymatio-torch-cuda only where PyTorch sees a GPU).
+NAMES = ("scatterjax", "kymatio-jax-jit", "kymatio-torch-cpu", "kymatio-torch-cuda")
+
+
+def make_impls(class_name: str, kwargs: dict, shape, target: np.ndarray, left_out: set[str],
                xla_memory: bool = False) -> list[Impl]:
-    """Our gradient program and kymatio's jax and torch ones; with ``xla_memory``, the JAX ones print
-    ``XLA_TEMP_MB`` (an extra compilation, so only in the ``--memory`` subprocesses)."""
+    """Our gradient program and kymatio's jax and torch ones, less those named in ``left_out``; with
+    ``xla_memory``, the JAX ones print ``XLA_TEMP_MB`` (an extra compilation, so only in the
+    ``--memory`` subprocesses)."""
 
     def report_xla(program, *args):
         if xla_memory:
@@ -122,7 +129,6 @@ def make_impls(class_name: str, kwargs: dict, shape, target: np.ndarray, skip: s
 
         return call
 
-    left_out = set(filter(None, skip.split(",")))
     impls = [Impl("scatterjax", ours)]
     if class_name in KYMATIO_CLASSES:
         impls += [Impl("kymatio-jax-jit", kymatio_jax), Impl("kymatio-torch-cpu", lambda: kymatio_torch("cpu"))]
@@ -149,10 +155,8 @@ def main() -> None:
     add_common_arguments(parser, modes=False)
     args = parser.parse_args()
     apply_quick(args)
-    names = list(WORKLOADS) if args.workload == "all" else args.workload.split(",")
-    unknown = [name for name in names if name not in WORKLOADS]
-    if unknown:
-        parser.error(f"--workload: unknown {unknown}; expected names from {list(WORKLOADS)} or 'all'")
+    left_out = names_to_skip(args.skip, NAMES)
+    names = workload_names(parser, args.workload, WORKLOADS)
     kymatio_shim()
     for name in names:
         class_name, kwargs, shape = WORKLOADS[name]
@@ -160,7 +164,7 @@ def main() -> None:
             shape = args.batch + shape[1:]
         x = make_input(shape)
         target = make_target(class_name, kwargs, shape)
-        impls = make_impls(class_name, kwargs, shape, target, args.skip, xla_memory=args.measure_memory)
+        impls = make_impls(class_name, kwargs, shape, target, left_out, xla_memory=args.measure_memory)
         if args.only:
             impls = [impl for impl in impls if impl.name in args.only.split(",")]
         if args.measure_memory:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 # implementation, first call, median, calls per round, ratio, relative L2 error
 ROW = re.compile(r"^ {3}(\S+(?: \S+)*?) +(\d+\.\d+) +(\d+\.\d+) +(\d+) +(\d+\.\d+) +(\S+)$")
@@ -56,3 +58,28 @@ def test_fft_thread_reproducer_times_its_three_programs_and_finds_their_ffts():
             # Each traced call's one FFT is found, on one kind of thread or the other.
             counts = [int(n) for n in re.findall(r"thread \d+\.\d+ \((\d+)\)", rows[name])]
             assert sum(counts) == 2, rows[name]
+
+
+@pytest.mark.parametrize("script", ["bench_1d.py", "bench_grad.py", "bench_build.py"])
+def test_a_misspelt_skip_name_is_refused_with_the_names_there_are(script):
+    # "kymatio-torch" is bench_build's name for what the other scripts call "kymatio-torch-cpu".
+    misspelt = "kymatio-torch-cpu" if script == "bench_build.py" else "kymatio-torch"
+    result = subprocess.run([sys.executable, f"benchmarks/{script}", "--skip", f"kymatio-numpy,{misspelt}"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    assert f"--skip: no implementation named '{misspelt}'" in result.stderr, result.stderr[-2000:]
+    assert "kymatio-jax" in result.stderr.split("the names are")[-1]
+
+
+def test_an_unknown_option_is_refused():
+    result = subprocess.run([sys.executable, "benchmarks/bench_2d.py", "--repeatz", "3"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2 and "unrecognized arguments: --repeatz" in result.stderr, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("script", ["bench_grad.py", "bench_batch_sizes.py", "bench_build.py"])
+def test_an_unknown_workload_is_refused_with_the_names_there_are(script):
+    result = subprocess.run([sys.executable, f"benchmarks/{script}", "--workload", "2D"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "--workload: unknown ['2D']; expected names from [" in result.stderr and "'2d'" in result.stderr
