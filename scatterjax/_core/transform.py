@@ -113,6 +113,12 @@ class ScatteringTransform:
         # any other value raises (the transform is immutable), never silently ignored.
         if name in self._static_fields and same_setting(getattr(self, name), value):
             return
+        # A setting stored as given under "_name" and read back resolved as "name" (JTFS's T):
+        # either value is "unchanged".
+        if f"_{name}" in self._static_fields and (
+            same_setting(getattr(self, f"_{name}"), value) or same_setting(getattr(self, name), value)
+        ):
+            return
         raise AttributeError(
             f"{type(self).__name__} is immutable; build a new one instead of setting {name!r}."
         )
@@ -146,7 +152,8 @@ class ScatteringTransform:
         return obj
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._repr_fields)
+        # A field stored as "_name" shows as the argument "name" it was given as.
+        settings = ", ".join(f"{name.lstrip('_')}={getattr(self, name)!r}" for name in self._repr_fields)
         return f"{type(self).__name__}({settings})"
 
     # --- the call pipeline ------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -15,10 +16,13 @@ from .._core.padding import check_pad_mode
 from .._core.transform import ScatteringTransform, shape_attribute
 from .._scattering1d import design as design
 from .._scattering1d.frontend import check_Q_size, parse_Q, parse_stride
+from .._scattering1d.kymatio_filters import kymatio_main_layout
 from .bank import FilterBankJTFS, filter_bank_jtfs, frequency_filters, frequency_length
 from .core import EAGER_CHUNK_BYTES, signal_bytes, time_frequency_scattering
 
 _OUT_TYPES = ("array", "list", "dict")
+# Our averaging modes by kymatio main's names for them (``S.average``, ``S.average_fr``).
+_AVERAGING = {"local": "local", "global": "global", "none": False}
 _FORMATS = ("time", "joint")
 
 
@@ -47,12 +51,19 @@ def _parse_scale(name: str, value, J: int, length: int, integer: bool) -> tuple[
 
 def _parse_Q_fr(Q_fr) -> int:
     Q_fr = validation.as_setting(Q_fr)
-    if isinstance(Q_fr, tuple) and len(Q_fr) == 1:
+    if isinstance(Q_fr, tuple):
+        if len(Q_fr) != 1:
+            raise NotImplementedError(
+                f"Q_fr must be an integer or 1-tuple (one frequency filter bank: time-frequency "
+                f"scattering beyond order 2 is not implemented); got Q_fr={Q_fr!r}."
+            )
         Q_fr = validation.as_setting(Q_fr[0])
-    if isinstance(Q_fr, bool) or not isinstance(Q_fr, numbers.Integral):
-        raise ValueError(f"Q_fr must be an int >= 1 or a 1-tuple; got {Q_fr!r}.")
+    if isinstance(Q_fr, bool) or not isinstance(Q_fr, numbers.Real):
+        raise ValueError(f"Q_fr must be an integer or 1-tuple; got Q_fr={Q_fr!r}.")
     if Q_fr < 1:
         raise ValueError(f"Q_fr must be >= 1 (wavelets per octave along frequency); got {Q_fr}.")
+    if not isinstance(Q_fr, numbers.Integral):
+        raise ValueError(f"Q_fr must be an integer or 1-tuple; got Q_fr={Q_fr!r}.")
     return int(Q_fr)
 
 
@@ -108,8 +119,17 @@ class TimeFrequencyScattering(ScatteringTransform):
     Fixed kymatio bugs: ``output_size()`` equals the channel count (B1); ``T=0`` with
     ``format='time'`` crops first-order paths at their own resolution instead of returning empty
     arrays (B3); the spin-0 paths keep kymatio's numbers and channel count when the frequency
-    stride is below ``2**J_fr`` but ``meta()`` reports their true ``n1`` (B4); every configuration
-    where kymatio crashes raises a ValueError at construction (B5).
+    stride is below ``2**J_fr`` but ``meta()`` reports their true ``n1`` (B4); a configuration
+    where kymatio crashes raises a ValueError at construction (B5), except where kymatio only lacks
+    a filter level it did not build (``Q2 > Q1``, or a ``stride`` coarser than ``T``): those are
+    computed, and equal kymatio's algorithm run with every level built.
+
+    Attributes read back as kymatio main's: ``T``, ``F``, ``stride`` and ``stride_fr`` resolved
+    (``T=None`` reads ``2**J``; ``average``/``average_fr`` say ``'local'``, ``'global'`` or
+    ``False``), ``Q_fr`` as a 1-tuple, ``log2_T``, ``log2_F``, ``log2_stride``, ``log2_stride_fr``,
+    ``pad_left``, ``pad_right``, ``ind_start``, ``ind_end``, and the filters ``phi_f``, ``psi1_f``,
+    ``psi2_f``, ``filters_fr`` in kymatio main's layout (float64, built on first read). The repr
+    shows the arguments as given.
 
     The computation runs in the input's precision (float64 needs ``jax_enable_x64`` before the
     transform is built). ``S`` is a pytree whose leaves are its filters; ``S(x)`` compiles once per
@@ -125,8 +145,11 @@ class TimeFrequencyScattering(ScatteringTransform):
       (2, 209, 64)
     """
 
+    # T, stride, Q_fr, F and stride_fr are stored as given (they show in the repr and tell the
+    # averaging modes apart); the public attributes of those names read back kymatio main's
+    # resolved values (``T=None`` reads ``2**J``), as properties below.
     _static_fields = (
-        "J", "J_fr", "Q", "shape", "T", "stride", "Q_fr", "F", "stride_fr", "out_type", "format",
+        "J", "J_fr", "Q", "shape", "_T", "_stride", "_Q_fr", "_F", "_stride_fr", "out_type", "format",
         "pad_mode",
     )
     _repr_fields = _static_fields
@@ -222,19 +245,142 @@ class TimeFrequencyScattering(ScatteringTransform):
             format=format, joint_array=format == "joint" and out_type == "array", pad_mode=pad_mode,
         )
         _check_joint_rows(bank, format, out_type)
-        for name, value in (("J", J), ("J_fr", J_fr), ("Q", (Q1, Q2)), ("shape", (N,)), ("T", T),
-                            ("stride", stride), ("Q_fr", Q_fr), ("F", F), ("stride_fr", stride_fr),
+        for name, value in (("J", J), ("J_fr", J_fr), ("Q", (Q1, Q2)), ("shape", (N,)), ("_T", T),
+                            ("_stride", stride), ("_Q_fr", Q_fr), ("_F", F), ("_stride_fr", stride_fr),
                             ("out_type", out_type), ("format", format), ("pad_mode", pad_mode)):
             self._set(name, value)
         self._set("bank", bank)
 
-    # --- kymatio-compatible read-only attributes -------------------------------------------
+    # --- kymatio main's read-only attributes ------------------------------------------------
     N = shape_attribute(0, "Signal length.")
 
     @property
     def N_frequency(self) -> int:
-        """Padded length of the frequency axis, ``N_fr``."""
+        """Padded length of the frequency axis, ``N_fr`` (kymatio's ``_N_padded_fr``)."""
         return self.bank.plan.N_fr
+
+    _N_padded_fr = N_frequency  # kymatio main's name
+
+    @property
+    def T(self) -> float:
+        """The time averaging scale as kymatio main resolves it: ``2**J`` for ``T=None``,
+        ``'global'`` and ``0`` (:attr:`average` tells them apart), else ``T`` as given."""
+        return 2**self.J if self._T is None or isinstance(self._T, str) or self._T == 0 else self._T
+
+    @property
+    def F(self) -> int:
+        """The frequency averaging scale, resolved as :attr:`T`: ``2**J_fr`` for ``F=None``,
+        ``'global'`` and ``0`` (:attr:`average_fr` tells them apart), else ``F``."""
+        return 2**self.J_fr if self._F is None or isinstance(self._F, str) or self._F == 0 else self._F
+
+    @property
+    def average(self) -> str | bool:
+        """Time averaging: ``'local'``, ``'global'`` or ``False`` (``T=0``), as kymatio main."""
+        return _AVERAGING[self.bank.plan.averaging]
+
+    @property
+    def average_fr(self) -> str | bool:
+        """Frequency averaging of spinned paths: ``'local'``, ``'global'`` or ``False`` (``F=0``)."""
+        return _AVERAGING[self.bank.plan.averaging_fr]
+
+    @property
+    def log2_T(self) -> int:
+        """``floor(log2 T)``."""
+        return math.floor(math.log2(self.T))
+
+    @property
+    def log2_F(self) -> int:
+        """``floor(log2 F)``."""
+        return math.floor(math.log2(self.F))
+
+    @property
+    def log2_stride(self) -> int:
+        """log2 of the output's time stride (``log2_T`` unless ``stride`` was given)."""
+        return self.bank.plan.log2_stride
+
+    @property
+    def log2_stride_fr(self) -> int:
+        """log2 of the frequency stride of spinned paths (``log2_F`` unless ``stride_fr`` was given)."""
+        return self.bank.plan.log2_stride_fr
+
+    @property
+    def stride(self) -> int:
+        """The output's time stride, ``2**log2_stride`` (kymatio main resolves ``stride=None`` so)."""
+        return 2**self.log2_stride
+
+    @property
+    def stride_fr(self) -> int:
+        """The frequency stride, ``2**log2_stride_fr``."""
+        return 2**self.log2_stride_fr
+
+    @property
+    def Q_fr(self) -> tuple[int]:
+        """Wavelets per octave along frequency, as the 1-tuple kymatio main stores."""
+        return (self._Q_fr,)
+
+    max_order = 2
+    oversampling_fr = 0
+    r_psi = design.R_PSI
+    sigma0 = design.SIGMA0
+    alpha = design.ALPHA
+
+    pad_left = property(lambda self: self.bank.time.plan.pad_left, doc="Time padding before the signal.")
+    pad_right = property(lambda self: self.bank.time.plan.pad_right, doc="Time padding after the signal.")
+    N_padded = property(lambda self: self.bank.time.plan.N_padded, doc="Padded signal length (a power of two).")
+    _N_padded = N_padded  # kymatio's name
+
+    @property
+    def ind_start(self) -> dict[int, int]:
+        """Start of the unpadded signal at each time resolution: ``{k: index}`` for ``k = 0, 1, ...``."""
+        return dict(enumerate(self.bank.time.plan.ind_start))
+
+    @property
+    def ind_end(self) -> dict[int, int]:
+        """End of the unpadded signal at each time resolution, as :attr:`ind_start`."""
+        return dict(enumerate(self.bank.time.plan.ind_end))
+
+    @functools.cached_property
+    def _kymatio_filters(self) -> tuple[dict, list[dict], list[dict], tuple[dict, list[dict]]]:
+        # Built on first read only (full-length float64 filters; the transform never uses them).
+        time, plan = self.bank.time, self.bank.plan
+        first = list(zip(time.xi1, time.sigma1, time.j1))
+        second = list(zip(time.xi2, time.sigma2, time.j2))
+        phi_f, (psi1_f, psi2_f) = kymatio_main_layout(time.plan.N_padded, self.T, [first, second])
+        lowpass_fr, *wavelets_fr = self.bank.filters_fr
+        phi_F, _ = kymatio_main_layout(plan.N_fr, self.F, [])
+        phi_fr, (psis_fr,) = kymatio_main_layout(
+            plan.N_fr, 2**self.J_fr, [[(f.xi, f.sigma, f.j) for f in wavelets_fr]]
+        )
+        assert phi_fr["sigma"] == lowpass_fr.sigma  # the spin-0 filter is the 2**J_fr low-pass
+        return phi_f, psi1_f, psi2_f, (phi_F, [phi_fr, *psis_fr])
+
+    @property
+    def phi_f(self) -> dict:
+        """The time low-pass in kymatio main's layout: ``{'levels': [float64 (N_padded / 2**k,),
+        ...] (summed over 2**k periods), 'xi': 0, 'sigma', 'j': log2_T, 'N': N_padded}``."""
+        return self._kymatio_filters[0]
+
+    @property
+    def psi1_f(self) -> list[dict]:
+        """First-order wavelets, ``n1`` order: ``{'levels': [float64 (N_padded,)], 'xi', 'sigma', 'j'}``."""
+        return self._kymatio_filters[1]
+
+    @property
+    def psi2_f(self) -> list[dict]:
+        """Second-order wavelets, ``n2`` order: ``{'levels': [float64 (N_padded / 2**k,), ...],
+        'xi', 'sigma', 'j'}``, a level for each resolution their inputs arrive at."""
+        return self._kymatio_filters[2]
+
+    @property
+    def filters_fr(self) -> tuple[dict, list[dict]]:
+        """The frequency filters in kymatio main's layout: ``(phi_F, [phi_fr, *psis_fr])``.
+
+        ``phi_F`` averages the spinned paths along frequency (scale ``F``); the list is indexed
+        by ``n_fr``: the spin-0 low-pass of scale ``2**J_fr``, then the spin +1 wavelets, then the
+        spin -1 ones (``xi < 0``), as ``meta()['n_fr']`` counts them. Levels are float64
+        ``(N_frequency / 2**k,)``; the low-passes also carry ``'N': N_frequency``.
+        """
+        return self._kymatio_filters[3]
 
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(time_frequency_scattering))

@@ -12,6 +12,10 @@ full Fourier filters instead, to plot or reuse them. This rebuilds them from the
 
 Level 0 has ``N_padded`` entries; level ``k`` is its mean over ``2**k`` periods (``N_padded /
 2**k`` entries), or ``2**k`` times that with kymatio main's ``levels='sum'``.
+
+:func:`kymatio_main_layout` lays filters out as kymatio ``main`` does (its joint time-frequency
+scattering reads them so): summed levels, counted by main's rule, and an ``'N'`` entry in the
+low-pass.
 """
 
 from __future__ import annotations
@@ -65,3 +69,39 @@ def kymatio_filters_1d(
     phi_hat = design.gaussian_filter(N_padded, sigma_low)
     phi_f = {"levels": _levels(phi_hat, count, sum_levels), "xi": 0, "sigma": sigma_low, "j": log2_T}
     return phi_f, psi1_f, psi2_f
+
+
+def kymatio_main_layout(
+    N: int, T: float, layers: list[list[tuple[float, float, int]]]
+) -> tuple[dict, list[list[dict]]]:
+    """``(phi_f, [psi_f per layer])`` laid out as kymatio main's ``scattering_filter_factory``.
+
+    Args:
+      N: the padded length.
+      T: the low-pass scale in samples (``log2_T = floor(log2 T)``).
+      layers: per layer, the wavelets' ``(xi, sigma, j)`` in order (no layer: the low-pass only).
+
+    Returns:
+      ``phi_f = {'levels', 'xi': 0, 'sigma': SIGMA0 / T, 'j': log2_T, 'N': N}`` and per layer a list of
+      ``{'levels', 'xi', 'sigma', 'j'}``; levels are float64 ``(N / 2**k,)`` sums over ``2**k``
+      periods. A wavelet of layer ``l > 0`` has the levels ``k < min(J_prev, j, 1 + log2_T)``, where
+      ``J_prev`` is the largest ``j`` of the layers before it (so one level in layer 0); the
+      low-pass, ``k < max(J_all, 1 + log2_T)`` (``J_all``: the largest ``j`` of all layers).
+    """
+    log2_T = math.floor(math.log2(T))
+    largest_j = 0
+    psis = []
+    for layer in layers:
+        previous = largest_j  # the coarsest resolution this layer's inputs arrive at
+        entries = []
+        for xi, sigma, j in layer:
+            count = max(min(previous, j, 1 + log2_T) - 1, 0)
+            levels = _levels(design.morlet_filter(N, xi, sigma), count, sum_levels=True)
+            entries.append({"levels": levels, "xi": xi, "sigma": sigma, "j": j})
+            largest_j = max(largest_j, j)
+        psis.append(entries)
+    sigma_low = design.SIGMA0 / T
+    count = max(largest_j, 1 + log2_T) - 1
+    phi_hat = design.gaussian_filter(N, sigma_low)
+    phi_f = {"levels": _levels(phi_hat, count, sum_levels=True), "xi": 0, "sigma": sigma_low, "j": log2_T, "N": N}
+    return phi_f, psis
