@@ -1,6 +1,6 @@
 """``kymatio.jax``'s place: ``from scatterjax.jax import Scattering2D`` is
-:class:`scatterjax.Scattering2D`, so code written for kymatio's JAX frontend runs after replacing
-``kymatio`` by ``scatterjax`` in its imports.
+:class:`scatterjax.Scattering2D` (the same class: JAX arrays out), so code written for kymatio's JAX
+frontend runs after replacing ``kymatio`` by ``scatterjax`` in its imports.
 
 Example:
   >>> import jax.numpy as jnp

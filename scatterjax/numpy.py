@@ -1,19 +1,80 @@
-"""``kymatio.numpy``'s place: ``from scatterjax.numpy import Scattering1D`` is
-:class:`scatterjax.Scattering1D`, so code written for kymatio's NumPy frontend runs after replacing
-``kymatio`` by ``scatterjax`` in its imports.
+"""``kymatio.numpy``'s place: classes that take NumPy arrays and return NumPy arrays.
 
-The classes take NumPy (or JAX) arrays and return JAX arrays, which ``np.asarray`` views without a
-copy on CPU (kymatio's NumPy frontend returns NumPy arrays).
+``from scatterjax.numpy import Scattering1D`` gives a subclass of :class:`scatterjax.Scattering1D`
+(same arguments, attributes, filters and numbers) whose call returns what kymatio's NumPy frontend
+returns: a writable ``numpy.ndarray`` (inside ``'list'`` and ``'dict'`` outputs too), so code written
+for kymatio's NumPy frontend runs after replacing ``kymatio`` by ``scatterjax`` in its imports
+(``torch.from_numpy(Sx)``, in-place edits, ``isinstance(Sx, np.ndarray)``). ``Scattering1D(...,
+frontend='numpy')`` builds these classes too. The computation is the JAX one; under ``jax.jit``,
+``jax.grad`` or ``jax.vmap`` the output stays a JAX array (a traced value has no NumPy form).
+
+float64 input is computed in float64 only with ``jax_enable_x64`` on; otherwise in float32, with a
+warning (kymatio computes it in float64).
 
 Example:
   >>> import numpy as np
   >>> from scatterjax.numpy import Scattering1D
-  >>> np.asarray(Scattering1D(J=4, shape=256, Q=4)(np.zeros((2, 256), np.float32))).shape
-  (2, 29, 16)
+  >>> Sx = Scattering1D(J=4, shape=256, Q=4)(np.zeros((2, 256), np.float32))
+  >>> type(Sx).__name__, Sx.shape, Sx.flags.writeable
+  ('ndarray', (2, 29, 16), True)
 """
 
 from __future__ import annotations
 
-from . import HarmonicScattering3D, Scattering1D, Scattering2D, TimeFrequencyScattering
+import jax
+import numpy as np
+
+from . import HarmonicScattering3D as _HarmonicScattering3D
+from . import Scattering1D as _Scattering1D
+from . import Scattering2D as _Scattering2D
+from . import TimeFrequencyScattering as _TimeFrequencyScattering
 
 __all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering"]
+
+
+def _as_numpy(value):
+    """A concrete JAX array as a writable NumPy copy; traced values and non-arrays unchanged."""
+    if isinstance(value, jax.Array) and not isinstance(value, jax.core.Tracer):
+        return np.array(value)
+    return value
+
+
+def _numpy_outputs(coefficients):
+    """Every array of an ``'array'``, ``'list'`` or ``'dict'`` output as NumPy."""
+    if isinstance(coefficients, dict):
+        return {key: _as_numpy(value) for key, value in coefficients.items()}
+    if isinstance(coefficients, list):
+        return [{**entry, "coef": _as_numpy(entry["coef"])} for entry in coefficients]
+    return _as_numpy(coefficients)
+
+
+class _NumPyOutputs:
+    """Mixin: the call returns NumPy arrays (see the module docstring)."""
+
+    def __call__(self, x):
+        return _numpy_outputs(super().__call__(x))
+
+    scattering = __call__
+
+
+def _numpy_class(core: type) -> type:
+    cls = type(
+        core.__name__,
+        (_NumPyOutputs, core),
+        {
+            "__module__": __name__,
+            "__qualname__": core.__name__,
+            "__doc__": (
+                f":class:`scatterjax.{core.__name__}` (same arguments, attributes, filters and "
+                "numbers) whose call returns writable NumPy arrays, as kymatio's NumPy frontend; "
+                "under a caller's ``jit``/``grad``/``vmap``, JAX arrays."
+            ),
+        },
+    )
+    return jax.tree_util.register_pytree_node_class(cls)
+
+
+Scattering1D = _numpy_class(_Scattering1D)
+Scattering2D = _numpy_class(_Scattering2D)
+HarmonicScattering3D = _numpy_class(_HarmonicScattering3D)
+TimeFrequencyScattering = _numpy_class(_TimeFrequencyScattering)

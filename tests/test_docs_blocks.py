@@ -26,6 +26,8 @@ PUBLIC_MODULES = {
     "scatterjax.tensorflow": "scatterjax/tensorflow.py",
     "scatterjax.keras": "scatterjax/keras.py",
     "scatterjax.sklearn": "scatterjax/sklearn.py",
+    "scatterjax.numpy": "scatterjax/numpy.py",
+    "scatterjax.jax": "scatterjax/jax.py",
     "scatterjax.plot": "scatterjax/plot.py",
     "scatterjax.examples": "scatterjax/examples.py",
     "scatterjax.extract": "scatterjax/extract.py",

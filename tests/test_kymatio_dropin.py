@@ -182,33 +182,71 @@ def test_framework_backend_names_the_module(cls, kwargs, backend, module):
     assert isinstance(record.value, ValueError)
 
 
-def test_kymatio_numpy_and_jax_module_names_hold_the_core_classes():
-    # ``from kymatio.numpy import Scattering1D`` -> ``from scatterjax.numpy import Scattering1D``.
+def test_kymatio_jax_module_name_holds_the_core_classes():
+    # ``from kymatio.jax import Scattering1D`` -> ``from scatterjax.jax import Scattering1D``.
     import scatterjax.jax
-    import scatterjax.numpy
 
     classes = (Scattering1D, Scattering2D, HarmonicScattering3D, TimeFrequencyScattering)
-    for module in (scatterjax.numpy, scatterjax.jax):
-        assert sorted(module.__all__) == sorted(cls.__name__ for cls in classes)
-        for cls in classes:
-            assert getattr(module, cls.__name__) is cls
+    assert sorted(scatterjax.jax.__all__) == sorted(cls.__name__ for cls in classes)
+    for cls in classes:
+        assert getattr(scatterjax.jax, cls.__name__) is cls
+
+
+@pytest.mark.parametrize("cls, kwargs", CLASSES)
+@pytest.mark.parametrize("out_type", ["array", "list", "dict"])
+def test_kymatio_numpy_module_returns_writable_numpy_arrays(cls, kwargs, out_type):
+    # ``from kymatio.numpy import Scattering1D`` -> ``from scatterjax.numpy import Scattering1D``:
+    # kymatio's NumPy frontend returns NumPy arrays (``torch.from_numpy(Sx)``, in-place edits).
+    import scatterjax.numpy as sjnp
+
+    settings = {**kwargs, "out_type": out_type}
+    ours_cls = getattr(sjnp, cls.__name__)
+    assert sorted(sjnp.__all__) == sorted(c.__name__ for c, _ in CLASSES)
+    S, core = ours_cls(**settings), cls(**settings)
+    assert issubclass(ours_cls, cls) and ours_cls.__module__ == "scatterjax.numpy" and repr(S) == repr(core)
+    x = np.random.default_rng(0).standard_normal((2, *core.shape)).astype(np.float32)
+    out, expected = S(x), core(x)
+    if out_type == "array":
+        pairs = [(out, expected)]
+    elif out_type == "dict":
+        assert list(out) == list(expected)
+        pairs = list(zip(out.values(), expected.values()))
+    else:
+        pairs = [(a["coef"], b["coef"]) for a, b in zip(out, expected)]
+        assert [{k: v for k, v in a.items() if k != "coef"} for a in out] == [
+            {k: v for k, v in b.items() if k != "coef"} for b in expected
+        ]
+    for ours, reference in pairs:
+        assert type(ours) is np.ndarray and ours.flags.writeable and ours.dtype == np.float32
+        np.testing.assert_array_equal(ours, np.asarray(reference))
+    np.testing.assert_array_equal(S.scattering(x) if out_type == "array" else pairs[0][0], pairs[0][0])
+    # Inside a caller's transformation the output stays a JAX array (nothing concrete to copy).
+    if out_type == "array":
+        traced = jax.jit(lambda S, x: S(x))(S, x)
+        assert isinstance(traced, jax.Array)
+        np.testing.assert_allclose(np.asarray(traced), out, rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("cls, kwargs", CLASSES)
 def test_frontend_argument_builds_what_kymatios_entry_point_builds(cls, kwargs):
     # ``from kymatio import Scattering2D; Scattering2D(..., frontend='torch')``: kymatio's default
-    # frontend is NumPy (here the JAX class); a framework name builds that framework's layer.
+    # frontend is NumPy (here the JAX class); 'numpy' builds scatterjax.numpy's class (NumPy
+    # outputs); a framework name builds that framework's layer.
     import torch
 
+    import scatterjax.numpy as sjnp
     import scatterjax.sklearn as sjsk
     import scatterjax.torch as sjt
 
     x = np.random.default_rng(0).standard_normal((2, *cls(**kwargs).shape)).astype(np.float32)
     expected = np.asarray(cls(**kwargs)(x))
-    for name in (None, "numpy", "NumPy", "jax"):
+    numpy_cls = getattr(sjnp, cls.__name__)
+    for name, built in ((None, cls), ("jax", cls), ("numpy", numpy_cls), ("NumPy", numpy_cls)):
         S = cls(**kwargs, frontend=name)
-        assert type(S) is cls
-        np.testing.assert_array_equal(np.asarray(S(x)), expected)
+        assert type(S) is built
+        out = S(x)
+        assert type(out) is (np.ndarray if built is not cls else type(cls(**kwargs)(x)))
+        np.testing.assert_array_equal(np.asarray(out), expected)
     layer = cls(**kwargs, frontend="torch")
     assert type(layer) is getattr(sjt, cls.__name__)
     assert max_rel(layer(torch.from_numpy(x)).numpy(), expected) <= 1e-6

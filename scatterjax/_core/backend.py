@@ -74,15 +74,18 @@ def check_backend(backend, class_name: str) -> Backend:
 
 
 # kymatio's entry-point classes (``from kymatio import Scattering2D``) take ``frontend=``: these
-# names build this package's module of that framework; 'numpy' (kymatio's default) and 'jax' build
-# the core class.
-FRONTEND_MODULES = {name: FRAMEWORK_MODULES[name] for name in ("torch", "tensorflow", "keras", "sklearn")}
+# names build this package's module of that framework ('numpy': the core classes returning NumPy
+# arrays); 'jax' builds the core class.
+FRONTEND_MODULES = {
+    "numpy": "scatterjax.numpy",
+    **{name: FRAMEWORK_MODULES[name] for name in ("torch", "tensorflow", "keras", "sklearn")},
+}
 
 
 def frontend_class(frontend, class_name: str) -> type | None:
     """The class ``<class_name>(..., frontend=frontend)`` builds: ``None`` for the core class itself
-    (``frontend`` None, ``'numpy'`` or ``'jax'``, any case), else the class of that name in
-    ``scatterjax.torch``, ``.tensorflow``, ``.keras`` or ``.sklearn``.
+    (``frontend`` None or ``'jax'``, any case), else the class of that name in ``scatterjax.numpy``
+    (``'numpy'``: NumPy outputs), ``scatterjax.torch``, ``.tensorflow``, ``.keras`` or ``.sklearn``.
 
     Raises:
       FrontendError: (a ``ValueError`` and a ``RuntimeError``, as kymatio) for any other value.
@@ -90,10 +93,10 @@ def frontend_class(frontend, class_name: str) -> type | None:
     if frontend is None:
         return None
     name = frontend.lower() if isinstance(frontend, str) else None
-    if name in ACCEPTED:
+    if name == "jax":
         return None
     if name not in FRONTEND_MODULES:  # unknown names and non-strings (a list raised TypeError)
-        choices = ", ".join(repr(n) for n in (*ACCEPTED, *FRONTEND_MODULES))
+        choices = ", ".join(repr(n) for n in ("jax", *FRONTEND_MODULES))
         raise FrontendError(f"The frontend {frontend!r} is not valid: it must be one of {choices} (or None).")
     module = importlib.import_module(FRONTEND_MODULES[name])  # ImportError names the missing extra
     return getattr(module, class_name)

@@ -54,14 +54,16 @@ KYMATIO_COMPATIBILITY = """**kymatio compatibility.** Settings may be NumPy scal
     (an input or ``J`` that does not fit ``shape``) we raise :class:`~scatterjax.ShapeError`, both
     a ``ValueError`` and a ``RuntimeError``. Re-assigning a setting to its current value is
     allowed; any other assignment raises ``AttributeError`` (build a new transform).
-    ``frontend`` (keyword only), as in ``from kymatio import Scattering2D``: ``None``, ``'numpy'``
-    or ``'jax'`` build this class; ``'torch'``, ``'tensorflow'``, ``'keras'`` or ``'sklearn'``
+    ``frontend`` (keyword only), as in ``from kymatio import Scattering2D``: ``None`` or ``'jax'``
+    build this class; ``'numpy'`` its ``scatterjax.numpy`` subclass, whose call returns NumPy arrays
+    (as kymatio's NumPy frontend); ``'torch'``, ``'tensorflow'``, ``'keras'`` or ``'sklearn'``
     return the class of that name in ``scatterjax.torch``, ``.tensorflow``, ``.keras`` or
     ``.sklearn`` instead, built with the other arguments; any other name raises
     :class:`~scatterjax.FrontendError` (a ``ValueError`` and a ``RuntimeError``).
 
     **NumPy in, JAX out.** ``x`` may be a NumPy or JAX array; the output is a JAX array, and
-    ``np.asarray(S(x))`` is a zero-copy (read-only) view of it on CPU. float64 input with JAX's
+    ``np.asarray(S(x))`` is a zero-copy (read-only) view of it on CPU (``scatterjax.numpy``'s
+    classes return writable NumPy arrays instead). float64 input with JAX's
     64-bit mode off is computed in float32, with a ``UserWarning`` the first time (kymatio returns
     float64); a torch or TensorFlow tensor raises ``TypeError`` pointing to ``scatterjax.torch`` /
     ``scatterjax.tensorflow``; masked arrays raise ``TypeError`` and ragged lists ``ValueError``."""
@@ -99,7 +101,10 @@ class ScatteringTransform:
     def __new__(cls, *args, frontend: str | None = None, **kwargs):
         # kymatio's entry point: ``Scattering2D(..., frontend='torch')`` builds that framework's
         # layer (not an instance of cls, so Python does not run cls.__init__ on it).
+        # ``frontend='numpy'`` names a subclass (NumPy outputs): Python runs its __init__ itself.
         other = frontend_class(frontend, cls.__name__)
+        if other is not None and issubclass(other, cls):
+            return super().__new__(other)
         if other is not None:
             return other(*args, **kwargs)
         return super().__new__(cls)
