@@ -74,8 +74,8 @@ def check_backend(backend, class_name: str) -> Backend:
 
 
 # kymatio's entry-point classes (``from kymatio import Scattering2D``) take ``frontend=``: these
-# names build this package's module of that framework ('numpy': the core classes returning NumPy
-# arrays); 'jax' builds the core class.
+# names build the class of this package's module for that framework ('numpy': a subclass of the
+# core class that returns NumPy arrays); 'jax' builds the core class.
 FRONTEND_MODULES = {
     "numpy": "scatterjax.numpy",
     **{name: FRAMEWORK_MODULES[name] for name in ("torch", "tensorflow", "keras", "sklearn")},
