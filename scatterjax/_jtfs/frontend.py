@@ -49,6 +49,11 @@ def _parse_scale(name: str, value, J: int, length: int, integer: bool) -> tuple[
     return float(value), "local"
 
 
+def _resolved_scale(given, J: int):
+    """kymatio main's reading of ``T`` (or ``F``) as given: ``2**J`` for None, ``'global'`` and 0."""
+    return 2**J if given is None or isinstance(given, str) or given == 0 else given
+
+
 def _parse_Q_fr(Q_fr) -> int:
     Q_fr = validation.as_setting(Q_fr)
     if isinstance(Q_fr, tuple):
@@ -265,13 +270,13 @@ class TimeFrequencyScattering(ScatteringTransform):
     def T(self) -> float:
         """The time averaging scale as kymatio main resolves it: ``2**J`` for ``T=None``,
         ``'global'`` and ``0`` (:attr:`average` tells them apart), else ``T`` as given."""
-        return 2**self.J if self._T is None or isinstance(self._T, str) or self._T == 0 else self._T
+        return _resolved_scale(self._T, self.J)
 
     @property
     def F(self) -> int:
         """The frequency averaging scale, resolved as :attr:`T`: ``2**J_fr`` for ``F=None``,
         ``'global'`` and ``0`` (:attr:`average_fr` tells them apart), else ``F``."""
-        return 2**self.J_fr if self._F is None or isinstance(self._F, str) or self._F == 0 else self._F
+        return _resolved_scale(self._F, self.J_fr)
 
     @property
     def average(self) -> str | bool:
