@@ -9,7 +9,10 @@ order) and returns the core's output with torch tensors in place of JAX arrays: 
 ``torch.autograd.Function``). Tensors cross by DLPack, zero-copy for contiguous tensors on the same
 device. The module has no parameters and no buffers: the filters stay on the JAX side, on the
 device of the input, so optimizers never see them, and ``.to(device)``, ``.cuda()``, ``.double()``
-change nothing (the input's device and dtype decide).
+change nothing (the input's device and dtype decide). A ``state_dict`` saved with kymatio's torch
+module, which holds its filters as buffers ``tensor0``, ``tensor1``, ..., still loads (strict
+too) when those are this transform's filters; when they are not (a checkpoint of other settings),
+``load_state_dict`` raises a ``RuntimeError`` saying which buffer differs.
 
 As in kymatio's torch frontend:
 
@@ -66,6 +69,7 @@ from ._adapters.common import (
     require,
 )
 from ._adapters.first_order import checked_stride, first_order_transform
+from ._adapters.kymatio_buffers import BUFFER_NAME, buffer_mismatch, kymatio_buffers
 
 torch = require("torch", "torch", what="scatterjax.torch")
 
@@ -290,6 +294,25 @@ class _Scattering(CoreForwarding, torch.nn.Module):
 
     def extra_repr(self) -> str:
         return repr(self.core)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        # A state_dict saved with kymatio's torch module holds its filters as buffers (tensor0, ...):
+        # accept them when they are this transform's filters, report them as an error otherwise.
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+        keys = [key for key in state_dict if key.startswith(prefix) and BUFFER_NAME.fullmatch(key[len(prefix):])]
+        if not keys:
+            return
+        loaded = {key[len(prefix):]: state_dict[key].detach().cpu().double().numpy() for key in keys}
+        problem = buffer_mismatch(kymatio_buffers(self._core_name, self.core), loaded)
+        if problem is not None:
+            error_msgs.append(
+                f"The state_dict's kymatio filter buffers under {prefix!r} are not those of {self.core!r}: "
+                f"{problem}. The checkpoint was saved with other settings: build this module with them."
+            )
+        unexpected_keys[:] = [key for key in unexpected_keys if key not in keys]
 
 
 def _on_device(tree, device):

@@ -4,7 +4,8 @@ Covers kymatio 0.3.0's documented frontend behaviour that the adapters must repr
 frontend's list/dict outputs with gradients, settings changed by assignment, float64 tensors in
 float64 (against kymatio's NumPy float64 output); kymatio's attributes on the TF module and the
 Keras layer, Keras refusing ``Q=[8]``; the sklearn frontend's ``(n, k * prod(shape))`` rows; empty
-batches in every adapter; clear errors for forked DataLoader workers and foreign tensors.
+batches in every adapter; clear errors for forked DataLoader workers and foreign tensors; a model
+checkpoint saved with kymatio's torch modules (their filter buffers) loading into ours.
 """
 
 import importlib
@@ -165,6 +166,73 @@ def test_torch_call_in_a_forked_child_raises_instead_of_hanging():
     assert not process.is_alive()
     message = reader.recv()
     assert "forked" in message and "multiprocessing_context='spawn'" in message
+
+
+KYMATIO_CHECKPOINT_CASES = [
+    ("Scattering1D", dict(J=5, shape=300, Q=(8, 2), T=16), dict(J=5, shape=300, Q=(8, 2), T=32)),
+    ("Scattering2D", dict(J=2, shape=(16, 24), L=4), dict(J=2, shape=(16, 24), L=3)),
+    ("HarmonicScattering3D", dict(J=1, shape=(8, 8, 8), L=2), dict(J=1, shape=(8, 8, 8), L=2, sigma_0=2)),
+]
+
+
+@pytest.mark.parametrize("name, settings, other_settings", KYMATIO_CHECKPOINT_CASES, ids=lambda v: str(v)[:12])
+def test_torch_loads_a_state_dict_saved_with_kymatios_torch_module(name, settings, other_settings):
+    # kymatio's torch modules keep their filters as buffers (tensor0, ...), so a model's checkpoint
+    # holds them: it must load, strictly, once the import is changed; other settings' filters must not.
+    kymatio()  # SciPy shim first
+    kymatio_torch = importlib.import_module("kymatio.torch")
+    with torch.no_grad():
+        head = [torch.nn.Flatten(), torch.nn.LazyLinear(3)]
+        saved = torch.nn.Sequential(getattr(kymatio_torch, name)(**settings), *head)
+        x = torch.from_numpy(_signal((2, *np.atleast_1d(settings["shape"]))))
+        expected = saved(x)
+        checkpoint = saved.state_dict()
+    assert any(key.startswith("0.tensor") for key in checkpoint)
+    model = torch.nn.Sequential(getattr(storch, name)(**settings), torch.nn.Flatten(), torch.nn.LazyLinear(3))
+    with torch.no_grad():
+        model(x)  # materialise the lazy layer
+        result = model.load_state_dict(checkpoint)
+        assert not result.missing_keys and not result.unexpected_keys
+        assert rel_l2(model(x).numpy(), expected.numpy()) <= 1e-5
+    with pytest.raises(RuntimeError, match="0.tensor|under '0.'.*saved with other settings"):
+        torch.nn.Sequential(getattr(storch, name)(**other_settings)).load_state_dict(
+            {k: v for k, v in checkpoint.items() if k.startswith("0.")}
+        )
+    tampered = {k: v.clone() for k, v in checkpoint.items() if k.startswith("0.")}
+    tampered["0.tensor1"][..., 0] += 0.01
+    with pytest.raises(RuntimeError, match=r"tensor1 differs"):
+        torch.nn.Sequential(getattr(storch, name)(**settings)).load_state_dict(tampered, strict=False)
+
+
+def test_torch_loads_kymatio_mains_time_frequency_buffers():
+    # kymatio main's torch JTFS registers phi_f, psi1_f, psi2_f, then filters_fr's levels: built here
+    # from the levels kymatio main stored (tests/data/kymatio_main/attributes_jtfs.npz), in that order.
+    import json
+
+    from conftest import DATA
+
+    stored = np.load(DATA / "kymatio_main" / "attributes_jtfs.npz")
+    settings = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(str(stored["1/kwargs"])).items()}
+
+    def levels(key):
+        names = [n for n in stored.files if n.startswith(f"1/{key}/levels/")]
+        return [stored[n] for n in sorted(names, key=lambda n: int(n.rsplit("/", 1)[1]))]
+
+    def filter_count(key):
+        return len({n.split("/")[2] for n in stored.files if n.startswith(f"1/{key}/")})
+
+    keys = ["phi_f", *(f"psi1_f/{n}" for n in range(filter_count("psi1_f"))),
+            *(f"psi2_f/{n}" for n in range(filter_count("psi2_f"))), "filters_fr/0",
+            *(f"filters_fr/1/{n}" for n in range(len({n.split("/")[3] for n in stored.files
+                                                      if n.startswith("1/filters_fr/1/")})))]
+    buffers = [torch.from_numpy(level.astype(np.float32)).view(-1, 1) for key in keys for level in levels(key)]
+    checkpoint = {f"tensor{n}": buffer for n, buffer in enumerate(buffers)}
+    module = storch.TimeFrequencyScattering(**settings)
+    result = module.load_state_dict(checkpoint)
+    assert not result.missing_keys and not result.unexpected_keys
+    del checkpoint[f"tensor{len(buffers) - 1}"]
+    with pytest.raises(RuntimeError, match=f"holds {len(buffers) - 1} filter buffers .* has {len(buffers)}"):
+        module.load_state_dict(checkpoint)
 
 
 def test_torch_foreign_tensors_are_refused_with_a_clear_type_error():
