@@ -12,7 +12,9 @@ device of the input, so optimizers never see them, and ``.to(device)``, ``.cuda(
 change nothing (the input's device and dtype decide). A ``state_dict`` saved with kymatio's torch
 module, which holds its filters as buffers ``tensor0``, ``tensor1``, ..., still loads (strict
 too) when those are this transform's filters; when they are not (a checkpoint of other settings),
-``load_state_dict`` raises a ``RuntimeError`` saying which buffer differs.
+``load_state_dict`` raises a ``RuntimeError`` saying which buffer differs. Under
+``torch.compile`` the crossing to JAX runs as a graph break (the compiler cannot trace into JAX):
+the rest of the model is compiled, and outputs and gradients are those of the eager module.
 
 As in kymatio's torch frontend:
 
@@ -269,6 +271,9 @@ class _Scattering(CoreForwarding, torch.nn.Module):
         stride = checked_stride(self.core, stride)
         return self._through_jax(x, functools.partial(self._first_order_on, method, stride), None)
 
+    # torch.compile cannot trace into JAX (DLPack capsules, JAX's runtime): the crossing runs
+    # eagerly, as a graph break, and the rest of a compiled model stays compiled.
+    @torch.compiler.disable
     def _through_jax(self, x: torch.Tensor, transform_on, template):
         """``transform_on(x_jax, x64)(x_jax)`` with torch tensors in and out, differentiable in ``x``.
 

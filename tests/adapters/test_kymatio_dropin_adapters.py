@@ -235,6 +235,28 @@ def test_torch_loads_kymatio_mains_time_frequency_buffers():
         module.load_state_dict(checkpoint)
 
 
+@pytest.mark.parametrize("out_type", ["array", "list"])
+def test_torch_compiled_model_equals_eager_forward_and_gradient(out_type):
+    # torch.compile cannot trace into JAX: the scattering runs as a graph break, the rest compiled.
+    scattering = storch.Scattering1D(**SETTINGS_1D, out_type=out_type)
+
+    def features(x):
+        output = scattering(x)
+        return output if out_type == "array" else torch.stack([path["coef"] for path in output], dim=-2)
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(8, 1)
+    model = lambda x: linear(features(x)).sum()  # noqa: E731
+    compiled = torch.compile(model, backend="aot_eager")  # dynamo and AOTAutograd, without codegen
+    x_np = _signal((3, 64))
+    x, x_compiled = (torch.from_numpy(x_np.copy()).requires_grad_(True) for _ in range(2))
+    loss, loss_compiled = model(x), compiled(x_compiled)
+    loss.backward()
+    loss_compiled.backward()
+    assert abs(float(loss_compiled) - float(loss)) <= 1e-5 * abs(float(loss))
+    assert rel_l2(x_compiled.grad.numpy(), x.grad.numpy()) <= 1e-5
+
+
 def test_torch_foreign_tensors_are_refused_with_a_clear_type_error():
     module = storch.Scattering1D(**SETTINGS_1D)
     with pytest.raises(TypeError, match="meta"):
