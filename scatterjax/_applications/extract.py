@@ -39,7 +39,8 @@ range, empty folder) stops with a message naming the file, or with ``--skip-bad`
 sidecar. Ctrl-C (SIGINT) or SIGTERM stops after the current batch (a second one stops at once; the
 files are consistent after every batch either way). Exit codes: 0 done, 2 bad input or arguments, 74
 an operating-system error (full disk, unwritable output, ...), 75 the output is locked by another run
-(or its lock file was removed), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
+(or its lock file was removed), 130 interrupted (SIGINT), 143 terminated (SIGTERM). Out of memory
+(a batch or an input file too large) is reported as an operating-system error (74).
 
 Example::
 
@@ -161,7 +162,7 @@ def build_parser(prog: str = "scatterjax extract") -> argparse.ArgumentParser:
     group.add_argument("--Q", type=_ints, help="1D/jtfs: wavelets per octave, Q or Q1,Q2 (default 1)")
     group.add_argument("--T", type=_scale, help="1D/jtfs: time averaging in samples, 0 or 'global' (default 2**J)")
     group.add_argument("--stride", type=int, help="1D/jtfs: time stride of the output, a power of two")
-    group.add_argument("--max-order", type=int, help="1D/2D/3D: 1 or 2 (default 2)")
+    group.add_argument("--max-order", type=int, help="1D/2D/3D: 1 or 2, or 3 in 1D (default 2)")
     group.add_argument("--oversampling", type=int, help="1D: oversampling (default 0)")
     group.add_argument("--levels", choices=("mean", "sum"), help="1D: 'mean' (kymatio 0.3.0, default) or 'sum'")
     group.add_argument("--L", type=int, help="2D: orientations (default 8); 3D: degree (default 3)")
@@ -213,7 +214,25 @@ def main(argv=None, prog: str = "scatterjax extract") -> int:
     except KeyboardInterrupt as error:
         print(f"\n{prog}: interrupted; {resume}.", file=sys.stderr)
         return getattr(error, "exit_code", EXIT_INTERRUPTED)
+    except Exception as error:
+        if not _out_of_memory(error):
+            raise
+        print(
+            f"{prog}: error: out of memory ({str(error).splitlines()[0][:200]}); use a smaller --batch-size (a batch "
+            f"holds --batch-size items, inputs and features) or split the largest input files; then {resume}.",
+            file=sys.stderr,
+        )
+        return EXIT_OS_ERROR
     return 0
+
+
+def _out_of_memory(error: Exception) -> bool:
+    """Whether ``error`` is NumPy's or XLA's out-of-memory error (a batch or a file too large)."""
+    if isinstance(error, MemoryError):
+        return True
+    import jax
+
+    return isinstance(error, jax.errors.JaxRuntimeError) and "RESOURCE_EXHAUSTED" in str(error)
 
 
 def _resume_hint(args) -> str:
@@ -365,8 +384,17 @@ def build_transform(settings: dict, shape: tuple[int, ...]):
 
 
 # --- scanning the inputs -----------------------------------------------------------------------
-def _check_values(path: Path, data: np.ndarray) -> None:
-    """Refuse NaN, Inf and values that become Inf in float32 (the features are float32)."""
+def _largest_safe_value(item_size: int) -> float:
+    """The largest magnitude an input sample may have for the float32 transform of items of
+    ``item_size`` samples not to overflow: the transforms sum squares of sums of the samples (the
+    modulus, the 3D integrals), which overflow near ``sqrt(3.4e38 / item_size)``; a quarter of that
+    (measured: 1D and 3D outputs first become Inf between 1e19 and 1e21 for 256 to 4096 samples)."""
+    return math.sqrt(float(np.finfo(np.float32).max) / max(item_size, 1)) / 4
+
+
+def _check_values(path: Path, data: np.ndarray, item_size: int) -> None:
+    """Refuse NaN, Inf and values too large for the float32 transform of items of ``item_size``
+    samples (the features are float32): checked here, so that ``--skip-bad`` can skip the file."""
     finite = np.isfinite(data)
     if not finite.all():
         nan, inf = int(np.isnan(data).sum()), int(np.isinf(data).sum())
@@ -382,6 +410,14 @@ def _check_values(path: Path, data: np.ndarray) -> None:
                 f"has {int(overflow.sum())} value(s) beyond float32's range (+-3.4e38), e.g. {float(data[first]):g} "
                 f"at index {first}; the features are float32: rescale the data",
             )
+    largest = max(abs(float(data.min())), abs(float(data.max()))) if data.size else 0.0
+    limit = _largest_safe_value(item_size)
+    if largest > limit:
+        raise BadInput(
+            path,
+            f"has values up to {largest:.3g}, too large for the float32 transform of items of {item_size} samples "
+            f"(at most {limit:.2g}: its sums of squares would overflow); rescale the data",
+        )
 
 
 def _scan(config: dict, files: list[Path]) -> tuple[list[dict], list[dict], tuple[int, ...]]:
@@ -395,6 +431,8 @@ def _scan(config: dict, files: list[Path]) -> tuple[list[dict], list[dict], tupl
     recorded = {entry["path"]: entry for entry in config["inputs"]}
     table: list[dict] = []
     skipped: list[dict] = []
+    wrong_shape: list[Path] = []  # skipped for a shape other than the first usable file's
+    shape_source = None
     first_item = 0
     for path in files:
         try:
@@ -409,27 +447,30 @@ def _scan(config: dict, files: list[Path]) -> tuple[list[dict], list[dict], tupl
             if data.ndim < rank:
                 raise BadInput(path, f"has shape {data.shape}; a {rank}D item needs at least {rank} dimension(s)")
             item_shape = tuple(data.shape[data.ndim - rank :])
+            if 0 in item_shape:
+                raise BadInput(path, f"holds empty signals (shape {data.shape})")
             if frame_length is not None:
                 length = item_shape[0]
                 if length < frame_length:
                     raise BadInput(path, f"length {length} is shorter than the frame length {frame_length}")
                 frames = 1 + (length - frame_length) // hop
             else:
-                if shape is None:
-                    shape = item_shape
-                if item_shape != shape:
+                if shape is not None and item_shape != shape:
                     what = "length" if rank == 1 else "shape"
+                    wrong_shape.append(path)
                     raise BadInput(path, f"{what} {item_shape} does not match the expected {shape} (see --shape)")
                 frames = 1
             signals = math.prod(data.shape[: data.ndim - rank])
             if signals * frames == 0:
                 raise BadInput(path, f"holds no item (shape {data.shape})")
-            _check_values(path, data)
+            _check_values(path, data, math.prod(item_shape if shape is None else shape))
         except BadInput as error:
             if not config["skip_bad"]:
                 raise
             skipped.append({"path": str(path), "problem": error.problem})
             continue
+        if shape is None:  # the first usable file's (not a skipped file's)
+            shape, shape_source = item_shape, path
         entry = {"path": str(path), "sha256": contents.sha256, "first_item": first_item, "items": signals * frames}
         entry["signals"] = signals
         entry["frames"] = frames
@@ -437,6 +478,13 @@ def _scan(config: dict, files: list[Path]) -> tuple[list[dict], list[dict], tupl
             entry["sample_rate"] = rate
         table.append(entry)
         first_item += signals * frames
+    if len(wrong_shape) > len(table) and config["shape"] is None and frame_length is None:
+        # Without --shape the first usable file sets it: a stray file first must not discard the rest.
+        raise ExtractError(
+            f"the item shape {shape} was taken from the first usable file, {shape_source}, and {len(wrong_shape)} "
+            f"file(s) of another shape would be skipped (e.g. {wrong_shape[0]}) against {len(table)} used: "
+            "pass --shape to say which items to extract."
+        )
     if not table:
         raise ExtractError(f"no usable input: all {len(files)} file(s) were skipped ({skipped[:3]}...)")
     return table, skipped, shape
@@ -491,10 +539,26 @@ class _ItemReader:
             except BadInput as error:
                 raise InputChanged(f"{error} (it was readable when this extraction started)") from error
             _check_unchanged(entry["path"], contents, self.recorded[entry["path"]], entry["sha256"])
-            data = contents.data
+            data = np.asarray(contents.data)
             rank = _ITEM_RANK[self.config["dim"]]
-            self.cached = (number, np.asarray(data).reshape((-1,) + tuple(data.shape[data.ndim - rank :])))
+            signals = data.reshape((-1,) + data.shape[data.ndim - rank :])
+            self._check_entry(entry, signals)
+            self.cached = (number, signals)
         return self.cached[1]
+
+    def _check_entry(self, entry: dict, signals: np.ndarray) -> None:
+        """The file's signals and frames must be those its sidecar entry counts (and numbers rows by)."""
+        length, hop = self.config["frame_length"], self.config["hop"]
+        if length is None:
+            frames = 1 if signals.shape[1:] == self.shape else 0
+        else:
+            frames = 1 + (signals.shape[-1] - length) // hop if signals.shape[-1] >= length else 0
+        if (len(signals), frames) != (entry["signals"], entry["frames"]):
+            raise ExtractError(
+                f"damaged sidecar: its entry for {entry['path']} counts {entry['signals']} signal(s) of "
+                f"{entry['frames']} frame(s), but the file holds {len(signals)} of {frames} (items of shape "
+                f"{self.shape}); pass --overwrite to start afresh."
+            )
 
     def locate(self, item: int) -> tuple[str, int, int]:
         """``(path, signal, frame)`` of output row ``item``."""
@@ -558,9 +622,11 @@ def write_json_atomic(path: Path, content: dict | str) -> None:
     files_io.fsync_folder(path.parent)
 
 
-# What a resume reads from the sidecar, with the JSON type each must have ("meta" and "skipped" are for readers).
-_SIDECAR_KEYS = {"config": dict, "files": list, "item_shape": list, "output": dict, "progress": dict}
-_FILE_KEYS = {"path": str, "sha256": str, "first_item": int, "items": int, "frames": int}
+# What the sidecar holds, with the JSON type each must have ("meta" and "skipped" are for readers).
+_SIDECAR_KEYS = {
+    "config": dict, "files": list, "item_shape": list, "output": dict, "progress": dict, "meta": dict, "skipped": list,
+}
+_FILE_KEYS = {"path": str, "sha256": str, "first_item": int, "items": int, "signals": int, "frames": int}
 _JSON_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer"}
 
 
@@ -609,6 +675,13 @@ def _sidecar_problem(sidecar, batch_size: int) -> str | None:
     shape = sidecar["output"].get("shape")
     if not (isinstance(shape, list) and shape and all(map(_is_count, shape))):
         return f"'output' 'shape' is {json.dumps(shape)[:40]}, not a list of sizes"
+    config, item_shape = sidecar["config"], sidecar["item_shape"]
+    expected = [config["frame_length"]] if isinstance(config.get("frame_length"), int) else config.get("shape")
+    if len(item_shape) != _ITEM_RANK.get(config.get("dim"), -1) or expected not in (None, item_shape):
+        given = f" and the configured item shape {expected}" if expected is not None else ""
+        return f"'item_shape' {item_shape} does not fit --dim {config.get('dim')}{given}"
+    if problem := _files_table_problem(sidecar["files"], config, shape[0]):
+        return problem
     checksums = sidecar["progress"].get("crc32", [])
     if not (isinstance(checksums, list) and all(_is_count(crc) and crc < 2**32 for crc in checksums)):
         return f"'progress' 'crc32' is {json.dumps(checksums)[:40]}, not a list of CRC-32 values"
@@ -618,6 +691,38 @@ def _sidecar_problem(sidecar, batch_size: int) -> str | None:
     batches = math.ceil(shape[0] / (recorded if _is_count(recorded) and recorded > 0 else batch_size))
     if len(checksums) > batches:
         return f"'progress' 'crc32' holds {len(checksums)} checksums, but the output has only {batches} batches"
+    return None
+
+
+def _files_table_problem(files: list[dict], config: dict, rows: int) -> str | None:
+    """What makes the ``files`` table inconsistent (in words), or ``None``: the table maps output rows to
+    files, so a wrong entry would fill rows from the wrong file or frame without any error.
+
+    Its entries must be the configuration's inputs, each once and in their order; hold ``signals *
+    frames`` items each (at least one), numbered consecutively from 0 up to the output's ``rows``.
+    Reading a file checks its signals and frames against its entry (:class:`_ItemReader`).
+    """
+    if not files:
+        return "'files' is empty"
+    inputs = config.get("inputs")
+    order = {
+        entry["path"]: number
+        for number, entry in enumerate(inputs if isinstance(inputs, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str)
+    }
+    first_item, previous = 0, -1
+    for number, entry in enumerate(files):
+        where = f"'files' entry {number} ({entry['path']!r})"
+        if entry["path"] not in order or order[entry["path"]] <= previous:
+            return f"{where} is not the next of the configuration's inputs"
+        previous = order[entry["path"]]
+        if entry["first_item"] != first_item:
+            return f"{where} starts at item {entry['first_item']}, not {first_item}"
+        if min(entry["signals"], entry["frames"]) < 1 or entry["items"] != entry["signals"] * entry["frames"]:
+            return f"{where} holds {entry['items']} items of {entry['signals']} signals x {entry['frames']} frames"
+        first_item += entry["items"]
+    if first_item != rows:
+        return f"'files' holds {first_item} items, but the output has {rows} rows"
     return None
 
 
@@ -753,8 +858,12 @@ def _output_path(given: str) -> Path:
     if Path(given).suffix != ".npy":
         raise ExtractError(f"--out must end with .npy; got {given!r}.")
     out = Path(os.path.realpath(given))
+    if out.is_symlink():  # realpath stops inside a loop of links
+        raise ExtractError(f"--out {given!r} is a loop of symbolic links; choose another --out.")
     if out.suffix != ".npy":
         raise ExtractError(f"--out {given!r} is a link to {str(out)!r}, which does not end with .npy.")
+    if out.exists() and not out.is_file():  # refused before anything (a sidecar) is written beside it
+        raise ExtractError(f"--out {given!r} exists and is not a regular file (a folder?); choose another --out.")
     return out
 
 
@@ -769,10 +878,17 @@ def _extract_listed(args, out: Path, note, stops: _StopRequests) -> Path:
     files = files_io.list_inputs(args.inputs, listing_notes)
     for line in listing_notes:
         note(line)
-    own = {out.resolve(), sidecar_path(out).resolve()}
-    files = [path for path in files if path.resolve() not in own]  # --out inside an input folder
+    # --out inside an input folder. realpath, not Path.resolve, which raises on a loop of links
+    # (such an input is kept: reading it fails with a message naming it).
+    own = {os.path.realpath(out), os.path.realpath(sidecar_path(out))}
+    files = [path for path in files if os.path.realpath(path) not in own]
     if not files:
         raise ExtractError(f"no input file besides the output {out}.")
+    seen: dict[str, Path] = {}
+    for path in files:  # kept (the rows are what was asked for), but said
+        if (real := os.path.realpath(path)) in seen:
+            note(f"{path} is the file {seen[real]}, listed before: its rows appear twice in the output")
+        seen.setdefault(real, path)
     out.parent.mkdir(parents=True, exist_ok=True)
     with files_io.OutputLock(lock_path(out)) as lock:
         if out.is_file():
@@ -804,6 +920,10 @@ def _extract_locked(args, out: Path, files: list[Path], devices: int, local_devi
     batch_size = args.batch_size
     if sidecar is None:
         table, skipped, shape = _scan(config, files)
+        if config["sample_rate"] is not None and not any("sample_rate" in entry for entry in table):
+            note("--sample-rate applies to audio files, and no input is one: it has no effect")
+        if config["npz_key"] is not None and not any(entry["path"].lower().endswith(".npz") for entry in table):
+            note("--npz-key applies to .npz files, and no input is one: it has no effect")
         transform = build_transform(config["transform"], shape)
         item_output = jax.eval_shape(transform, jax.ShapeDtypeStruct((1,) + shape, np.float32))
         total = table[-1]["first_item"] + table[-1]["items"]
@@ -915,7 +1035,8 @@ def _run_batches(
                 if pending is not None:  # keep the batch already computed: a rerun starts after it
                     finish(*pending)
                 raise
-            x_sharded, n_valid = shard_batch(items, mesh, pad_to=batch_size)
+            # Padded to one size for every batch (one program), but never beyond the item count.
+            x_sharded, n_valid = shard_batch(items, mesh, pad_to=min(batch_size, total))
             result = sharded_apply(transform, x_sharded, mesh)  # dispatched asynchronously
             if pending is not None:
                 finish(*pending)

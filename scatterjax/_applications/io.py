@@ -74,11 +74,14 @@ def list_inputs(paths, notes: list[str] | None = None) -> list[Path]:
 
     Symbolic links to folders are followed; a folder reached a second time (a link back to an
     enclosing folder, or two links to one folder) is searched once, and a line saying so is appended
-    to ``notes``. Links to files count as files; a broken link with a known suffix is kept, so that
-    reading it fails with a message naming it.
+    to ``notes``. Links to files count as files; a broken link (or a link loop) with a known suffix
+    is kept, so that reading it fails with a message naming it. Inside folders, only regular files
+    are listed: a FIFO, socket or device (or a link to one) with a known suffix is left out with a
+    note, since reading it could block or never end.
 
     Raises :class:`BadInput` for a path that does not exist, a folder that cannot be listed, a folder
-    with no usable file, or an explicitly named file with an unknown suffix.
+    with no usable file, an explicitly named file with an unknown suffix, or an explicitly named
+    path that is not a regular file (a FIFO, socket or device).
     """
     files: list[Path] = []
     for path in map(Path, paths):
@@ -91,8 +94,10 @@ def list_inputs(paths, notes: list[str] | None = None) -> list[Path]:
             if path.suffix.lower() not in SUFFIXES:
                 raise BadInput(path, f"unknown file type {path.suffix!r}; expected one of {', '.join(SUFFIXES)}")
             files.append(path)
-        elif path.is_symlink():
+        elif path.is_symlink() and not path.exists():
             raise BadInput(path, f"broken symbolic link (to {os.readlink(path)!r})")
+        elif path.exists():
+            raise BadInput(path, "not a regular file (a FIFO, socket or device); pass files or folders")
         else:
             raise BadInput(path, "no such file or folder")
     return files
@@ -128,9 +133,21 @@ def _walk(folder: Path, notes: list[str]) -> list[Path]:
             if is_dir:
                 subfolders.append(path)
             elif path.suffix.lower() in SUFFIXES:
-                found.append(path)
+                if _regular_or_broken_link(entry):
+                    found.append(path)
+                else:
+                    notes.append(f"{path}: not a regular file (a FIFO, socket or device); not read")
         pending.extend(reversed(subfolders))  # depth-first in name order: deterministic
     return sorted(found)
+
+
+def _regular_or_broken_link(entry: os.DirEntry) -> bool:
+    """Whether a folder entry is a regular file (links followed), or a link that leads nowhere (broken,
+    or a loop): such a link is kept so that reading it fails with a message naming it."""
+    try:
+        return entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
+    except OSError:
+        return entry.is_symlink()
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -158,7 +175,7 @@ def load(path, *, npz_key: str | None = None) -> FileContents:
     except Exception as error:  # each decoder (NumPy, SciPy, soundfile, PIL) raises its own types
         raise BadInput(path, f"cannot read: {type(error).__name__}: {error}") from error
     if not np.issubdtype(data.dtype, np.floating):
-        if np.issubdtype(data.dtype, np.integer) or data.dtype == np.bool_:
+        if data.dtype.kind in "iub":  # integers and booleans; not timedelta64, which NumPy calls an integer type
             data = data.astype(np.float64)
         else:
             raise BadInput(path, f"holds {data.dtype} values; expected real numbers")
@@ -263,7 +280,14 @@ class OutputLock:
     def acquire(self) -> None:
         """Take the lock, or raise :class:`OutputLocked` naming the holder."""
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                # Not through a link: a link planted at the lock's name would have its target overwritten.
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+            except OSError as error:
+                if error.errno == errno.ELOOP:
+                    problem = "the lock file is a symbolic link (lock files never are); remove it"
+                    raise OSError(errno.ELOOP, problem, str(self.path)) from error
+                raise
             if fcntl is None:
                 break
             try:

@@ -12,6 +12,7 @@ import pytest
 from scipy.io import wavfile
 
 import scatterjax
+import scatterjax._applications.extract as extract_module  # only to lift the scan's bound on values
 import scatterjax._applications.io as files_io  # only to inject a file change between two reads
 from scatterjax.extract import main as extract_main
 from scatterjax.extract import read
@@ -80,7 +81,43 @@ def test_linked_folders_are_followed_and_loops_reported(tmp_path, capsys):
     assert "broken.npy: cannot read: No such file or directory" in message, message
 
 
-def test_float64_beyond_float32_is_bad_input(tmp_path, capsys):
+def test_a_loop_of_file_links_is_a_bad_input_named_and_skippable(tmp_path, capsys):
+    _images(tmp_path / "data", 2, 5)
+    os.symlink("b.npy", tmp_path / "data" / "a.npy")  # a.npy -> b.npy -> a.npy
+    os.symlink("a.npy", tmp_path / "data" / "b.npy")
+    out = tmp_path / "features.npy"
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D]) == 2
+    message = capsys.readouterr().err
+    assert "a.npy: cannot read: Too many levels of symbolic links" in message and "Traceback" not in message, message
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D, "--skip-bad"]) == 0
+    skipped = json.loads(out.with_suffix(".json").read_text())["skipped"]
+    assert [Path(entry["path"]).name for entry in skipped] == ["a.npy", "b.npy"]
+    # --out a loop of links: refused, naming it.
+    os.symlink("l2.npy", tmp_path / "l1.npy")
+    os.symlink("l1.npy", tmp_path / "l2.npy")
+    assert extract_main([str(tmp_path / "data"), "--out", str(tmp_path / "l1.npy"), *ARGS_2D]) == 2
+    assert "is a loop of symbolic links; choose another --out" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifos_and_devices_are_not_read(tmp_path, capsys):
+    # Opening a FIFO blocks until a writer comes (a run that SIGTERM could not stop), and a link to
+    # /dev/zero reads without end: inside folders they are left out with a note; named, refused.
+    _images(tmp_path / "data", 2, 5)
+    os.mkfifo(tmp_path / "data" / "pipe.npy")
+    if os.path.exists("/dev/zero"):
+        os.symlink("/dev/zero", tmp_path / "data" / "zero.npy")
+    out = tmp_path / "features.npy"
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D]) == 0
+    message = capsys.readouterr().err
+    assert f"{tmp_path / 'data' / 'pipe.npy'}: not a regular file (a FIFO, socket or device); not read" in message
+    names = [Path(entry["path"]).name for entry in json.loads(out.with_suffix(".json").read_text())["files"]]
+    assert names == ["image0.npy", "image1.npy"]
+    assert extract_main([str(tmp_path / "data" / "pipe.npy"), "--out", str(tmp_path / "o.npy"), *ARGS_2D]) == 2
+    assert "pipe.npy: not a regular file (a FIFO, socket or device)" in capsys.readouterr().err
+
+
+def test_float64_beyond_float32_is_bad_input(tmp_path, capsys, monkeypatch):
     _images(tmp_path / "data", 1, 7)
     huge = np.zeros((16, 16))
     huge[3, 4] = 1e39
@@ -100,8 +137,22 @@ def test_float64_beyond_float32_is_bad_input(tmp_path, capsys):
     assert out.read_bytes() == before  # --overwrite replaces the output only once the new run can start
     capsys.readouterr()
 
-    # Values that fit float32 but overflow inside the transform: refused too, never NaN rows with exit 0.
+    # Values that fit float32 but would overflow inside the transform (its sums of squares): refused by
+    # the scan, so that --skip-bad skips the file and --overwrite keeps the old output.
     np.save(tmp_path / "data" / "large.npy", np.full((16, 16), 3e38))
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D, "--overwrite", "--skip-bad"]) == 0
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    assert [Path(entry["path"]).name for entry in sidecar["skipped"]] == ["huge.npy", "large.npy"]
+    assert "too large for the float32 transform of items of 256 samples" in sidecar["skipped"][1]["problem"]
+    assert np.isfinite(np.load(out)).all() and np.load(out).shape[0] == 1
+    (tmp_path / "data" / "huge.npy").unlink()
+    before = out.read_bytes()
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D, "--overwrite"]) == 2
+    assert "large.npy: has values up to 3e+38, too large" in capsys.readouterr().err
+    assert out.read_bytes() == before
+
+    # The check after the transform stays: with the scan's bound lifted, the batch is refused, not written.
+    monkeypatch.setattr(extract_module, "_largest_safe_value", lambda item_size: float("inf"))
     out = tmp_path / "features2.npy"
     assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D, "--skip-bad"]) == 2
     message = capsys.readouterr().err
@@ -179,3 +230,54 @@ def test_options_of_another_transform_are_refused(tmp_path, capsys, arguments, p
     np.save(tmp_path / "signal.npy", np.zeros(64, np.float32))
     assert extract_main([str(tmp_path / "signal.npy"), "--out", str(tmp_path / "o.npy"), *arguments]) == 2
     assert problem in capsys.readouterr().err
+
+
+def test_a_file_listed_twice_and_options_without_effect_are_said(tmp_path, capsys):
+    _images(tmp_path / "data", 2, 5)
+    image = tmp_path / "data" / "image0.npy"
+    out = tmp_path / "features.npy"
+    args = [str(tmp_path / "data"), str(image), "--out", str(out), *ARGS_2D, "--sample-rate", "8000", "--npz-key", "x"]
+    assert extract_main(args) == 0
+    message = capsys.readouterr().err
+    assert f"{image} is the file {image}, listed before: its rows appear twice in the output" in message, message
+    assert "--sample-rate applies to audio files, and no input is one: it has no effect" in message
+    assert "--npz-key applies to .npz files, and no input is one: it has no effect" in message
+    assert np.load(out).shape[0] == 3
+
+
+def test_a_stray_first_file_does_not_set_the_shape_that_skips_the_rest(tmp_path, capsys):
+    _images(tmp_path / "data", 3, 5)  # image0..2, 16x16
+    np.save(tmp_path / "data" / "a_small.npy", np.ones((8, 8), np.float32))  # sorted first
+    np.save(tmp_path / "data" / "a_empty.npy", np.ones((0, 16), np.float32))  # empty rows: before it
+    out = tmp_path / "features.npy"
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D, "--skip-bad"]) == 2
+    message = capsys.readouterr().err
+    assert "the item shape (8, 8) was taken from the first usable file" in message, message
+    assert "3 file(s) of another shape would be skipped" in message and "pass --shape" in message, message
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D, "--skip-bad", "--shape", "16,16"]) == 0
+    skipped = json.loads(out.with_suffix(".json").read_text())["skipped"]
+    assert {Path(entry["path"]).name: entry["problem"] for entry in skipped} == {
+        "a_empty.npy": "holds empty signals (shape (0, 16))",
+        "a_small.npy": "shape (8, 8) does not match the expected (16, 16) (see --shape)",
+    }
+    assert np.load(out).shape[0] == 3
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.ones((16, 16), np.complex64),
+        np.ones((16, 16), "m8[s]"),  # NumPy counts timedelta64 as an integer type
+        np.ones((16, 16), "M8[s]"),
+        np.full((16, 16), "a"),
+    ],
+    ids=lambda values: str(values.dtype),
+)
+def test_values_that_are_not_real_numbers_are_refused(tmp_path, capsys, values):
+    _images(tmp_path / "data", 1, 5)
+    np.save(tmp_path / "data" / "odd.npy", values)
+    out = tmp_path / "features.npy"
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D]) == 2
+    assert f"odd.npy: holds {values.dtype} values; expected real numbers" in capsys.readouterr().err
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D, "--skip-bad"]) == 0
+    assert np.load(out).shape[0] == 1

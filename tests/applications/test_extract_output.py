@@ -402,3 +402,98 @@ def test_damaged_sidecar_is_refused_naming_it(images, reference, tmp_path, capsy
     message = capsys.readouterr().err
     assert f"{side}: damaged sidecar: {problem}; pass --overwrite" in message and "Traceback" not in message, message
     assert out.read_bytes() == before
+
+
+def _swap_two_files(sidecar):
+    first, second = sidecar["files"][2], sidecar["files"][3]
+    for key in ("path", "sha256"):
+        first[key], second[key] = second[key], first[key]
+
+
+@pytest.mark.parametrize(
+    "damage, problem",
+    [
+        # None of these was refused before: each filled rows from the wrong file, left the sidecar wrong
+        # with exit 0, or raised a traceback.
+        (_swap_two_files, "'files' entry 3 ('{images}/images2.npy') is not the next of the configuration's inputs"),
+        (lambda s: s["files"][2].update(frames=-1), "'files' entry 2 ('{images}/images2.npy') holds 3 items of 3 "
+                                                    "signals x -1 frames"),
+        (lambda s: s["files"][2].update(first_item=7), "'files' entry 2 ('{images}/images2.npy') starts at item 7, "
+                                                       "not 6"),
+        (lambda s: s["files"].pop(1), "'files' entry 1 ('{images}/images2.npy') starts at item 6, not 3"),
+        (lambda s: s["files"][3].update(path="elsewhere.npy"), "'files' entry 3 ('elsewhere.npy') is not the next"),
+        (lambda s: s["files"][3].update(items=4, signals=4), "'files' holds 13 items, but the output has 12 rows"),
+        (lambda s: s.update(files=[]), "'files' is empty"),
+        (lambda s: s.update(item_shape=[16]), "'item_shape' [16] does not fit --dim 2"),
+        (lambda s: s.pop("meta"), "'meta' is missing"),
+        # Consistent on its face, contradicted by the file when it is read for the next batch.
+        (lambda s: s.update(item_shape=[16, 8]), "its entry for {images}/images2.npy counts 3 signal(s) of 1 "
+                                                 "frame(s), but the file holds 3 of 0 (items of shape (16, 8))"),
+    ],
+)
+def test_damaged_files_table_is_refused_not_followed(images, reference, tmp_path, capsys, damage, problem):
+    out = tmp_path / "features.npy"
+    _copy(reference, out)
+    side = out.with_suffix(".json")
+    sidecar = json.loads(side.read_text())
+    sidecar["progress"] = {"items_done": 6, "complete": False, "crc32": sidecar["progress"]["crc32"][:3]}
+    damage(sidecar)
+    side.write_text(json.dumps(sidecar))
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 2
+    message = capsys.readouterr().err
+    assert problem.format(images=images) in message and "Traceback" not in message, message
+    assert "damaged sidecar" in message and "pass --overwrite" in message, message
+    assert np.array_equal(np.load(out)[:6], np.load(reference)[:6])  # the finished rows are untouched
+
+
+def test_a_link_at_the_lock_files_name_is_refused_and_its_target_kept(images, tmp_path, capsys):
+    # Opening the lock through a link would truncate and rewrite the link's target.
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious data")
+    out = tmp_path / "features.npy"
+    os.symlink(precious, tmp_path / "features.npy.lock")
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 74
+    message = capsys.readouterr().err
+    assert "features.npy.lock: the lock file is a symbolic link (lock files never are); remove it" in message
+    assert precious.read_text() == "precious data" and not out.exists()
+
+
+def test_a_batch_size_beyond_the_item_count_computes_only_the_items(images, reference, tmp_path, monkeypatch):
+    # Every batch is padded to one size (one compiled program), but never beyond the item count:
+    # --batch-size 10**9 for 12 images once tried to allocate 10**9 images.
+    from scatterjax._core import sharding
+
+    padded = []
+    real_shard_batch = sharding.shard_batch
+
+    def recording_shard_batch(items, mesh, *, pad_to):
+        padded.append(pad_to)
+        return real_shard_batch(items, mesh, pad_to=pad_to)
+
+    monkeypatch.setattr(sharding, "shard_batch", recording_shard_batch)
+    out = tmp_path / "features.npy"
+    args = [*ARGS[: ARGS.index("--batch-size")], "--batch-size", "1000000000", "--quiet"]
+    assert extract_main([str(images), "--out", str(out), *args]) == 0
+    assert padded == [12]
+    assert np.array_equal(np.load(out), np.load(reference))  # the same bits as batches of 2
+
+
+def test_out_of_memory_is_one_line_and_an_exit_code(images, tmp_path, capsys, monkeypatch):
+    from scatterjax._core import sharding
+
+    def no_memory(items, mesh, *, pad_to):
+        raise MemoryError(f"Unable to allocate 954. GiB for an array with shape ({pad_to}, 16, 16)")
+
+    monkeypatch.setattr(sharding, "shard_batch", no_memory)
+    assert extract_main([str(images), "--out", str(tmp_path / "features.npy"), *ARGS]) == 74
+    message = capsys.readouterr().err
+    assert "error: out of memory (Unable to allocate 954. GiB" in message and "use a smaller --batch-size" in message
+    assert "Traceback" not in message
+
+
+def test_an_output_name_held_by_a_folder_is_refused_before_anything_is_written(images, tmp_path, capsys):
+    (tmp_path / "features.npy").mkdir()
+    for extra in ([], ["--overwrite"]):
+        assert extract_main([str(images), "--out", str(tmp_path / "features.npy"), *ARGS, *extra]) == 2
+        assert "exists and is not a regular file (a folder?)" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["features.npy"]  # no sidecar, no lock
