@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -229,10 +231,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scatterjax", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("."), help="folder for the figures")
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    try:  # a folder the figures can be written to, checked before the tour spends a minute computing
+        args.out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=args.out):
+            pass
+    except OSError as error:
+        parser.error(f"--out {str(args.out)!r}: cannot write figures there ({error.strerror or error}); "
+                     "choose a writable folder")
     print(f"scatterjax tour (jax {jax.__version__}, devices: {', '.join(map(str, jax.devices()))})")
-    tour_1d(args.out)
-    tour_2d(args.out)
-    tour_3d()
-    tour_jtfs(args.out)
+    try:
+        tour_1d(args.out)
+        tour_2d(args.out)
+        tour_3d()
+        tour_jtfs(args.out)
+    except OSError as error:  # a figure that cannot be written (a full disk): one line, not a traceback
+        print(f"{parser.prog}: error: {error.filename or args.out}: {error.strerror or error}", file=sys.stderr)
+        return 1
     return 0

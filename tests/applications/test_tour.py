@@ -70,3 +70,14 @@ def test_example_chirps_rise_and_fall():
     assert crossings(falling[:quarter]) > 10 * crossings(falling[-quarter:])
     with pytest.raises(ValueError, match="cycles per sample"):
         exponential_chirps(1024, low=0.3, high=0.2)
+
+
+def test_an_unwritable_out_is_one_line_before_the_tour_runs(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", "scatterjax", "--out", str(tmp_path / "a_file")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"--out '{tmp_path / 'a_file'}': cannot write figures there (File exists)" in result.stderr
+    assert "scatterjax tour" not in result.stdout  # refused before computing anything
