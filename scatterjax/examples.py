@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from ._core.validation import check_int, check_output_memory
+
+
+def _positive_number(name: str, value) -> float:
+    """``value`` as a float, or a ``ValueError`` naming ``name`` unless it is finite and > 0."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}.") from None
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
+    return number
 
 
 def chirp_and_am_tone(n_samples: int = 2**15, sample_rate: float = 16000.0):
     """A linear chirp (300 Hz → 2 kHz) plus a 4 kHz tone amplitude-modulated at 30 Hz.
 
     Returns ``(x, sample_rate)`` with ``x`` float32 of shape ``(n_samples,)``.
+
+    Raises ``TypeError``/``ValueError`` unless ``n_samples`` is an integer >= 1 and
+    ``sample_rate`` a finite number > 0.
     """
+    n_samples = check_int("n_samples", n_samples, minimum=1)
+    sample_rate = _positive_number("sample_rate", sample_rate)
+    check_output_memory(8 * 8 * n_samples, f"n_samples={n_samples}", "Use a smaller n_samples.")
     t = np.arange(n_samples) / sample_rate
     duration = n_samples / sample_rate
     f0, f1 = 300.0, 2000.0
@@ -34,6 +55,8 @@ def exponential_chirps(n_samples: int = 2**12, low: float = 0.002, high: float =
     Returns: float32 array of shape ``(2, n_samples)``: row 0 rises, row 1 falls, so
     ``rising, falling = exponential_chirps()`` unpacks them and the array can be transformed as a batch.
     """
+    n_samples = check_int("n_samples", n_samples, minimum=1)
+    check_output_memory(8 * 8 * n_samples, f"n_samples={n_samples}", "Use a smaller n_samples.")
     if not 0 < low < high <= 0.5:
         raise ValueError(f"need 0 < low < high <= 0.5 (cycles per sample); got low={low}, high={high}.")
     growth = np.log(high / low)
@@ -47,7 +70,9 @@ def exponential_chirps(n_samples: int = 2**12, low: float = 0.002, high: float =
 def texture_image(size: int = 32) -> np.ndarray:
     """A ``size`` x ``size`` float32 image in [0, 1]: a handwritten digit from scikit-learn's
     ``load_digits`` (shipped with it, no download) upsampled 4x when size is 32 and scikit-learn is
-    installed; otherwise oriented stripes under a disk."""
+    installed; otherwise oriented stripes under a disk. ``size``: an integer >= 1."""
+    size = check_int("size", size, minimum=1)
+    check_output_memory(6 * 8 * size**2, f"size={size}", "Use a smaller size.")
     if size == 32:
         try:
             from sklearn.datasets import load_digits
@@ -70,10 +95,23 @@ def molecule_density(positions, charges, size: int = 32, width: float = 1.5) -> 
       charges: (atoms,) weights.
 
     Returns: float32 array of shape ``(size, size, size)``.
+
+    Raises ``ValueError`` for positions not of shape ``(atoms, 3)``, charges not of shape
+    ``(atoms,)``, non-finite values, ``size`` < 1 or ``width`` not a finite number > 0.
     """
+    size = check_int("size", size, minimum=1)
+    width = _positive_number("width", width)
+    positions, charges = np.asarray(positions, float), np.asarray(charges, float)
+    if positions.ndim != 2 or positions.shape[1] != 3 or charges.shape != positions.shape[:1]:
+        raise ValueError(
+            f"positions must have shape (atoms, 3) and charges (atoms,); got {positions.shape} and {charges.shape}."
+        )
+    if not (np.isfinite(positions).all() and np.isfinite(charges).all()):
+        raise ValueError("positions and charges must be finite (they hold NaN or Inf).")
+    check_output_memory(5 * 8 * size**3, f"size={size}", "Use a smaller size.")
     grid = np.stack(np.meshgrid(*(np.arange(size),) * 3, indexing="ij"), axis=-1).astype(np.float64)
     density = np.zeros((size,) * 3)
-    for position, charge in zip(np.asarray(positions, float), np.asarray(charges, float)):
+    for position, charge in zip(positions, charges):
         squared = ((grid - position) ** 2).sum(axis=-1)
         density += charge * np.exp(-squared / (2 * width**2)) / (2 * np.pi * width**2) ** 1.5
     return density.astype(np.float32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -81,3 +82,23 @@ def test_an_unwritable_out_is_one_line_before_the_tour_runs(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert f"--out '{tmp_path / 'a_file'}': cannot write figures there (File exists)" in result.stderr
     assert "scatterjax tour" not in result.stdout  # refused before computing anything
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: chirp_and_am_tone(0), ValueError, "n_samples must be >= 1, got 0"),
+        (lambda: chirp_and_am_tone(2.5), TypeError, "n_samples must be an integer, got 2.5"),
+        (lambda: chirp_and_am_tone(1024, 0), ValueError, "sample_rate must be a finite number > 0, got 0"),
+        (lambda: exponential_chirps(0), ValueError, "n_samples must be >= 1, got 0"),
+        (lambda: texture_image(-3), ValueError, "size must be >= 1, got -3"),
+        (lambda: texture_image(10**7), ValueError, "size=10000000 needs at least"),
+        (lambda: molecule_density(np.zeros((2, 2)), np.ones(2)), ValueError, "positions must have shape (atoms, 3)"),
+        (lambda: molecule_density(np.zeros((2, 3)), np.ones(3)), ValueError, "charges (atoms,); got (2, 3) and (3,)"),
+        (lambda: molecule_density(np.full((1, 3), np.nan), np.ones(1)), ValueError, "must be finite"),
+        (lambda: molecule_density(np.zeros((1, 3)), np.ones(1), width=0), ValueError, "width must be a finite number"),
+    ],
+)
+def test_example_data_refuses_bad_arguments_naming_them(make, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        make()
