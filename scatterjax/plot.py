@@ -59,7 +59,10 @@ def _new_axes(ax, figsize):
 def _frequency_unit(sample_rate):
     if sample_rate is None:
         return 1.0, "cycles/sample"
-    return float(sample_rate), "Hz"
+    rate = float(sample_rate)
+    if not (np.isfinite(rate) and rate > 0):
+        raise ValueError(f"sample_rate must be a finite number of samples per second > 0, or None; got {sample_rate}.")
+    return rate, "Hz"
 
 
 def _edges(centres) -> np.ndarray:
@@ -92,6 +95,11 @@ def _clip_for_log(values, log: bool):
 
 def _single(Sx, channel_axes: int, what: str) -> np.ndarray:
     """``Sx`` as a NumPy array for one signal, rejecting batches with a pointer to indexing."""
+    if isinstance(Sx, (list, dict)):
+        raise TypeError(
+            f"{what} plots the array output (out_type='array'); got a {type(Sx).__name__}. Compute Sx with a "
+            "transform built with out_type='array'."
+        )
     Sx = np.asarray(Sx, dtype=np.float64)
     if Sx.ndim != channel_axes:
         expected = "(C, N_out)" if channel_axes == 2 else "(C, M_out, N_out)"
@@ -493,6 +501,8 @@ def spin_energy(Sx, transform, *, order=2) -> dict[int, np.ndarray]:
     Returns: ``{+1: E, 0: E, -1: E}``, each a float64 array of shape ``batch`` (0-d for one
     signal); a spin without paths (-1 at order 1) has energy 0.
     """
+    if order not in (1, 2, None):
+        raise ValueError(f"order must be 1, 2 or None (both); got {order!r}.")
     meta = transform.meta()
     spin, orders = meta["spin"], meta["order"]
     Sx = np.asarray(Sx, dtype=np.float64)
@@ -642,6 +652,8 @@ def loss_history(losses, *, label=None, ylabel="loss", ax=None, figsize=(6, 4)):
     Returns: the Figure.
     """
     losses = np.asarray(losses, dtype=np.float64)
+    if losses.ndim != 1:
+        raise ValueError(f"losses must be one value per step, shape (steps,); got shape {losses.shape}.")
     fig, ax = _new_axes(ax, figsize)
     ax.plot(np.arange(losses.size), losses, label=label)
     ax.set(yscale="log", xlabel="optimizer step", ylabel=ylabel, title="Loss history")

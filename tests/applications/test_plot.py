@@ -178,6 +178,16 @@ def test_bad_input_is_explained(signal_1d):
         plot.second_order(np.asarray(S1(x)), S1)
     with pytest.raises(ValueError, match=r"one signal"):
         plot.scalogram(np.stack([x, x]), J=6)
+    S_list = scatterjax.Scattering1D(J=6, shape=x.shape[-1], Q=8, out_type="list")
+    with pytest.raises(TypeError, match=r"plots the array output \(out_type='array'\); got a list"):
+        plot.scattering1d(S_list(x), S)
+    for rate in (0, -8000, float("nan")):
+        with pytest.raises(ValueError, match=r"sample_rate must be a finite number of samples per second > 0"):
+            plot.first_order(Sx, S, sample_rate=rate)
+        with pytest.raises(ValueError, match=r"sample_rate must be"):
+            plot.filter_bank(S, sample_rate=rate)
+    with pytest.raises(ValueError, match=r"losses must be one value per step, shape \(steps,\); got shape \(3, 3\)"):
+        plot.loss_history(np.ones((3, 3)))
 
 
 def test_missing_matplotlib_names_the_extra(signal_1d, monkeypatch):
@@ -311,3 +321,5 @@ def test_spin_energy_separates_rising_from_falling(jtfs_chirps):
     assert ratio_time[0] > 10 and ratio_time[1] < 0.1
     with pytest.raises(ValueError, match=r"209 channels"):
         plot.spin_energy(Sx, S_time)
+    with pytest.raises(ValueError, match=r"order must be 1, 2 or None \(both\); got 3"):
+        plot.spin_energy(Sx, S, order=3)
