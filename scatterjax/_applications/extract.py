@@ -420,6 +420,12 @@ def _check_values(path: Path, data: np.ndarray, item_size: int) -> None:
         )
 
 
+def _frame_count(length: int, frame_length: int, hop: int) -> int:
+    """Frames of ``frame_length`` samples, ``hop`` apart, in a signal of ``length`` samples (0 if shorter):
+    the scan counts them into the sidecar, and reading a file checks them against it."""
+    return 1 + (length - frame_length) // hop if length >= frame_length else 0
+
+
 def _scan(config: dict, files: list[Path]) -> tuple[list[dict], list[dict], tuple[int, ...]]:
     """Read and check every file; returns (used files table, skipped files, item shape)."""
     rank = _ITEM_RANK[config["dim"]]
@@ -453,7 +459,7 @@ def _scan(config: dict, files: list[Path]) -> tuple[list[dict], list[dict], tupl
                 length = item_shape[0]
                 if length < frame_length:
                     raise BadInput(path, f"length {length} is shorter than the frame length {frame_length}")
-                frames = 1 + (length - frame_length) // hop
+                frames = _frame_count(length, frame_length, hop)
             else:
                 if shape is not None and item_shape != shape:
                     what = "length" if rank == 1 else "shape"
@@ -552,7 +558,7 @@ class _ItemReader:
         if length is None:
             frames = 1 if signals.shape[1:] == self.shape else 0
         else:
-            frames = 1 + (signals.shape[-1] - length) // hop if signals.shape[-1] >= length else 0
+            frames = _frame_count(signals.shape[-1], length, hop)
         if (len(signals), frames) != (entry["signals"], entry["frames"]):
             raise ExtractError(
                 f"damaged sidecar: its entry for {entry['path']} counts {entry['signals']} signal(s) of "
@@ -881,14 +887,18 @@ def _extract_listed(args, out: Path, note, stops: _StopRequests) -> Path:
     # --out inside an input folder. realpath, not Path.resolve, which raises on a loop of links
     # (such an input is kept: reading it fails with a message naming it).
     own = {os.path.realpath(out), os.path.realpath(sidecar_path(out))}
-    files = [path for path in files if os.path.realpath(path) not in own]
-    if not files:
-        raise ExtractError(f"no input file besides the output {out}.")
-    seen: dict[str, Path] = {}
-    for path in files:  # kept (the rows are what was asked for), but said
-        if (real := os.path.realpath(path)) in seen:
+    inputs, seen = [], {}  # seen: real path -> the first name it was listed under
+    for path in files:
+        real = os.path.realpath(path)
+        if real in own:
+            continue
+        if real in seen:  # kept (the rows are what was asked for), but said
             note(f"{path} is the file {seen[real]}, listed before: its rows appear twice in the output")
         seen.setdefault(real, path)
+        inputs.append(path)
+    files = inputs
+    if not files:
+        raise ExtractError(f"no input file besides the output {out}.")
     out.parent.mkdir(parents=True, exist_ok=True)
     with files_io.OutputLock(lock_path(out)) as lock:
         if out.is_file():
