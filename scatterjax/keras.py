@@ -63,6 +63,7 @@ _NDIM = {"Scattering1D": 1, "Scattering2D": 2, "HarmonicScattering3D": 3, "TimeF
 
 class _Scattering(CoreForwarding, ReadOnlySettings, keras.layers.Layer):
     _core_name = "Scattering1D"
+    frontend_name = "keras"
 
     def __init__(self, *args, **kwargs):
         names = {parameter.name for parameter in core_parameters(self._core_name)}

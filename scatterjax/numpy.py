@@ -51,6 +51,8 @@ def _numpy_outputs(coefficients):
 class _NumPyOutputs:
     """Mixin: the call returns NumPy arrays (see the module docstring)."""
 
+    frontend_name = "numpy"
+
     def __call__(self, x):
         return _numpy_outputs(super().__call__(x))
 

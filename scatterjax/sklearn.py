@@ -18,6 +18,7 @@ Example:
   >>> from sklearn.preprocessing import StandardScaler
   >>> from scatterjax.sklearn import Scattering2D
   >>> X, y = load_digits(return_X_y=True)
+  >>> X = X.astype("float32")  # float64 is computed in float32 unless JAX's x64 mode is on
   >>> model = make_pipeline(Scattering2D(J=1, shape=(8, 8)), StandardScaler(),
   ...                       LogisticRegression(max_iter=1000))
   >>> model.fit(X[:1000], y[:1000]).score(X[1000:], y[1000:]) > 0.9
@@ -54,6 +55,8 @@ _OWN_BACKENDS = ("sklearn",)
 
 class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, sklearn_base.BaseEstimator):
     _core_name = "Scattering1D"
+    # kymatio's scikit-learn transformers wrap its NumPy frontend and report it.
+    frontend_name = "numpy"
 
     def __init__(self, *args, **kwargs):
         # scikit-learn's convention: store each argument as given (get_params reads them back).

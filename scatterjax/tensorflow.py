@@ -100,6 +100,7 @@ def _sample_shape(transform) -> tuple:
 
 class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
     _core_name = "Scattering1D"
+    frontend_name = "tensorflow"
 
     def __init__(self, *args, name: str | None = None, **kwargs):
         tf.Module.__init__(self, name=name)

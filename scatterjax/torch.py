@@ -188,6 +188,7 @@ def _map_output(output, function):
 
 class _Scattering(CoreForwarding, torch.nn.Module):
     _core_name = "Scattering1D"
+    frontend_name = "torch"
 
     def __init__(self, *args, **kwargs):
         torch.nn.Module.__init__(self)

@@ -208,6 +208,17 @@ class CoreForwarding:
                 pass
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    def __dir__(self):
+        # dir() and tab completion list what __getattr__ reads from the core (J, psi1_f, ...).
+        names = set(super().__dir__())
+        try:
+            core = self._core_or_none()
+        except Exception:  # settings that do not build (scikit-learn validates them at fit): none
+            core = None
+        if core is not None:
+            names.update(name for name in dir(core) if not name.startswith("_"))
+        return sorted(names)
+
 
 class ReadOnlySettings:
     """Mixin: assigning one of the core's arguments (``S.J = 3``) raises instead of being ignored.

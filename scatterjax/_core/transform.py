@@ -91,6 +91,9 @@ class ScatteringTransform:
     _channel_axis: int = -2
     # Whether S(x) accepts complex64/complex128 x (Scattering1D and Scattering2D do).
     _complex_input: bool = False
+    #: The array library of the inputs and outputs, named as kymatio's ``frontend_name`` (``'jax'``
+    #: here; ``'numpy'``, ``'torch'``, ``'tensorflow'``, ``'keras'`` for the other frontends).
+    frontend_name: str = "jax"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -258,7 +258,9 @@ def filter_bank_3d(
         whole = set(complex_orders) | {(l, 0) for l in real_degrees}
         psi = {}
         for order in sorted(whole):  # by degree: stops at the first degree that overflows
-            psi[order] = grid.solid_harmonic(order[0], sigma, order[1])
+            # An overflow is reported below as the error it is, not as NumPy's warnings first.
+            with np.errstate(over="ignore", invalid="ignore"):
+                psi[order] = grid.solid_harmonic(order[0], sigma, order[1])
             if not np.isfinite(psi[order]).all():
                 # |w|^l and sigma^l are float32, as in kymatio, whose filters are then NaN as well.
                 raise ValueError(

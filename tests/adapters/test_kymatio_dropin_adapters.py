@@ -253,7 +253,7 @@ def test_torch_compiled_model_equals_eager_forward_and_gradient(out_type):
     loss, loss_compiled = model(x), compiled(x_compiled)
     loss.backward()
     loss_compiled.backward()
-    assert abs(float(loss_compiled) - float(loss)) <= 1e-5 * abs(float(loss))
+    assert abs(loss_compiled.item() - loss.item()) <= 1e-5 * abs(loss.item())
     assert rel_l2(x_compiled.grad.numpy(), x.grad.numpy()) <= 1e-5
 
 
@@ -397,3 +397,23 @@ def test_an_empty_batch_gives_an_empty_output_of_the_right_shape(adapter):
     else:
         assert output.shape == (0, *expected.shape[1:])
     assert output.dtype == np.float32
+
+
+# --- every frontend ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("frontend", ["numpy", "jax", "torch", "sklearn", "tensorflow", "keras"])
+def test_frontend_name_is_kymatios_and_dir_lists_the_core_attributes(frontend):
+    pytest.importorskip({"tensorflow": "tensorflow", "keras": "keras", "sklearn": "sklearn"}.get(frontend, "numpy"))
+    kymatio()  # first: it installs the SciPy shim kymatio's frontends need
+    ours = importlib.import_module(f"scatterjax.{frontend}")
+    theirs = importlib.import_module(f"kymatio.{frontend}")
+    kwargs = {} if frontend == "keras" else {"shape": 64}  # a Keras layer reads the shape at build
+    want = theirs.Scattering1D(J=3, Q=2, **kwargs).frontend_name
+    assert want in ("numpy", "jax", "torch", "tensorflow", "keras")
+    transform = ours.Scattering1D(J=3, Q=2, **kwargs)
+    assert transform.frontend_name == want
+    if frontend == "keras":
+        transform(_signal((1, 64)))  # built: the core now exists
+    # What the object reads from its core shows in dir(), so tab completion offers it.
+    assert {"J", "Q", "psi1_f", "pad_left", "frontend_name"} <= set(dir(transform))

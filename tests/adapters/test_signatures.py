@@ -110,10 +110,13 @@ def test_meta_output_size_and_attributes_come_from_the_core(module_name, case):
     if module_name in ("scatterjax.sklearn", "scatterjax.flax.linen"):
         # Their frameworks keep the constructor's arguments as given (Q=4, not the core's (4, 1)).
         own |= set(inspect.signature(core_class(name)).parameters)
-    for attribute in set(names) - own - {"bank"}:
+    # frontend_name names each frontend's own array library, as in kymatio.
+    for attribute in set(names) - own - {"bank", "frontend_name"}:
         value, want = getattr(adapter, attribute), getattr(core, attribute)
         plain = (int, float, str, type(None))
         if isinstance(want, plain) or (isinstance(want, tuple) and all(isinstance(v, plain) for v in want)):
             assert value == want, attribute
+    # dir() (tab completion) lists what is read from the core.
+    assert set(names) - own <= set(dir(adapter))
     with pytest.raises(AttributeError, match="no attribute 'not_a_setting'"):
         _ = adapter.not_a_setting
