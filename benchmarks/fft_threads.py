@@ -7,7 +7,8 @@ a program on whichever thread finished the last piece of a loop that it split ac
 after such a loop an FFT may run on a pool thread, on one core (in the 2D J=3 L=8 256x256 gradient
 of ``benchmarks/bench_grad.py``, all 34 FFTs did). The eager call ``S(x)`` is not affected (its
 chunks are started from one thread per core); one program inside a caller's ``jax.jit`` or
-``jax.grad`` is.
+``jax.grad`` is. Reported upstream as openxla/xla#46345 (jax-ml/jax#39081), with a proposed fix in
+openxla/xla#46347; rerun this script to see whether an installed jaxlib has it.
 
 This script times three programs on the same complex64 batch, in one process:
 

@@ -9,7 +9,8 @@ XLA's CPU runtime runs each FFT and fused loop on one thread, and independent op
 concurrently. (An FFT is split across the cores only when the runtime calls it from the thread that
 started the program: DUCC, XLA's FFT library, runs single-threaded when called from one of XLA's
 pool threads, and after the first fused loop that XLA splits across the pool, the program goes on
-from a pool thread. In the 2D gradient all 34 FFTs ran on pool threads.) Inside one program (a
+from a pool thread. In the 2D gradient all 34 FFTs ran on pool threads. This is XLA's bug
+openxla/xla#46345, present in jaxlib 0.10.2.) Inside one program (a
 caller's ``jax.jit``, ``jax.grad``) the cores are used by writing a chunk as independent
 computations on parts of it (:func:`in_branches`); the eager call ``S(x)`` instead dispatches
 chunks from one thread per core (:func:`apply_in_chunks`).
