@@ -31,6 +31,7 @@ import re
 import shutil
 import socket
 import time
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,14 +209,34 @@ def _decode_audio(path: Path, raw: bytes) -> tuple[np.ndarray, int]:
         import soundfile
     except ImportError:
         soundfile = None
-    if soundfile is not None:
-        data, rate = soundfile.read(io.BytesIO(raw), dtype="float32", always_2d=True)
-        return data.mean(axis=1) if data.shape[1] > 1 else data[:, 0], int(rate)
-    if path.suffix.lower() != ".wav":
+    is_wav = path.suffix.lower() == ".wav"
+    # WAV goes through SciPy first, which reports a file shorter than its header says (a copy cut
+    # short, a full disk); libsndfile silently returns the samples that are there.
+    decoded = _decode_wav(path, raw, fall_back=soundfile is not None) if is_wav else None
+    if decoded is not None:
+        return decoded
+    if soundfile is None:
         raise BadInput(path, "reading FLAC needs soundfile: pip install 'scatterjax[audio]'")
+    data, rate = soundfile.read(io.BytesIO(raw), dtype="float32", always_2d=True)
+    return data.mean(axis=1) if data.shape[1] > 1 else data[:, 0], int(rate)
+
+
+def _decode_wav(path: Path, raw: bytes, *, fall_back: bool) -> tuple[np.ndarray, int] | None:
+    """Samples (mono float) and rate of a WAV file read by SciPy; ``None`` if SciPy cannot decode
+    its format and ``fall_back`` (soundfile may). A truncated file is a :class:`BadInput`."""
     from scipy.io import wavfile
 
-    rate, samples = wavfile.read(io.BytesIO(raw))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", wavfile.WavFileWarning)
+        try:
+            rate, samples = wavfile.read(io.BytesIO(raw))
+        except ValueError:
+            if fall_back:  # a WAV encoding SciPy does not read (compressed, for one)
+                return None
+            raise
+    for warning in caught:
+        if "prematurely" in str(warning.message):  # "Reached EOF prematurely; finished at ..."
+            raise BadInput(path, f"truncated WAV: {warning.message} (an interrupted copy or a full disk?)")
     if samples.dtype == np.uint8:  # 8-bit WAV is unsigned, centred on 128
         samples = (samples.astype(np.float32) - 128.0) / 128.0
     elif np.issubdtype(samples.dtype, np.signedinteger):
@@ -235,6 +256,12 @@ def _decode_image(path: Path, raw: bytes) -> np.ndarray:
     except ImportError as error:
         raise BadInput(path, "reading images needs Pillow: pip install 'scatterjax[images]'") from error
     with Image.open(io.BytesIO(raw)) as image:
+        frames = getattr(image, "n_frames", 1)
+        if frames > 1:  # reading the first frame alone would drop the rest without a word
+            raise BadInput(
+                path,
+                f"holds {frames} frames (an animation or a multi-page image); save each frame you want as its own file",
+            )
         if image.mode in ("I", "I;16", "I;16B", "F"):
             return np.asarray(image, dtype=np.float32)
         return np.asarray(image.convert("L"), dtype=np.float32) / 255.0

@@ -281,3 +281,49 @@ def test_values_that_are_not_real_numbers_are_refused(tmp_path, capsys, values):
     assert f"odd.npy: holds {values.dtype} values; expected real numbers" in capsys.readouterr().err
     assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D, "--skip-bad"]) == 0
     assert np.load(out).shape[0] == 1
+
+
+@pytest.mark.parametrize("soundfile_installed", [False, True])
+def test_a_truncated_wav_is_a_bad_input_named_and_skippable(tmp_path, capsys, monkeypatch, soundfile_installed):
+    if soundfile_installed:
+        pytest.importorskip("soundfile")  # libsndfile alone returns a cut file's samples without a word
+    else:
+        monkeypatch.setitem(sys.modules, "soundfile", None)
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(6)
+    for name in ("a.wav", "b.wav"):
+        wavfile.write(str(data / name), 8000, np.round(rng.uniform(-1, 1, 512) * 3000).astype(np.int16))
+    whole = (data / "b.wav").read_bytes()
+    (data / "b.wav").write_bytes(whole[: len(whole) - 200])  # a copy cut short: 412 of 512 samples
+    with pytest.raises(ValueError, match="b.wav: truncated WAV: .*prematurely"):
+        read(data / "b.wav")
+    assert read(data / "a.wav")[0].shape == (512,)
+    out = tmp_path / "features.npy"
+    args = [str(data), "--out", str(out), "--dim", "1", "--J", "3", "--frame-length", "128", "--quiet"]
+    assert extract_main(args) == 2
+    message = capsys.readouterr().err
+    assert "b.wav: truncated WAV" in message and "Traceback" not in message, message
+    assert extract_main([*args, "--skip-bad"]) == 0
+    assert np.load(out).shape[0] == 4  # a.wav's 4 frames; b.wav skipped, not read in part
+    skipped = json.loads(out.with_suffix(".json").read_text())["skipped"]
+    assert [Path(entry["path"]).name for entry in skipped] == ["b.wav"]
+
+
+def test_an_animated_or_multi_page_image_is_a_bad_input(tmp_path, capsys):
+    image_module = pytest.importorskip("PIL.Image")
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(7)
+    frames = [image_module.fromarray((rng.uniform(0, 1, (16, 16)) * 255).astype(np.uint8)) for _ in range(3)]
+    frames[0].save(data / "still.png")
+    frames[0].save(data / "moving.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(data / "pages.tif", save_all=True, append_images=frames[1:])
+    with pytest.raises(ValueError, match="moving.gif: holds 3 frames"):
+        read(data / "moving.gif")
+    out = tmp_path / "features.npy"
+    assert extract_main([str(data), "--out", str(out), *ARGS_2D]) == 2
+    assert "holds 3 frames (an animation or a multi-page image)" in capsys.readouterr().err
+    assert extract_main([str(data), "--out", str(out), *ARGS_2D, "--skip-bad"]) == 0
+    assert np.load(out).shape[0] == 1
+    np.testing.assert_allclose(read(data / "still.png")[0], np.asarray(frames[0], np.float32) / 255.0)
