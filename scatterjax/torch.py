@@ -6,7 +6,11 @@ order) and returns the core's output with torch tensors in place of JAX arrays: 
 ``(*batch, C, N_out)`` (``(*batch, C_joint, R, N_out)`` for a ``format='joint'`` JTFS), or with
 ``out_type='list'``/``'dict'`` kymatio's list of ``{'coef': tensor, 'j': ..., 'n': ...}`` or dict
 ``{path: tensor}``. Gradients flow to the input through every output tensor (``jax.vjp`` inside a
-``torch.autograd.Function``). Tensors cross by DLPack, zero-copy for contiguous tensors on the same
+``torch.autograd.Function``), to any order (``create_graph=True``), and under ``torch.func``
+(``grad``, ``vmap``, ``jacrev``, ``jvp``, ``jacfwd``, ``hessian``): each derivative is JAX's
+transformation of the same function, and a ``torch.func.vmap`` is one batched JAX call (second
+derivatives need a real input and output). ``torch.jit.trace`` and ``torch.onnx.export`` raise
+(a trace cannot record JAX's computation). Tensors cross by DLPack, zero-copy for contiguous tensors on the same
 device. The module has no parameters and no buffers: the filters stay on the JAX side, on the
 device of the input, so optimizers never see them, and ``.to(device)``, ``.cuda()``, ``.double()``
 change nothing (the input's device and dtype decide). A ``state_dict`` saved with kymatio's torch
@@ -148,29 +152,243 @@ def _backward(pullback, cotangents):
     return grad_x
 
 
+@jax.jit
+def _input_gradient(transform, x, cotangents):
+    """``J(x)^T cotangents``, the forward recomputed (no stored residuals)."""
+    (grad_x,) = jax.vjp(lambda x: _coefficients(transform, x), x)[1](cotangents)
+    return grad_x
+
+
+@jax.jit
+def _second_order(transform, x, grad_grad_x, *cotangents):
+    """The pullback of ``(x, cotangents) -> J(x)^T cotangents`` applied to ``grad_grad_x``:
+    ``(d/dx, *d/dcotangents)`` of ``<grad_grad_x, J(x)^T cotangents>`` (the latter are
+    ``J(x) grad_grad_x``)."""
+    x_bar, cotangent_bars = jax.vjp(
+        lambda x, cotangents: _input_gradient(transform, x, cotangents), x, list(cotangents)
+    )[1](grad_grad_x)
+    return (x_bar, *cotangent_bars)
+
+
+@jax.jit
+def _tangents(transform, x, x_tangent):
+    """``J(x) x_tangent``, per coefficient array (forward mode)."""
+    return tuple(jax.jvp(lambda x: _coefficients(transform, x), (x,), (x_tangent.astype(x.dtype),))[1])
+
+
+@jax.jit
+def _input_gradient_tangent(transform, x, x_tangent, *cotangents_and_tangents):
+    """The forward-mode derivative of ``(x, cotangents) -> J(x)^T cotangents`` along
+    ``(x_tangent, cotangent tangents)`` (``cotangents_and_tangents``: the cotangents, then theirs)."""
+    count = len(cotangents_and_tangents) // 2
+    cotangents, tangents = cotangents_and_tangents[:count], cotangents_and_tangents[count:]
+    return (
+        jax.jvp(
+            lambda x, cotangents: _input_gradient(transform, x, cotangents),
+            (x, list(cotangents)),
+            (x_tangent.astype(x.dtype), [t.astype(c.dtype) for t, c in zip(tangents, cotangents)]),
+        )[1],
+    )
+
+
+def _functorch_wrapped(x: torch.Tensor) -> bool:
+    """Whether ``x`` is a ``torch.func`` transform's tensor (``vmap``, ``grad``, ``jvp``...), whose
+    memory DLPack cannot reach: such a call goes through the autograd Functions' rules."""
+    is_wrapped = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", None)
+    return bool(is_wrapped is not None and is_wrapped(x))
+
+
+def _at_batch_front(tensor: torch.Tensor, dim: int | None, size: int) -> torch.Tensor:
+    """``tensor`` with its ``torch.func.vmap`` batch dimension ``dim`` moved first (broadcast if None)."""
+    return tensor.expand(size, *tensor.shape) if dim is None else tensor.movedim(dim, 0)
+
+
+def _torch_cotangents(grads) -> list[jax.Array]:
+    # A complex output's (wavelet_transform) torch gradient is the conjugate of JAX's cotangent.
+    return [to_jax(grad.conj() if grad.is_complex() else grad) for grad in grads]
+
+
+def _torch_gradient(grad: jax.Array, x: torch.Tensor) -> torch.Tensor:
+    grad_x = to_torch(grad)
+    if x.is_complex():  # JAX's cotangent is dL/dRe - i dL/dIm; torch's gradient is its conjugate
+        grad_x = grad_x.conj().resolve_conj()
+    return grad_x.to(dtype=x.dtype)
+
+
+def _check_real(x: torch.Tensor, grads) -> None:
+    if x.is_complex() or any(grad.is_complex() for grad in grads):
+        raise NotImplementedError(
+            "Second derivatives through a scatterjax.torch module are computed for real inputs "
+            "and real outputs only; this one has a complex input or output."
+        )
+
+
+@functools.cache
+def _jax_step(name: str, compute, in_axes: tuple | None = None) -> type:
+    """A torch Function running ``compute(transform, *arrays)`` (a JAX function returning a tuple
+    of arrays) on its tensor arguments, ``Function.apply(transform, x64, *tensors)``; with
+    ``in_axes``, ``jax.vmap`` of it over those axes of the arrays.
+
+    Going through a Function's ``forward`` is what hands ``torch.func``'s wrapped tensors to
+    DLPack unwrapped; under ``torch.func.vmap`` (``jacrev``, ``jacfwd``, per-sample derivatives)
+    the mapped calls are one call of the ``jax.vmap``'d step (itself applied as a Function, for
+    the other transforms around it). Its derivatives are steps too (``jax.vjp`` and ``jax.jvp`` of
+    ``compute``), so it is differentiable to any order, in either mode. The arrays are real (the
+    complex conventions of first derivatives are applied before a step is entered).
+    """
+    if in_axes is not None:
+        compute = jax.vmap(compute, in_axes=(None, *in_axes))
+
+    class Step(torch.autograd.Function):
+        @staticmethod
+        def forward(transform, x64, *tensors):
+            with jax.enable_x64(x64):
+                return tuple(to_torch(a) for a in compute(transform, *(to_jax(t) for t in tensors)))
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            _transform, ctx.x64, *tensors = inputs
+            ctx.transform = _transform
+            ctx.save_for_backward(*tensors)
+            ctx.save_for_forward(*tensors)
+
+        @staticmethod
+        def backward(ctx, *grads):
+            tensors = ctx.saved_tensors
+            pullback = _jax_step(f"{name}Vjp", functools.partial(_pullback_of, compute, len(tensors)))
+            return (None, None, *pullback.apply(ctx.transform, ctx.x64, *tensors, *grads))
+
+        @staticmethod
+        def jvp(ctx, _transform_tangent, _x64_tangent, *tangents):
+            tensors = ctx.saved_tensors
+            tangents = [torch.zeros_like(t) if d is None else d for t, d in zip(tensors, tangents)]
+            pushforward = _jax_step(f"{name}Jvp", functools.partial(_pushforward_of, compute, len(tensors)))
+            return pushforward.apply(ctx.transform, ctx.x64, *tensors, *tangents)
+
+        @staticmethod
+        def vmap(info, in_dims, transform, x64, *tensors):
+            axes = in_dims[2:]
+            moved = [tensor if dim is None else tensor.movedim(dim, 0) for tensor, dim in zip(tensors, axes)]
+            batched = _jax_step(f"{name}Batched", compute, tuple(None if dim is None else 0 for dim in axes))
+            outputs = batched.apply(transform, x64, *moved)
+            return outputs, (0,) * len(outputs)
+
+    Step.__name__ = Step.__qualname__ = name
+    return Step
+
+
+def _pullback_of(compute, count: int, transform, *arrays):
+    """``compute``'s pullback at ``arrays[:count]`` applied to the cotangents ``arrays[count:]``."""
+    primals, cotangents = arrays[:count], arrays[count:]
+    return jax.vjp(lambda *primals: compute(transform, *primals), *primals)[1](tuple(cotangents))
+
+
+def _pushforward_of(compute, count: int, transform, *arrays):
+    """``compute``'s derivative at ``arrays[:count]`` along the tangents ``arrays[count:]``."""
+    primals, tangents = arrays[:count], arrays[count:]
+    return jax.jvp(lambda *primals: compute(transform, *primals), primals, tangents)[1]
+
+
+_Tangents = _jax_step("_Tangents", _tangents)
+_SecondOrder = _jax_step("_SecondOrder", _second_order)
+_InputGradientTangent = _jax_step("_InputGradientTangent", _input_gradient_tangent)
+
+
+class _Residuals:
+    """What one forward call of :class:`_ScatteringFunction` leaves for its derivatives (a
+    non-tensor output): JAX's pullback, which the backward applies instead of recomputing the
+    forward, and the transform on the input's device."""
+
+    def __init__(self, pullback, transform) -> None:
+        self.pullback, self.transform = pullback, transform
+
+
 class _ScatteringFunction(torch.autograd.Function):
+    """``transform_on(x_jax, x64)(x_jax)``'s coefficient arrays as tensors, plus their
+    :class:`_Residuals`: differentiable twice in reverse mode (``create_graph=True``), in forward
+    mode (``torch.func.jvp``, ``jacfwd``, ``hessian``), and mapped by ``torch.func.vmap`` as one
+    batched JAX call."""
+
     @staticmethod
-    def forward(ctx, x, transform_on, x64):
+    def forward(x, transform_on, x64):
         # transform_on(x_jax, x64): the transform (or first-order transform) to run, on x's device.
         with jax.enable_x64(x64):
             x_jax = to_jax(x)
-            coefficients, ctx.pullback = _forward_with_vjp(transform_on(x_jax, x64), x_jax)
-        ctx.x64 = x64
+            transform = transform_on(x_jax, x64)
+            coefficients, pullback = _forward_with_vjp(transform, x_jax)
+        return (*(to_torch(coefficient) for coefficient in coefficients), _Residuals(pullback, transform))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, _transform_on, ctx.x64 = inputs
+        ctx.residuals = output[-1]
         # Saving the input makes autograd refuse a backward pass after an in-place change to it
         # (the residuals may alias its memory).
         ctx.save_for_backward(x)
-        return tuple(to_torch(coefficient) for coefficient in coefficients)
+        ctx.save_for_forward(x)
 
     @staticmethod
     def backward(ctx, *grad_outputs):
         (x,) = ctx.saved_tensors
-        with jax.enable_x64(ctx.x64):
-            # A complex output's (wavelet_transform) torch gradient is the conjugate of JAX's cotangent.
-            cotangents = [to_jax(grad.conj() if grad.is_complex() else grad) for grad in grad_outputs]
-            grad_x = to_torch(_backward(ctx.pullback, cotangents))
-        if x.is_complex():  # JAX's cotangent is dL/dRe - i dL/dIm; torch's gradient is its conjugate
-            grad_x = grad_x.conj().resolve_conj()
-        return grad_x.to(dtype=x.dtype), None, None
+        coefficient_grads = grad_outputs[:-1]  # the last output is the residuals
+        residuals = ctx.residuals
+        grad_x = _InputGradient.apply(x, residuals.transform, ctx.x64, residuals, *coefficient_grads)
+        return grad_x, None, None
+
+    @staticmethod
+    def jvp(ctx, x_tangent, _transform_on, _x64):
+        (x,) = ctx.saved_tensors
+        return (*_Tangents.apply(ctx.residuals.transform, ctx.x64, x, x_tangent), None)
+
+    @staticmethod
+    def vmap(info, in_dims, x, transform_on, x64):
+        # The transform takes any leading batch axes: the mapped calls are one call on the batch.
+        outputs = _ScatteringFunction.apply(_at_batch_front(x, in_dims[0], info.batch_size), transform_on, x64)
+        return outputs, (0,) * (len(outputs) - 1) + (None,)
+
+
+class _InputGradient(torch.autograd.Function):
+    """``J(x)^T grads``, the input gradient of :class:`_ScatteringFunction`, itself differentiable
+    once more in either mode (a gradient penalty, a Hessian)."""
+
+    @staticmethod
+    def forward(x, transform, x64, residuals, *grads):
+        with jax.enable_x64(x64):
+            cotangents = _torch_cotangents(grads)
+            if residuals is not None:
+                grad = _backward(residuals.pullback, cotangents)
+            else:
+                grad = _input_gradient(transform, to_jax(x), cotangents)
+        return _torch_gradient(grad, x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, ctx.transform, ctx.x64, _residuals, *grads = inputs
+        ctx.save_for_backward(x, *grads)
+        ctx.save_for_forward(x, *grads)
+
+    @staticmethod
+    def backward(ctx, grad_grad_x):
+        x, *grads = ctx.saved_tensors
+        _check_real(x, grads)
+        x_bar, *grad_bars = _SecondOrder.apply(ctx.transform, ctx.x64, x, grad_grad_x, *grads)
+        return x_bar, None, None, None, *grad_bars
+
+    @staticmethod
+    def jvp(ctx, x_tangent, _transform, _x64, _residuals, *grad_tangents):
+        x, *grads = ctx.saved_tensors
+        _check_real(x, grads)
+        x_tangent = torch.zeros_like(x) if x_tangent is None else x_tangent
+        grad_tangents = [torch.zeros_like(g) if t is None else t for g, t in zip(grads, grad_tangents)]
+        (tangent,) = _InputGradientTangent.apply(ctx.transform, ctx.x64, x, x_tangent, *grads, *grad_tangents)
+        return tangent
+
+    @staticmethod
+    def vmap(info, in_dims, x, transform, x64, residuals, *grads):
+        # One batched call; the residuals, from the unbatched forward, do not apply to it.
+        size = info.batch_size
+        batched = [_at_batch_front(tensor, dim, size) for tensor, dim in zip((x, *grads), (in_dims[0], *in_dims[4:]))]
+        return _InputGradient.apply(batched[0], transform, x64, None, *batched[1:]), 0
 
 
 def _map_output(output, function):
@@ -283,9 +501,17 @@ class _Scattering(CoreForwarding, torch.nn.Module):
         """
         _check_tensor(x)
         _check_process()
+        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+            # A trace would record the output as a constant, silently wrong for any other input.
+            raise RuntimeError(
+                f"{type(self).__name__} cannot be traced (torch.jit.trace, torch.onnx.export): it "
+                "computes in JAX, which a torch trace cannot record. Compute the scattering outside "
+                "the traced model (its output is an ordinary tensor), or use torch.compile, which "
+                "runs it as a graph break."
+            )
         x64 = x.dtype in (torch.float64, torch.complex128) or bool(jax.config.jax_enable_x64)
-        if torch.is_grad_enabled() and x.requires_grad:
-            tensors = _ScatteringFunction.apply(x, transform_on, x64)
+        if (torch.is_grad_enabled() and x.requires_grad) or _functorch_wrapped(x):
+            *tensors, _residuals = _ScatteringFunction.apply(x, transform_on, x64)
             if template is None:
                 (tensor,) = tensors
                 return tensor
