@@ -237,7 +237,7 @@ def _jax_step(name: str, compute, in_axes: tuple | None = None) -> type:
     complex conventions of first derivatives are applied before a step is entered).
     """
     if in_axes is not None:
-        compute = jax.vmap(compute, in_axes=(None, *in_axes))
+        compute = jax.jit(jax.vmap(compute, in_axes=(None, *in_axes)))
 
     class Step(torch.autograd.Function):
         @staticmethod
@@ -255,14 +255,14 @@ def _jax_step(name: str, compute, in_axes: tuple | None = None) -> type:
         @staticmethod
         def backward(ctx, *grads):
             tensors = ctx.saved_tensors
-            pullback = _jax_step(f"{name}Vjp", functools.partial(_pullback_of, compute, len(tensors)))
+            pullback = _jax_step(f"{name}Vjp", _derivative(_pullback_of, compute, len(tensors)))
             return (None, None, *pullback.apply(ctx.transform, ctx.x64, *tensors, *grads))
 
         @staticmethod
         def jvp(ctx, _transform_tangent, _x64_tangent, *tangents):
             tensors = ctx.saved_tensors
             tangents = [torch.zeros_like(t) if d is None else d for t, d in zip(tensors, tangents)]
-            pushforward = _jax_step(f"{name}Jvp", functools.partial(_pushforward_of, compute, len(tensors)))
+            pushforward = _jax_step(f"{name}Jvp", _derivative(_pushforward_of, compute, len(tensors)))
             return pushforward.apply(ctx.transform, ctx.x64, *tensors, *tangents)
 
         @staticmethod
@@ -275,6 +275,13 @@ def _jax_step(name: str, compute, in_axes: tuple | None = None) -> type:
 
     Step.__name__ = Step.__qualname__ = name
     return Step
+
+
+@functools.cache
+def _derivative(rule, compute, count: int):
+    """``rule`` (:func:`_pullback_of` or :func:`_pushforward_of`) of ``compute`` with ``count``
+    primal arrays, jitted; one object per triple, so that :func:`_jax_step`'s cache finds it again."""
+    return jax.jit(functools.partial(rule, compute, count))
 
 
 def _pullback_of(compute, count: int, transform, *arrays):
@@ -305,9 +312,9 @@ class _Residuals:
 
 class _ScatteringFunction(torch.autograd.Function):
     """``transform_on(x_jax, x64)(x_jax)``'s coefficient arrays as tensors, plus their
-    :class:`_Residuals`: differentiable twice in reverse mode (``create_graph=True``), in forward
-    mode (``torch.func.jvp``, ``jacfwd``, ``hessian``), and mapped by ``torch.func.vmap`` as one
-    batched JAX call."""
+    :class:`_Residuals`: differentiable to any order in reverse mode (``create_graph=True``) and
+    in forward mode (``torch.func.jvp``, ``jacfwd``, ``hessian``), and mapped by
+    ``torch.func.vmap`` as one batched JAX call."""
 
     @staticmethod
     def forward(x, transform_on, x64):
@@ -349,7 +356,7 @@ class _ScatteringFunction(torch.autograd.Function):
 
 class _InputGradient(torch.autograd.Function):
     """``J(x)^T grads``, the input gradient of :class:`_ScatteringFunction`, itself differentiable
-    once more in either mode (a gradient penalty, a Hessian)."""
+    in either mode (a gradient penalty, a Hessian), through :func:`_jax_step` Functions."""
 
     @staticmethod
     def forward(x, transform, x64, residuals, *grads):
