@@ -106,10 +106,21 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
         """Scattering coefficients of each row of ``X``, flattened: ``(n_samples, n_features)``.
 
         A row of ``k * prod(shape)`` values holds ``k`` signals; its features are theirs, in order.
+        Once fitted, rows of another width than those fitted raise ``ValueError`` (they would give
+        features of another width); ``(n_samples, *shape)`` input is taken whatever was fitted.
         """
         core = self._core()
         require_array_output(core, "scikit-learn")
+        flat_rows = np.ndim(X) == 2  # scikit-learn's layout (the other is (n_samples, *shape))
         samples, per_row = self._samples(X)
+        fitted = getattr(self, "n_features_in_", None)  # no fit needed; once fitted, rows as fitted
+        features = per_row * math.prod(samples.shape[1:])
+        if flat_rows and fitted is not None and features != fitted:
+            # scikit-learn's words: another row width gives another output width downstream.
+            raise ValueError(
+                f"X has {features} features, but {type(self).__name__} is expecting {fitted} features "
+                "as input (the rows it was fitted on)."
+            )
         count = len(samples) // per_row
         if count == 0:  # an empty batch: no rows, each of the usual width
             empty = np.asarray(core(samples[:0]))

@@ -102,3 +102,14 @@ def test_missing_sklearn_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "scatterjax.sklearn", raising=False)
     with pytest.raises(ImportError, match=r"scatterjax\[sklearn\]"):
         importlib.import_module("scatterjax.sklearn")
+
+
+def test_rows_of_another_width_than_fitted_are_refused_in_scikit_learns_words():
+    transformer = ssk.Scattering1D(J=3, shape=64, Q=1)
+    rows = np.random.default_rng(1).standard_normal((4, 2 * 64))  # two signals per row
+    assert transformer.transform(rows[:, :64]).shape[0] == 4  # unfitted: stateless, any k
+    fitted = transformer.fit(rows)
+    one_signal = ssk.Scattering1D(J=3, shape=64, Q=1).transform(rows[:, :64])
+    assert fitted.transform(rows).shape == (4, 2 * one_signal.shape[1])
+    with pytest.raises(ValueError, match="X has 64 features, but Scattering1D is expecting 128 features"):
+        fitted.transform(rows[:, :64])
