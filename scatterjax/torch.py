@@ -160,35 +160,16 @@ def _input_gradient(transform, x, cotangents):
 
 
 @jax.jit
-def _second_order(transform, x, grad_grad_x, *cotangents):
-    """The pullback of ``(x, cotangents) -> J(x)^T cotangents`` applied to ``grad_grad_x``:
-    ``(d/dx, *d/dcotangents)`` of ``<grad_grad_x, J(x)^T cotangents>`` (the latter are
-    ``J(x) grad_grad_x``)."""
-    x_bar, cotangent_bars = jax.vjp(
-        lambda x, cotangents: _input_gradient(transform, x, cotangents), x, list(cotangents)
-    )[1](grad_grad_x)
-    return (x_bar, *cotangent_bars)
+def _input_gradient_step(transform, x, *cotangents):
+    """:func:`_input_gradient` as a :func:`_jax_step` computation (arrays in, a tuple out): its
+    derivatives, in either mode and to any order, are those of ``(x, cotangents) -> J(x)^T cotangents``."""
+    return (_input_gradient(transform, x, list(cotangents)),)
 
 
 @jax.jit
 def _tangents(transform, x, x_tangent):
     """``J(x) x_tangent``, per coefficient array (forward mode)."""
     return tuple(jax.jvp(lambda x: _coefficients(transform, x), (x,), (x_tangent.astype(x.dtype),))[1])
-
-
-@jax.jit
-def _input_gradient_tangent(transform, x, x_tangent, *cotangents_and_tangents):
-    """The forward-mode derivative of ``(x, cotangents) -> J(x)^T cotangents`` along
-    ``(x_tangent, cotangent tangents)`` (``cotangents_and_tangents``: the cotangents, then theirs)."""
-    count = len(cotangents_and_tangents) // 2
-    cotangents, tangents = cotangents_and_tangents[:count], cotangents_and_tangents[count:]
-    return (
-        jax.jvp(
-            lambda x, cotangents: _input_gradient(transform, x, cotangents),
-            (x, list(cotangents)),
-            (x_tangent.astype(x.dtype), [t.astype(c.dtype) for t, c in zip(tangents, cotangents)]),
-        )[1],
-    )
 
 
 def _functorch_wrapped(x: torch.Tensor) -> bool:
@@ -297,8 +278,6 @@ def _pushforward_of(compute, count: int, transform, *arrays):
 
 
 _Tangents = _jax_step("_Tangents", _tangents)
-_SecondOrder = _jax_step("_SecondOrder", _second_order)
-_InputGradientTangent = _jax_step("_InputGradientTangent", _input_gradient_tangent)
 
 
 class _Residuals:
@@ -378,7 +357,8 @@ class _InputGradient(torch.autograd.Function):
     def backward(ctx, grad_grad_x):
         x, *grads = ctx.saved_tensors
         _check_real(x, grads)
-        x_bar, *grad_bars = _SecondOrder.apply(ctx.transform, ctx.x64, x, grad_grad_x, *grads)
+        pullback = _jax_step("_SecondOrder", _derivative(_pullback_of, _input_gradient_step, 1 + len(grads)))
+        x_bar, *grad_bars = pullback.apply(ctx.transform, ctx.x64, x, *grads, grad_grad_x)
         return x_bar, None, None, None, *grad_bars
 
     @staticmethod
@@ -387,7 +367,10 @@ class _InputGradient(torch.autograd.Function):
         _check_real(x, grads)
         x_tangent = torch.zeros_like(x) if x_tangent is None else x_tangent
         grad_tangents = [torch.zeros_like(g) if t is None else t for g, t in zip(grads, grad_tangents)]
-        (tangent,) = _InputGradientTangent.apply(ctx.transform, ctx.x64, x, x_tangent, *grads, *grad_tangents)
+        pushforward = _jax_step(
+            "_InputGradientTangent", _derivative(_pushforward_of, _input_gradient_step, 1 + len(grads))
+        )
+        (tangent,) = pushforward.apply(ctx.transform, ctx.x64, x, *grads, x_tangent.to(x.dtype), *grad_tangents)
         return tangent
 
     @staticmethod
