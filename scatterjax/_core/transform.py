@@ -94,6 +94,10 @@ class ScatteringTransform:
     #: The array library of the inputs and outputs, named as kymatio's ``frontend_name`` (``'jax'``
     #: here; ``'numpy'``, ``'torch'``, ``'tensorflow'``, ``'keras'`` for the other frontends).
     frontend_name: str = "jax"
+    # Attributes kept for kymatio's code that warn when read (J_pad): left out of dir(), so tab
+    # completion does not offer them and tools that read every listed attribute (torch.jit.trace,
+    # Keras) do not trigger their warnings.
+    _deprecated_attributes: frozenset[str] = frozenset()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -111,6 +115,9 @@ class ScatteringTransform:
         if other is not None:
             return other(*args, **kwargs)
         return super().__new__(cls)
+
+    def __dir__(self):
+        return [name for name in super().__dir__() if name not in self._deprecated_attributes]
 
     # --- immutability and the pytree --------------------------------------------------------
     def _set(self, name: str, value: Any) -> None:

@@ -320,6 +320,8 @@ class Scattering1D(ScatteringTransform):
         """End of the unpadded output at each resolution, as :attr:`ind_start`."""
         return dict(enumerate(self.bank.plan.ind_end))
 
+    _deprecated_attributes = frozenset({"J_pad"})
+
     @property
     def J_pad(self) -> int:
         """log2 of the padded length (deprecated in kymatio 0.3.0; read ``_N_padded``)."""

@@ -417,3 +417,7 @@ def test_frontend_name_is_kymatios_and_dir_lists_the_core_attributes(frontend):
         transform(_signal((1, 64)))  # built: the core now exists
     # What the object reads from its core shows in dir(), so tab completion offers it.
     assert {"J", "Q", "psi1_f", "pad_left", "frontend_name"} <= set(dir(transform))
+    # A deprecated attribute is still read (with kymatio's warning) but not listed.
+    assert "J_pad" not in dir(transform)
+    with pytest.warns(DeprecationWarning, match="J_pad is deprecated"):
+        assert 2**transform.J_pad == transform.N_padded
