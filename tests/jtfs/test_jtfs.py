@@ -297,19 +297,25 @@ def test_gradient_through_time_chunks_equals_the_unchunked_gradient(monkeypatch)
     S = scatterjax.TimeFrequencyScattering(J=6, J_fr=2, Q=8, shape=2048)
     x = jnp.asarray(np.random.default_rng(2).standard_normal((1, 2048)), jnp.float32)
     target = S(x[:, ::-1])
+    chunk_length = core._chunk_length
+    splits = []  # (chunk, length) of each product formed
 
-    def gradient():
+    def recorded(bytes_per_sample, length):
+        splits.append((chunk_length(bytes_per_sample, length), length))
+        return splits[-1][0]
+
+    monkeypatch.setattr(core, "_chunk_length", recorded)
+
+    def gradient(product_bytes):
+        monkeypatch.setattr(core, "_PRODUCT_BYTES", product_bytes)
+        splits.clear()
         jax.clear_caches()
         return np.asarray(jax.jit(jax.grad(lambda x, S: jnp.sum((S(x) - target) ** 2)))(x, S))
 
-    whole = gradient()  # at 2048 samples every product fits the budget: one chunk
-    # A budget of a few products' samples: the time axis goes through the lax.map in chunks.
-    monkeypatch.setattr(core, "_PRODUCT_BYTES", 2**16)
-    lengths = []
-    chunk_length = core._chunk_length
-    monkeypatch.setattr(core, "_chunk_length", lambda *a: lengths.append(chunk_length(*a)) or lengths[-1])
-    chunked = gradient()
-    assert lengths and min(lengths) < 2048 / 4, lengths  # chunking happened
+    whole = gradient(2**62)  # the whole time axis in one product
+    assert splits and all(chunk == length for chunk, length in splits), splits
+    chunked = gradient(2**16)  # a few products' samples: the time axis goes through the lax.map in chunks
+    assert any(chunk < length for chunk, length in splits), splits
     assert np.linalg.norm(chunked - whole) <= 1e-5 * np.linalg.norm(whole)
 
 
