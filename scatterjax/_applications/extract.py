@@ -160,7 +160,7 @@ def build_parser(prog: str = "scatterjax extract") -> argparse.ArgumentParser:
     group.add_argument("--J", type=int, required=True, help="log2 of the largest scale")
     group.add_argument("--shape", type=_ints, help="item shape, e.g. 65536 or 256,256 (default: from the inputs)")
     group.add_argument("--Q", type=_ints, help="1D/jtfs: wavelets per octave, Q or Q1,Q2 (default 1)")
-    group.add_argument("--T", type=_scale, help="1D/jtfs: time averaging in samples, 0 or 'global' (default 2**J)")
+    group.add_argument("--T", type=_scale, help="1D/jtfs: time averaging in samples (>= 1), or 'global' (default 2**J)")
     group.add_argument("--stride", type=int, help="1D/jtfs: time stride of the output, a power of two")
     group.add_argument("--max-order", type=int, help="1D/2D/3D: 1 or 2, or 3 in 1D (default 2)")
     group.add_argument("--oversampling", type=int, help="1D: oversampling (default 0)")
@@ -288,6 +288,11 @@ def _check_args(args) -> None:
         raise ExtractError(f"--shape {args.shape} contradicts --frame-length {args.frame_length}; give one of them.")
     if args.Q is not None and len(args.Q) not in (1, 2):
         raise ExtractError(f"--Q must be Q or Q1,Q2; got {args.Q}.")
+    if args.T == 0:  # the transforms' T=0 (no averaging) gives paths of different lengths
+        raise ExtractError(
+            "--T 0 (no time averaging) is not available here: its paths have different lengths, which one "
+            ".npy of features cannot hold. Give a T >= 1 (the averaging scale in samples) or 'global'."
+        )
 
 
 def _default(value, default):

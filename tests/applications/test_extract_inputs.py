@@ -224,6 +224,8 @@ def test_jtfs_rows_are_time_frequency_scattering(tmp_path):
         (["--dim", "1", "--J", "3", "--J-fr", "2"], "--J-fr applies to --dim jtfs only; got --dim 1"),
         (["--dim", "2", "--J", "2", "--Q", "8"], "--Q applies to --dim 1 and jtfs only; got --dim 2"),
         (["--dim", "jtfs", "--J", "3", "--J-fr", "2", "--F", "99"], "invalid transform settings"),
+        (["--dim", "1", "--J", "3", "--T", "0"], "--T 0 (no time averaging) is not available here"),
+        (["--dim", "jtfs", "--J", "3", "--J-fr", "1", "--T", "0"], "--T 0 (no time averaging) is not available here"),
     ],
 )
 def test_options_of_another_transform_are_refused(tmp_path, capsys, arguments, problem):
