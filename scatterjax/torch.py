@@ -60,7 +60,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import os
 
 import jax
 import jax.dlpack
@@ -76,6 +75,7 @@ from ._adapters.common import (
 )
 from ._adapters.first_order import checked_stride, first_order_transform
 from ._adapters.kymatio_buffers import BUFFER_NAME, buffer_mismatch, kymatio_buffers
+from ._core.fork_guard import check_not_forked
 
 torch = require("torch", "torch", what="scatterjax.torch")
 
@@ -87,23 +87,12 @@ __all__ = [
 # kymatio's backend names for this frontend (``backend='torch'`` is accepted, and means this module).
 _OWN_BACKENDS = ("torch", "torch_skcuda")
 
-# The process in which this module first touched JAX (built a transform or ran one). A call from
-# any other process is a forked child: JAX would hang there.
-_jax_process: int | None = None
-
-
 def _check_process() -> None:
-    global _jax_process
-    pid = os.getpid()
-    if _jax_process is None:
-        _jax_process = pid
-    elif _jax_process != pid:
-        raise RuntimeError(
-            f"A scatterjax.torch module was called in process {pid}, forked from process "
-            f"{_jax_process} after JAX started there; JAX cannot run in a forked child (it hangs). "
-            "If this is a DataLoader worker, pass multiprocessing_context='spawn' to the "
-            "DataLoader, or apply the scattering in the main process, on the collated batch."
-        )
+    check_not_forked(
+        "A scatterjax.torch module",
+        "If this is a DataLoader worker, pass multiprocessing_context='spawn' to the DataLoader, or "
+        "apply the scattering in the main process, on the collated batch.",
+    )
 
 
 def to_jax(tensor: torch.Tensor) -> jax.Array:

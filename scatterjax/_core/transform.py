@@ -35,6 +35,7 @@ from jaxtyping import Array, ArrayLike, Float
 from .backend import JAX_BACKEND, Backend, frontend_class
 from .chunking import MIN_CHUNK_BYTES, NO_LIMIT, apply_in_chunks, without_branches
 from .errors import ShapeError
+from .fork_guard import check_not_forked
 from .validation import check_real_input, same_setting, shape_mismatch
 
 # JAX's trace state where nothing is being traced (this module is imported outside any trace).
@@ -109,6 +110,7 @@ class ScatteringTransform:
         # kymatio's entry point: ``Scattering2D(..., frontend='torch')`` builds that framework's
         # layer (not an instance of cls, so Python does not run cls.__init__ on it).
         # ``frontend='numpy'`` names a subclass (NumPy outputs): Python runs its __init__ itself.
+        check_not_forked()
         other = frontend_class(frontend, cls.__name__)
         if other is not None and issubclass(other, cls):
             return super().__new__(other)
@@ -174,6 +176,7 @@ class ScatteringTransform:
     # --- the call pipeline ------------------------------------------------------------------
     def __call__(self, x: Float[ArrayLike, "*batch_and_signal"]) -> Coefficients:
         """Scattering coefficients of ``x``; the class docstring gives shapes and ``out_type``."""
+        check_not_forked()
         self._check_settings_for_call()
         x = self._check_input(x)
         mesh = batch_mesh_of(x) if self.out_type != "list" else None

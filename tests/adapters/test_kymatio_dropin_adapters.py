@@ -8,6 +8,7 @@ batches in every adapter; clear errors for forked DataLoader workers and foreign
 checkpoint saved with kymatio's torch modules (their filter buffers) loading into ours.
 """
 
+import functools
 import importlib
 import multiprocessing
 import os
@@ -20,6 +21,7 @@ import torch
 from conftest import kymatio, rel_l2
 
 import scatterjax
+import scatterjax.numpy
 import scatterjax.torch as storch
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -145,27 +147,34 @@ def test_torch_reads_kymatio_attributes_from_the_core():
     assert len(module_1d.psi1_f) == len(scatterjax.Scattering1D(**SETTINGS_1D).psi1_f)
 
 
-@pytest.mark.filterwarnings("ignore:os.fork")  # JAX's own warning: the very case under test
-def test_torch_call_in_a_forked_child_raises_instead_of_hanging():
-    module = storch.Scattering1D(**SETTINGS_1D)
-    x = torch.from_numpy(_signal((1, 64)))
-    module(x)  # JAX has run in this process
-    context = multiprocessing.get_context("fork")  # what a DataLoader worker gets on Linux
+def _in_a_forked_child(task) -> str:
+    """What ``task()`` returned (or the message of its RuntimeError) in a forked child; fails the
+    test if the child hangs."""
+    context = multiprocessing.get_context("fork")  # multiprocessing's default on Linux before 3.14
     reader, writer = context.Pipe(duplex=False)
 
     def worker():
         try:
-            module(x)
-            writer.send("no error")
+            writer.send(f"no error: {task()!r}")
         except RuntimeError as error:
             writer.send(str(error))
 
     process = context.Process(target=worker)
     process.start()
     process.join(60)
-    assert not process.is_alive()
-    message = reader.recv()
-    assert "forked" in message and "multiprocessing_context='spawn'" in message
+    if process.is_alive():
+        process.kill()
+        pytest.fail("the forked child hung")
+    return reader.recv()
+
+
+@pytest.mark.filterwarnings("ignore:os.fork")  # JAX's own warning: the very case under test
+def test_torch_call_in_a_forked_child_raises_instead_of_hanging():
+    module = storch.Scattering1D(**SETTINGS_1D)
+    x = torch.from_numpy(_signal((1, 64)))
+    module(x)  # JAX has run in this process; a DataLoader worker is a forked child on Linux
+    message = _in_a_forked_child(lambda: module(x))
+    assert "forked" in message and "multiprocessing_context='spawn'" in message, message
 
 
 KYMATIO_CHECKPOINT_CASES = [
@@ -421,3 +430,17 @@ def test_frontend_name_is_kymatios_and_dir_lists_the_core_attributes(frontend):
     assert "J_pad" not in dir(transform)
     with pytest.warns(DeprecationWarning, match="J_pad is deprecated"):
         assert 2**transform.J_pad == transform.N_padded
+
+
+@pytest.mark.filterwarnings("ignore:os.fork")  # JAX's own warning: the very case under test
+def test_core_and_numpy_calls_in_a_forked_child_raise_instead_of_hanging():
+    # kymatio.numpy code such as multiprocessing.Pool().map(S, chunks) forks on Linux.
+    x = _signal((1, 64))
+    built = [scatterjax.Scattering1D(**SETTINGS_1D), scatterjax.numpy.Scattering1D(**SETTINGS_1D)]
+    for S in built:
+        S(x)  # JAX has run in this process
+    tasks = [*built, lambda _: scatterjax.Scattering2D(J=2, shape=(16, 16)), built[0].scalogram]
+    for task in tasks:
+        message = _in_a_forked_child(functools.partial(task, x))
+        assert "forked" in message and "'spawn'" in message, message
+    assert np.isfinite(np.asarray(built[1](x))).all()  # the parent still computes
