@@ -182,11 +182,17 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
 
     scattering = __call__
 
+    # A caller's tf.function converts the Python it calls with AutoGraph, ours included. Our code has
+    # no tensor-dependent control flow for it to convert, and converting it reached the core's
+    # cached filter tables, which AutoGraph called wrongly ("tf___scalogram_cache() takes from 0
+    # to 1 positional arguments but 2 were given", seen once in a full test run): it runs as written.
+    @tf.autograph.experimental.do_not_convert
     def _first_order(self, method: str, x, stride):
         """``core.<method>(x, stride)`` as a ``tf.Tensor`` (complex for ``wavelet_transform``),
         checked and differentiable as :meth:`__call__`."""
         return self._apply(x, (method, checked_stride(self._core, stride)))
 
+    @tf.autograph.experimental.do_not_convert
     def _apply(self, x, method: tuple = ()):
         """The transform (or the first-order ``method``, see :meth:`_function`) of ``x``."""
         _check_tensor(x)
