@@ -78,6 +78,16 @@ def test_q_as_list_still_rejected_like_kymatio():
         Scattering1D(J=3, shape=256, Q=0.9)
 
 
+@pytest.mark.parametrize("T", [0, np.int64(0), 0.0])
+def test_average_true_with_T_0_is_refused_like_kymatio(T):
+    # Both refuse the pair at construction; before, ours dropped average=True without a word.
+    for make in (Scattering1D, kymatio().numpy.Scattering1D):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            with pytest.raises(ValueError, match="average must not be True if T=0"):
+                make(J=3, shape=256, T=T, average=True, out_type="list")
+
+
 # --- 2. exception types: kymatio's RuntimeError and ImportError sites -----------------------
 
 
@@ -405,6 +415,32 @@ def test_2d_pad_and_unpad_equal_kymatio(shape):
     np.testing.assert_allclose(np.asarray(pre(padded)), np.asarray(ours(x)), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "build, layouts",
+    [
+        (lambda: Scattering1D(J=3, shape=128, Q=2), ("phi_f", "psi1_f", "psi2_f")),
+        (lambda: Scattering2D(J=2, shape=(16, 16), L=2), ("phi", "psi")),
+        (lambda: HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1), ("filters", "gaussian_filters")),
+        (lambda: TimeFrequencyScattering(J=4, J_fr=1, Q=4, shape=256), ("phi_f", "psi1_f", "psi2_f", "filters_fr")),
+    ],
+)
+def test_filters_in_kymatio_layout_refuse_in_place_edits(build, layouts):
+    # The transform computes with its own bank, not with these arrays (kymatio computes with its
+    # own): an in-place edit raises rather than being silently ignored.
+    S = build()
+    x = np.random.default_rng(5).standard_normal((1, *S.shape)).astype(np.float32)
+    before = np.asarray(S(x))
+    for name in layouts:
+        arrays = [a for a in jax.tree_util.tree_leaves(getattr(S, name)) if isinstance(a, np.ndarray)]
+        assert arrays, name
+        for array in arrays:
+            assert not array.flags.writeable, name
+        with pytest.raises(ValueError, match="read-only"):
+            arrays[0][...] = 0
+        assert np.any(arrays[0] != 0), name  # unchanged
+    np.testing.assert_array_equal(np.asarray(S(x)), before)
+
+
 # --- 5. NumPy in, JAX out ----------------------------------------------------------------------
 
 
@@ -482,6 +518,21 @@ def test_absurd_sizes_raise_value_error_within_a_second(build, match):
     with pytest.raises(ValueError, match=match):
         build()
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("make", [Scattering1D, lambda **kw: TimeFrequencyScattering(J_fr=2, **kw)])
+def test_1d_filters_larger_than_memory_are_refused_at_once(make, monkeypatch):
+    # Designing J=3 Q=1 filters for 2**24 samples peaks near 8 GB (2**25 padded samples times about
+    # 250 bytes); the bound used to be 8 bytes per sample and filter (0.8 GB), so on a 4 GiB machine
+    # the build ran into swap instead of raising.
+    import scatterjax._core.validation as validation
+
+    monkeypatch.setattr(validation, "physical_memory_bytes", lambda: 4 * 2**30)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"Q=\(1, 1\) with J=3 and shape=\(16777216,\) needs at least 5.* GiB"):
+        make(J=3, Q=1, shape=2**24)
+    assert time.perf_counter() - start < 1.0
+    assert make(J=3, Q=1, shape=2**12).shape == (2**12,)  # what fits still builds
 
 
 def test_largest_allowed_J_fr_still_builds():

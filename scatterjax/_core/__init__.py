@@ -13,4 +13,6 @@
 - ``cpu_threads``: how many threads XLA's CPU client computes with.
 - ``chunking`` / ``remat_chunks``: batch chunks sized to the CPU cache, outside and inside programs.
 - ``sharding``: batches split across devices.
+- ``fork_guard``: a clear error, not a hang, in a process forked after JAX started.
+- ``read_only``: the filters shown in kymatio's layout, made read-only (edits raise, never ignored).
 """

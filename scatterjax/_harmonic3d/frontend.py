@@ -13,6 +13,7 @@ import numpy as np
 from .._core import validation
 from .._core.backend import check_backend
 from .._core.chunking import NO_LIMIT
+from .._core.read_only import read_only
 from .._core.transform import ScatteringTransform, shape_attribute
 from . import design as design
 from .bank import FilterBank3D, filter_bank_3d
@@ -224,12 +225,12 @@ class HarmonicScattering3D(ScatteringTransform):
     def filters(self) -> list[np.ndarray]:
         """The wavelets in kymatio 0.3.0's layout (built on first read, then cached): a list over
         ``l = 0..L`` of complex64 arrays ``(J + 1, 2 l + 1, M, N, O)`` in the Fourier domain,
-        indexed ``[j, m + l]``. The transform itself keeps a smaller, symmetric copy."""
+        indexed ``[j, m + l]``, read-only. The transform itself keeps a smaller, symmetric copy."""
         grid = design.HarmonicGrid.from_shape(self.shape)
-        return [
+        return read_only([
             np.stack([grid.solid_harmonics(l, design.scale(self.sigma_0, j)) for j in range(self.J + 1)])
             for l in range(self.L + 1)
-        ]
+        ])
 
     @functools.cached_property
     def gaussian_filters(self) -> np.ndarray:
@@ -237,7 +238,7 @@ class HarmonicScattering3D(ScatteringTransform):
         ``(J + 2, M, N, O)``, ``exp(-sigma_j^2 |w|^2 / 2)`` with ``sigma_j = sigma_0 2**j``."""
         grid = design.HarmonicGrid.from_shape(self.shape)
         scales = [design.scale(self.sigma_0, j) for j in range(self.J + 2)]
-        return np.stack([grid.gaussian(sigma) for sigma in scales]).astype(np.complex64)
+        return read_only(np.stack([grid.gaussian(sigma) for sigma in scales]).astype(np.complex64))
 
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(harmonic_scattering3d))

@@ -13,6 +13,7 @@ from .._core import validation
 from .._core.backend import check_backend
 from .._core.errors import ShapeError
 from .._core.padding import check_pad_mode
+from .._core.read_only import read_only
 from .._core.transform import ScatteringTransform, shape_attribute
 from .._scattering1d import design as design
 from .._scattering1d.frontend import check_Q_size, parse_Q, parse_stride
@@ -357,7 +358,7 @@ class TimeFrequencyScattering(ScatteringTransform):
             plan.N_fr, 2**self.J_fr, [[(f.xi, f.sigma, f.j) for f in wavelets_fr]]
         )
         assert phi_fr["sigma"] == lowpass_fr.sigma  # the spin-0 filter is the 2**J_fr low-pass
-        return phi_f, psi1_f, psi2_f, (phi_F, [phi_fr, *psis_fr])
+        return read_only((phi_f, psi1_f, psi2_f, (phi_F, [phi_fr, *psis_fr])))
 
     @property
     def phi_f(self) -> dict:
@@ -367,7 +368,8 @@ class TimeFrequencyScattering(ScatteringTransform):
 
     @property
     def psi1_f(self) -> list[dict]:
-        """First-order wavelets, ``n1`` order: ``{'levels': [float64 (N_padded,)], 'xi', 'sigma', 'j'}``."""
+        """First-order wavelets, ``n1`` order: ``{'levels': [float64 (N_padded,)], 'xi', 'sigma', 'j'}``
+        (read-only arrays, as every filter shown in kymatio's layout)."""
         return self._kymatio_filters[1]
 
     @property

@@ -10,8 +10,10 @@ import warnings
 import jax
 
 from .._core.backend import check_backend
+from .._core.fork_guard import check_not_forked
 from .._core.meta import path_orders, path_table
 from .._core.padding import check_pad_mode
+from .._core.read_only import read_only
 from .._core.transform import ScatteringTransform, plan_attribute, shape_attribute
 from .._core.validation import (
     as_setting,
@@ -57,14 +59,18 @@ def parse_Q(Q) -> tuple[int, int]:
 
 
 def check_Q_size(Q1: int, Q2: int, N: int, J: int) -> None:
-    """Bound ``Q`` by memory before any filter is designed (a few ms, no allocation).
+    """Bound ``J``, ``Q`` and ``N`` by memory before any filter is designed (arithmetic only).
 
     kymatio accepts any ``Q >= 1`` (even more wavelets per octave than samples), so do we, as long
-    as the ``J (Q1 + Q2)`` wavelets of at least ``N`` float64 samples each fit in memory.
+    as the filters fit in memory. Designing them takes about ``(185 + 11 J (Q1 + Q2))`` bytes per
+    padded sample at its peak (measured: J=3 Q=1 and J=10 Q=8 on 2**20 and 2**22 samples, 0.5 to
+    2.5 GB); the bound uses ``128 + 8 J (Q1 + Q2)`` and the shortest padded length ``N`` can have,
+    so that it never refuses what fits, and refuses at once what would exhaust the memory.
     """
+    shortest_padded = 2 ** design.padded_length_log2(N, 1)  # every support is at least one sample
     check_filter_memory(
-        8.0 * J * (Q1 + Q2) * N, f"Q={(Q1, Q2)} with J={J} and shape=({N},)",
-        "Use a smaller Q or J, or a shorter signal.",
+        shortest_padded * (128.0 + 8.0 * J * (Q1 + Q2)), f"Q={(Q1, Q2)} with J={J} and shape=({N},)",
+        "Use a smaller Q or J, or a shorter signal (split a long one into windows).",
     )
 
 
@@ -259,6 +265,9 @@ class Scattering1D(ScatteringTransform):
                 if T not in (None, 0):
                     raise ValueError(f"average=False cannot be combined with T={T}; use T=0.")
                 T = 0
+            elif isinstance(T, numbers.Real) and not isinstance(T, bool) and T == 0:
+                # kymatio 0.3.0 refuses this pair too (its ValueError, at construction).
+                raise ValueError(f"average must not be True if T=0 (got average={average!r}); leave average out.")
         global_sum = isinstance(T, str) and T == "global"
         T_samples, averaged = (float(2**J), False) if global_sum else _parse_T(T, J, N)
         max_order = check_int("max_order", max_order, minimum=1, maximum=3)
@@ -340,14 +349,14 @@ class Scattering1D(ScatteringTransform):
     def _kymatio_filters(self) -> tuple[dict, list[dict], list[dict]]:
         # Built on first read only (full-length float64 filters; the transform never uses them).
         bank = self.bank
-        return kymatio_filters_1d(
+        return read_only(kymatio_filters_1d(
             bank.plan.N_padded,
             design.lowpass_samples(self.T, self.J),
             # kymatio builds the second-order wavelets even with max_order=1 (our bank does not).
             design.wavelet_params(self.J, self.Q[0], repeated_subtraction=bank.plan.sum_levels),
             design.wavelet_params(self.J, self.Q[1], repeated_subtraction=bank.plan.sum_levels),
             sum_levels=bank.plan.sum_levels,
-        )
+        ))
 
     @property
     def phi_f(self) -> dict:
@@ -358,7 +367,8 @@ class Scattering1D(ScatteringTransform):
     @property
     def psi1_f(self) -> list[dict]:
         """First-order wavelets in kymatio 0.3.0's layout: dicts ``{'levels': [float64
-        (N_padded,)], 'xi', 'sigma', 'j'}`` in ``n1`` order."""
+        (N_padded,)], 'xi', 'sigma', 'j'}`` in ``n1`` order. Like every filter shown in kymatio's
+        layout here, the arrays are read-only: the transform computes with its own bank."""
         return self._kymatio_filters[1]
 
     @property
@@ -471,6 +481,7 @@ class Scattering1D(ScatteringTransform):
           (``meta()`` order-1 channels), ``N_out = ceil(N / stride)`` samples of the unpadded
           signal. jit/vmap/grad friendly.
         """
+        check_not_forked()
         filters = self.scalogram_filters(stride)
         return self._scalogram_program(self._check_input(x), filters)
 
@@ -478,5 +489,6 @@ class Scattering1D(ScatteringTransform):
         """Complex first-order coefficients ``x ⋆ ψ_n1`` (phase kept), as :meth:`scalogram` samples
         them: complex64 (complex128 for float64 input under x64) array ``(*batch, N1, N_out)``,
         whose modulus is :meth:`scalogram`; sample ``t`` is at input time ``stride * t``."""
+        check_not_forked()
         filters = self.scalogram_filters(stride)
         return self._wavelet_transform_program(self._check_input(x), filters)

@@ -12,6 +12,7 @@ from .._core.chunking import NO_LIMIT
 from .._core.errors import ShapeError
 from .._core.meta import path_orders, path_table
 from .._core.padding import check_pad_mode, pad_signal
+from .._core.read_only import read_only
 from .._core.transform import ScatteringTransform, plan_attribute, shape_attribute
 from .._core.validation import (
     as_setting,
@@ -186,13 +187,14 @@ class Scattering2D(ScatteringTransform):
     def _kymatio_filters(self) -> dict:
         # Built on first read only (full-size filters at every resolution; the transform keeps
         # its own grouped and half-spectrum copies).
-        return design.kymatio_filter_bank(self.M_padded, self.N_padded, self.J, self.L)
+        return read_only(design.kymatio_filter_bank(self.M_padded, self.N_padded, self.J, self.L))
 
     @property
     def psi(self) -> list[dict]:
         """The wavelets in kymatio 0.3.0's layout, in ``n = j L + theta`` order: dicts
         ``{'levels': [float32 (M_padded / 2**r, N_padded / 2**r) for r = 0..min(j, max(J - 2,
-        0))], 'j', 'theta'}`` (Fourier domain, resolution ``2**-r`` by cropping)."""
+        0))], 'j', 'theta'}`` (Fourier domain, resolution ``2**-r`` by cropping). Read-only
+        arrays: the transform computes with its own grouped copies."""
         return self._kymatio_filters["psi"]
 
     @property
