@@ -149,7 +149,7 @@ def test_torch_reads_kymatio_attributes_from_the_core():
 
 def _in_a_forked_child(task) -> str:
     """What ``task()`` returned (or the message of its RuntimeError) in a forked child; fails the
-    test if the child hangs."""
+    test if the child hangs or dies without a word."""
     context = multiprocessing.get_context("fork")  # multiprocessing's default on Linux before 3.14
     reader, writer = context.Pipe(duplex=False)
 
@@ -158,6 +158,8 @@ def _in_a_forked_child(task) -> str:
             writer.send(f"no error: {task()!r}")
         except RuntimeError as error:
             writer.send(str(error))
+        except BaseException as error:  # anything else fails the test with its name
+            writer.send(f"{type(error).__name__}: {error}")
 
     process = context.Process(target=worker)
     process.start()
@@ -165,6 +167,8 @@ def _in_a_forked_child(task) -> str:
     if process.is_alive():
         process.kill()
         pytest.fail("the forked child hung")
+    if not reader.poll(10):
+        pytest.fail(f"the forked child exited ({process.exitcode}) without a result")
     return reader.recv()
 
 
