@@ -462,6 +462,7 @@ class Scattering1D(ScatteringTransform):
         Inside a ``jax.jit`` of your own over large signals, pass this pytree as an argument to the
         pure functions rather than calling :meth:`scalogram` there (which embeds it as constants).
         """
+        check_not_forked()  # before any JAX work: the first-order methods and adapters all come here
         return cached_scalogram_filters(self._scalogram_cache, self.bank, stride)
 
     def scalogram(self, x, stride: int = 1):
@@ -481,7 +482,6 @@ class Scattering1D(ScatteringTransform):
           (``meta()`` order-1 channels), ``N_out = ceil(N / stride)`` samples of the unpadded
           signal. jit/vmap/grad friendly.
         """
-        check_not_forked()
         filters = self.scalogram_filters(stride)
         return self._scalogram_program(self._check_input(x), filters)
 
@@ -489,6 +489,5 @@ class Scattering1D(ScatteringTransform):
         """Complex first-order coefficients ``x ⋆ ψ_n1`` (phase kept), as :meth:`scalogram` samples
         them: complex64 (complex128 for float64 input under x64) array ``(*batch, N1, N_out)``,
         whose modulus is :meth:`scalogram`; sample ``t`` is at input time ``stride * t``."""
-        check_not_forked()
         filters = self.scalogram_filters(stride)
         return self._wavelet_transform_program(self._check_input(x), filters)
