@@ -7,6 +7,7 @@ covered in ``tests/adapters/test_kymatio_dropin_adapters.py``.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import time
 import warnings
@@ -438,7 +439,34 @@ def test_filters_in_kymatio_layout_refuse_in_place_edits(build, layouts):
         with pytest.raises(ValueError, match="read-only"):
             arrays[0][...] = 0
         assert np.any(arrays[0] != 0), name  # unchanged
+        # Replacing, adding or removing entries of its lists and dicts raises too.
+        containers = _containers(getattr(S, name))
+        for container in containers:
+            key = next(iter(container)) if isinstance(container, dict) else 0
+            entry = container[key]
+            for method, args in (("__setitem__", (key, None)), ("pop", (key,)), ("clear", ())):
+                with pytest.raises(TypeError, match="read-only"):
+                    getattr(container, method)(*args)
+            assert container[key] is entry, name
+        if isinstance(getattr(S, name), list):
+            with pytest.raises(TypeError, match="read-only"):
+                getattr(S, name).append(getattr(S, name)[0])
+        # A deep copy is the user's own: plain, writable containers and arrays.
+        copied = copy.deepcopy(getattr(S, name))
+        assert all(type(c) in (list, dict) for c in _containers(copied)), name
+        for array in jax.tree_util.tree_leaves(copied):
+            if isinstance(array, np.ndarray):
+                array[...] = 0
     np.testing.assert_array_equal(np.asarray(S(x)), before)
+
+
+def _containers(tree) -> list:
+    """Every list and dict in ``tree`` (nested lists, tuples, dicts), outermost first."""
+    found = [tree] if isinstance(tree, (list, dict)) else []
+    children = tree.values() if isinstance(tree, dict) else tree if isinstance(tree, (list, tuple)) else ()
+    for child in children:
+        found += _containers(child)
+    return found
 
 
 # --- 5. NumPy in, JAX out ----------------------------------------------------------------------

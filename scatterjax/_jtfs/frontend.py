@@ -369,7 +369,7 @@ class TimeFrequencyScattering(ScatteringTransform):
     @property
     def psi1_f(self) -> list[dict]:
         """First-order wavelets, ``n1`` order: ``{'levels': [float64 (N_padded,)], 'xi', 'sigma', 'j'}``
-        (read-only arrays, as every filter shown in kymatio's layout)."""
+        (read-only, as every filter shown in kymatio's layout)."""
         return self._kymatio_filters[1]
 
     @property

@@ -368,7 +368,7 @@ class Scattering1D(ScatteringTransform):
     def psi1_f(self) -> list[dict]:
         """First-order wavelets in kymatio 0.3.0's layout: dicts ``{'levels': [float64
         (N_padded,)], 'xi', 'sigma', 'j'}`` in ``n1`` order. Like every filter shown in kymatio's
-        layout here, the arrays are read-only: the transform computes with its own bank."""
+        layout here, read-only (arrays, lists and dicts): the transform computes with its own bank."""
         return self._kymatio_filters[1]
 
     @property
