@@ -617,6 +617,13 @@ class NpyRows:
         data = _pread(self.fd, length, self.offset + start * self.row_bytes)
         return zlib.crc32(data) if len(data) == length else None
 
+    def still_at_path(self) -> bool:
+        """Whether ``path`` still names the file being written (nobody removed, renamed or replaced it)."""
+        try:
+            return os.path.samestat(os.fstat(self.fd), os.stat(self.path))
+        except FileNotFoundError:
+            return False
+
     def sync(self) -> None:
         (os.fdatasync if hasattr(os, "fdatasync") else os.fsync)(self.fd)
 

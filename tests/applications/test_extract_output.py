@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import scatterjax._applications.extract as extract_module  # only to set how often progress is saved
 import scatterjax._applications.io as files_io  # only to interrupt a write
 from scatterjax.extract import main as extract_main
 
@@ -51,6 +52,13 @@ def _leftovers(folder: Path) -> list[str]:
 
 def _progress(out: Path) -> dict:
     return json.loads(out.with_suffix(".json").read_text())["progress"]
+
+
+@pytest.fixture
+def saves_after_every_batch(monkeypatch):
+    """The progress saved after every batch (by default, at most once a second)."""
+    monkeypatch.setattr(extract_module, "PROGRESS_INTERVAL_S", 0.0)
+    monkeypatch.setattr(extract_module, "PROGRESS_MAX_SHARE", float("inf"))
 
 
 def test_rows_are_the_transform_and_checksums_cover_them(images, reference):
@@ -231,7 +239,9 @@ def test_full_disk_at_start_leaves_nothing(images, tmp_path, capsys, monkeypatch
 
 
 @pytest.mark.parametrize("failing", ["rows", "sidecar"])
-def test_full_disk_mid_run_keeps_a_resumable_state(images, reference, tmp_path, capsys, monkeypatch, failing):
+def test_full_disk_mid_run_keeps_a_resumable_state(
+    images, reference, tmp_path, capsys, monkeypatch, failing, saves_after_every_batch
+):
     out = tmp_path / "features.npy"
     calls = []
     if failing == "rows":
@@ -497,3 +507,93 @@ def test_an_output_name_held_by_a_folder_is_refused_before_anything_is_written(i
         assert extract_main([str(images), "--out", str(tmp_path / "features.npy"), *ARGS, *extra]) == 2
         assert "exists and is not a regular file (a folder?)" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["features.npy"]  # no sidecar, no lock
+
+
+def _counting_sidecar_saves(monkeypatch) -> list:
+    """A list that gets one entry per write of a sidecar from now on."""
+    saves, write = [], extract_module.write_json_atomic
+
+    def counted(path, content):
+        saves.append(path)
+        write(path, content)
+
+    monkeypatch.setattr(extract_module, "write_json_atomic", counted)
+    return saves
+
+
+def test_progress_is_saved_at_most_once_a_second_and_when_the_run_stops(
+    images, reference, tmp_path, monkeypatch, capsys
+):
+    # The sidecar holds the whole files table: rewritten after each of thousands of batches, it
+    # cost more than the batches. Here 6 batches take well under a second: one save at the creation,
+    # one at the end.
+    out = tmp_path / "features.npy"
+    saves = _counting_sidecar_saves(monkeypatch)
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 0
+    assert len(saves) == 2 and out.read_bytes() == reference.read_bytes()
+    assert _progress(out) == _progress(reference)
+    # A run that stops (here Ctrl-C at the 4th batch's write) records the 3 batches written before.
+    out.unlink()
+    out.with_suffix(".json").unlink()
+    write, starts = files_io.NpyRows.write, []
+
+    def interrupted_write(rows, start, block):
+        starts.append(start)
+        if len(starts) == 4:
+            raise KeyboardInterrupt
+        return write(rows, start, block)
+
+    monkeypatch.setattr(files_io.NpyRows, "write", interrupted_write)
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 130
+    capsys.readouterr()
+    assert _progress(out)["items_done"] == 6 and len(_progress(out)["crc32"]) == 3
+    starts.clear()
+
+    def counted_write(rows, start, block):
+        starts.append(start)
+        return write(rows, start, block)
+
+    monkeypatch.setattr(files_io.NpyRows, "write", counted_write)
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 0
+    assert starts == [6, 8, 10]  # resumed after the recorded batches
+    assert out.read_bytes() == reference.read_bytes()
+
+
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+def test_an_output_removed_or_replaced_during_the_run_is_an_error_not_a_success(
+    images, reference, tmp_path, monkeypatch, capsys, how
+):
+    out = tmp_path / "features.npy"
+    shutil.copy(reference, tmp_path / "other.npy")
+    write, starts = files_io.NpyRows.write, []
+
+    def write_then_lose_the_output(rows, start, block):
+        starts.append(start)
+        if len(starts) == 2:
+            if how == "removed":
+                out.unlink()
+            else:
+                os.replace(tmp_path / "other.npy", out)  # another file at the output's path
+        return write(rows, start, block)
+
+    monkeypatch.setattr(files_io.NpyRows, "write", write_then_lose_the_output)
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 2
+    message = capsys.readouterr().err
+    assert f"{out} was removed or replaced during the run" in message and "rerun the same command" in message, message
+    assert "Traceback" not in message
+    monkeypatch.undo()
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 0
+    assert out.read_bytes() == reference.read_bytes()
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+@pytest.mark.parametrize("content", ['{"mine": 1}', "not json", '{"config": {}}'])
+def test_a_json_that_is_not_a_sidecar_is_never_replaced(images, tmp_path, capsys, overwrite, content):
+    out = tmp_path / "settings.npy"
+    (tmp_path / "settings.json").write_text(content)
+    assert extract_main([str(images), "--out", str(out), *ARGS, *overwrite]) == 2
+    message = capsys.readouterr().err
+    assert "settings.json exists and is not the sidecar of an extraction" in message, message
+    assert "choose another --out" in message and "--overwrite" not in message.split("error:")[1], message
+    assert (tmp_path / "settings.json").read_text() == content
+    assert not out.exists() and _leftovers(tmp_path) == []
