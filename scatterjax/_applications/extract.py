@@ -405,6 +405,17 @@ def _largest_safe_value(item_size: int) -> float:
     return math.sqrt(float(np.finfo(np.float32).max) / max(item_size, 1)) / 4
 
 
+def _round_down(limit: float) -> str:
+    """``limit`` to 2 significant digits, rounded down (a rounded-up bound could read as larger
+    than a refused value shown to 3 digits).
+
+    >>> _round_down(2.8963e17)
+    '2.8e+17'
+    """
+    exponent = math.floor(math.log10(limit)) - 1
+    return f"{math.floor(limit / 10**exponent) * 10**exponent:.2g}"
+
+
 def _check_values(path: Path, data: np.ndarray, item_size: int) -> None:
     """Refuse NaN, Inf and values too large for the float32 transform of items of ``item_size``
     samples (the features are float32): checked here, so that ``--skip-bad`` can skip the file."""
@@ -429,7 +440,7 @@ def _check_values(path: Path, data: np.ndarray, item_size: int) -> None:
         raise BadInput(
             path,
             f"has values up to {largest:.3g}, too large for the float32 transform of items of {item_size} samples "
-            f"(at most {limit:.2g}: its sums of squares would overflow); rescale the data",
+            f"(at most {_round_down(limit)}: its sums of squares would overflow); rescale the data",
         )
 
 

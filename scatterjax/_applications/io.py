@@ -174,7 +174,11 @@ def load(path, *, npz_key: str | None = None) -> FileContents:
     except BadInput:
         raise
     except Exception as error:  # each decoder (NumPy, SciPy, soundfile, PIL) raises its own types
-        raise BadInput(path, f"cannot read: {type(error).__name__}: {error}") from error
+        # A decoder may name the in-memory buffer it was given (soundfile: "Error opening
+        # <_io.BytesIO object at 0x7f...>"): an address that would differ from run to run in the
+        # message and in a --skip-bad sidecar.
+        detail = re.sub(r"<_io\.BytesIO object at 0x[0-9a-fA-F]+>", "the file", str(error))
+        raise BadInput(path, f"cannot read: {type(error).__name__}: {detail}") from error
     if not np.issubdtype(data.dtype, np.floating):
         if data.dtype.kind in "iub":  # integers and booleans; not timedelta64, which NumPy calls an integer type
             data = data.astype(np.float64)

@@ -329,3 +329,31 @@ def test_an_animated_or_multi_page_image_is_a_bad_input(tmp_path, capsys):
     assert extract_main([str(data), "--out", str(out), *ARGS_2D, "--skip-bad"]) == 0
     assert np.load(out).shape[0] == 1
     np.testing.assert_allclose(read(data / "still.png")[0], np.asarray(frames[0], np.float32) / 255.0)
+
+
+def test_a_value_just_above_the_bound_is_shown_above_it(tmp_path, capsys):
+    # The bound used to be rounded up (2 digits) and the value (3 digits) could read as smaller.
+    limit = extract_module._largest_safe_value(256)
+    _images(tmp_path / "data", 1, 7)
+    np.save(tmp_path / "data" / "large.npy", np.full((16, 16), limit * 1.0001))
+    assert extract_main([str(tmp_path / "data"), "--out", str(tmp_path / "f.npy"), *ARGS_2D]) == 2
+    message = capsys.readouterr().err
+    shown_value = float(message.split("has values up to ")[1].split(",")[0])
+    shown_bound = float(message.split("(at most ")[1].split(":")[0])
+    assert shown_bound <= limit and shown_bound < shown_value, message
+
+
+def test_a_decoder_naming_its_memory_buffer_gives_the_same_message_every_run(tmp_path, monkeypatch):
+    # soundfile says "Error opening <_io.BytesIO object at 0x7f...>": an address in a --skip-bad sidecar
+    # would differ from run to run.
+    def failing_decoder(path, raw):
+        import io
+
+        raise RuntimeError(f"Error opening {io.BytesIO(raw)!r}: Format not recognised.")
+
+    monkeypatch.setattr(files_io, "_decode_audio", failing_decoder)
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(files_io.BadInput) as caught:
+        files_io.load(tmp_path / "empty.wav")
+    expected = "cannot read: RuntimeError: Error opening the file: Format not recognised."
+    assert str(caught.value).endswith(expected), caught.value
