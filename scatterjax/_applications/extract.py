@@ -33,9 +33,10 @@ while it writes stops with an error (exit 2) rather than report a success. A ``O
 not a sidecar (no ``OUT.npy`` beside it) is never replaced: the run stops and asks for another
 ``--out``. A resume (or a rerun on a complete output) first checks the output's header and size and
 the checksums of all its finished batches; rows from the first that fails (a truncated or damaged
-file) are recomputed. A damaged sidecar is refused. An input that changed since the run started
-(size, mtime, or the SHA-256 of its bytes when it is read again) is refused rather than mixed in. A
-different configuration against an existing output is refused (``--overwrite`` starts afresh).
+file) are recomputed. A damaged sidecar is refused. An input that changed since the run started (its
+size, or the SHA-256 of its bytes recorded when it was first read) is refused rather than mixed in;
+a new mtime alone (a ``touch``) is noted, and the run resumes. A different configuration against an
+existing output is refused (``--overwrite`` starts afresh).
 
 Bad input (unreadable file, wrong length or sample rate, NaN or Inf, float64 values beyond float32's
 range, empty folder) stops with a message naming the file, or with ``--skip-bad`` is listed in the
@@ -529,10 +530,11 @@ class InputChanged(ExtractError):
 
 
 def _check_unchanged(path, contents: files_io.FileContents, recorded: dict, sha256: str | None) -> None:
-    found = {"size": contents.size, "mtime_ns": contents.mtime_ns}
-    expected = {"size": recorded["size"], "mtime_ns": recorded["mtime_ns"]}
-    if sha256 is not None:
+    found, expected = {"size": contents.size}, {"size": recorded["size"]}
+    if sha256 is not None:  # the bytes decide (a file touched since the scan is still the same file)
         found["sha256"], expected["sha256"] = contents.sha256, sha256
+    else:
+        found["mtime_ns"], expected["mtime_ns"] = contents.mtime_ns, recorded["mtime_ns"]
     differences = [f"{key} {expected[key]} -> {found[key]}" for key in expected if expected[key] != found[key]]
     if differences:
         raise InputChanged(
@@ -773,6 +775,33 @@ def _files_table_problem(files: list[dict], config: dict, rows: int) -> str | No
     return None
 
 
+def _touched_only(sidecar: dict, config: dict) -> list[str]:
+    """The inputs whose modification time alone differs from the sidecar's configuration, when
+    that is the only difference and each one's bytes still have the SHA-256 recorded in the files
+    table (a ``touch``, a checkout that rewrote the same bytes); else ``[]``."""
+    recorded = sidecar["config"]
+    if {**recorded, "inputs": None} != {**config, "inputs": None}:
+        return []
+    old, new = recorded.get("inputs"), config["inputs"]
+    if not isinstance(old, list) or len(old) != len(new):
+        return []
+    digests = {entry["path"]: entry["sha256"] for entry in sidecar["files"]}
+    touched = []
+    for before, now in zip(old, new):
+        if before == now:
+            continue
+        if {**before, "mtime_ns": None} != {**now, "mtime_ns": None} or now["path"] not in digests:
+            return []  # another change, or a skipped file (no digest)
+        try:
+            same = files_io.sha256_of(now["path"]) == digests[now["path"]]
+        except OSError:
+            return []
+        if not same:
+            return []
+        touched.append(now["path"])
+    return touched
+
+
 def _differences(old: dict, new: dict) -> list[str]:
     keys = sorted(set(old) | set(new))
     changed = [key for key in keys if old.get(key) != new.get(key)]
@@ -965,6 +994,13 @@ def _extract_locked(args, out: Path, files: list[Path], devices: int, local_devi
         pass  # the old output is replaced only once the new one exists (bad input leaves it alone)
     elif side.exists():
         sidecar = _read_sidecar(side, args.batch_size)
+        touched = _touched_only(sidecar, config)
+        if touched:
+            note(
+                f"{len(touched)} input file(s) have a new modification time but the same bytes as when this "
+                f"extraction started ({touched[0]}{', ...' if len(touched) > 1 else ''}): resuming"
+            )
+            config = sidecar["config"]
         if sidecar["config"] != config:
             changes = "; ".join(_differences(sidecar["config"], config))
             raise ExtractError(

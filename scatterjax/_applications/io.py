@@ -563,6 +563,12 @@ def create_npy(path: Path, shape: tuple[int, ...]) -> None:
     os.close(fd)
 
 
+def sha256_of(path) -> str:
+    """The SHA-256 of the bytes of the file ``path`` (hex), read in blocks."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 class NpyRows:
     """Rows of an existing float32 C-order ``.npy``, written and read with ``pwrite``/``pread``.
 

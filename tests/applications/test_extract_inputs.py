@@ -357,3 +357,35 @@ def test_a_decoder_naming_its_memory_buffer_gives_the_same_message_every_run(tmp
         files_io.load(tmp_path / "empty.wav")
     expected = "cannot read: RuntimeError: Error opening the file: Format not recognised."
     assert str(caught.value).endswith(expected), caught.value
+
+
+def test_a_touched_input_with_the_same_bytes_resumes(tmp_path, capsys, monkeypatch):
+    # A new mtime alone (touch, a checkout rewriting the same bytes) used to refuse the resume as a
+    # different configuration, leaving only --overwrite, which threw the finished rows away.
+    _images(tmp_path / "data", 5, 4)
+    reference = tmp_path / "reference.npy"
+    assert extract_main([str(tmp_path / "data"), "--out", str(reference), *ARGS_2D]) == 0
+    write, starts = files_io.NpyRows.write, []
+
+    def interrupted_write(rows, start, block):
+        starts.append(start)
+        if len(starts) == 2:
+            for name in ("image0.npy", "image4.npy"):  # one read already, one not yet
+                os.utime(tmp_path / "data" / name, ns=(10**18, 10**18))
+            raise KeyboardInterrupt
+        return write(rows, start, block)
+
+    monkeypatch.setattr(files_io.NpyRows, "write", interrupted_write)
+    out = tmp_path / "features.npy"
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D]) == 130
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D]) == 0
+    message = capsys.readouterr().err
+    assert "2 input file(s) have a new modification time but the same bytes" in message, message
+    assert out.read_bytes() == reference.read_bytes()
+    # New bytes of the same size are still a change: refused, naming the file.
+    np.save(tmp_path / "data" / "image4.npy", np.zeros((16, 16), np.float32))
+    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D]) == 2
+    message = capsys.readouterr().err
+    assert "inputs changed since the run started" in message and "image4.npy" in message, message
