@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from .lax_ops import where_scalar
+from .promotion import default_promotion
 
 
 @jax.custom_jvp
@@ -19,6 +20,7 @@ def modulus(z: jax.Array) -> jax.Array:
 
 
 @modulus.defjvp
+@default_promotion
 def _modulus_jvp(primals, tangents):
     (z,), (dz,) = primals, tangents
     magnitude = jnp.abs(z)
@@ -36,6 +38,7 @@ def modulus_of_parts(real: jax.Array, imag: jax.Array) -> jax.Array:
 
 
 @modulus_of_parts.defjvp
+@default_promotion
 def _modulus_of_parts_jvp(primals, tangents):
     (real, imag), (d_real, d_imag) = primals, tangents
     magnitude = modulus_of_parts(real, imag)

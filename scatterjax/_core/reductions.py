@@ -5,6 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .promotion import default_promotion
+
 
 @jax.custom_jvp
 def pairwise_sum(v: jax.Array) -> jax.Array:
@@ -39,6 +41,7 @@ def _add_halves(v: jax.Array) -> jax.Array:
 
 
 @pairwise_sum.defjvp
+@default_promotion
 def _pairwise_sum_jvp(primals, tangents):
     (v,), (d_v,) = primals, tangents
     return v.sum(axis=-1), d_v.sum(axis=-1)
@@ -94,6 +97,7 @@ def blocked_sum(v: jax.Array) -> jax.Array:
 
 
 @blocked_sum.defjvp
+@default_promotion
 def _blocked_sum_jvp(primals, tangents):
     (v,), (d_v,) = primals, tangents
     return v.sum(axis=-1), d_v.sum(axis=-1)

@@ -33,6 +33,7 @@ import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
 from .chunking import in_branches, map_in_chunks, without_branches
+from .promotion import default_promotion
 
 
 def map_in_chunks_differentiable(
@@ -98,5 +99,5 @@ def map_in_chunks_differentiable(
             whole, (items, *[flat[k] for k in live]), (d_items, *[d_flat[k] for k in live])
         )
 
-    mapped.defjvp(mapped_jvp, symbolic_zeros=True)
+    mapped.defjvp(default_promotion(mapped_jvp), symbolic_zeros=True)
     return mapped(items, constants)

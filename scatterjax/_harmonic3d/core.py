@@ -39,6 +39,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._core.frozen import frozen
 from .._core.lax_ops import where_scalar
+from .._core.promotion import default_promotion
 from .._core.reductions import blocked_sum
 from .bank import FilterBank3D
 
@@ -82,6 +83,7 @@ def _pieces(fft, a: jax.Array, grid, split: bool = True) -> jax.Array:
         return jnp.concatenate([fft(a[start:stop]) for start, stop in zip(edges, edges[1:])])
 
     @piecewise.defjvp
+    @default_promotion
     def _piecewise_jvp(primals, tangents):  # the FFT is linear: its derivative is itself
         (a,), (da,) = primals, tangents
         return fft(a), fft(da)
@@ -115,6 +117,7 @@ def _ifftn_each(blocks: list[jax.Array], split: bool = True) -> list[jax.Array]:
 
 
 @_ifftn_each.defjvp
+@default_promotion
 def _ifftn_each_jvp(split, primals, tangents):  # linear: the derivative is the map itself
     (blocks,), (d_blocks,) = primals, tangents
     ifftn = partial(jnp.fft.ifftn, axes=_AXES)
@@ -133,6 +136,7 @@ def safe_sqrt(s: jax.Array) -> jax.Array:
 
 
 @safe_sqrt.defjvp
+@default_promotion
 def _safe_sqrt_jvp(primals, tangents):
     (s,), (ds,) = primals, tangents
     root = jnp.sqrt(s)
@@ -151,6 +155,7 @@ def safe_power(u: jax.Array, p: float) -> jax.Array:
 
 
 @safe_power.defjvp
+@default_promotion
 def _safe_power_jvp(p, primals, tangents):
     (u,), (du,) = primals, tangents
     value = _power(u, p)
@@ -194,6 +199,7 @@ def _integrals(energy: jax.Array, powers: tuple[float, ...]) -> jax.Array:
     return jnp.stack([_volume_sum(energy if p == 2 else safe_power(modulus, p)) for p in powers], axis=-1)
 
 
+@default_promotion
 def order0_integrals(x: jax.Array, integral_powers) -> jax.Array:
     """Order-0 harmonic scattering coefficients: ``sum_voxels x^p`` for each ``p``.
 
@@ -504,6 +510,7 @@ def volume_bytes(bank: FilterBank3D, itemsize: int) -> int:
     return (bank.L + 1) ** 2 * math.prod(bank.shape) * 2 * itemsize
 
 
+@default_promotion
 def harmonic_scattering3d(
     x: Float[ArrayLike, "*batch m n o"], bank: FilterBank3D
 ) -> Float[Array, "*batch rows degrees powers"]:

@@ -23,6 +23,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
+from .._core.promotion import default_promotion
 from .._core.reductions import pairwise_sum
 from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
@@ -199,6 +200,7 @@ def path_rows(plan) -> list[tuple[int, int, int, int]]:
     return rows
 
 
+@default_promotion
 def time_frequency_scattering(
     x: Float[ArrayLike, "*batch n"], bank: FilterBankJTFS
 ) -> Float[Array, "*batch channels time"] | Float[Array, "*batch paths rows time"] | list[Array]:

@@ -18,6 +18,7 @@ from .._core.complex_input import join_modulus, join_spectra, stack_parts
 from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
 from .._core.padding import pad_signal
+from .._core.promotion import default_promotion
 from .._core.reductions import pairwise_sum
 from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
@@ -59,7 +60,7 @@ def _direct_average_jvp(primals, tangents):
     return out, d_out
 
 
-_direct_average.defjvp(_direct_average_jvp, symbolic_zeros=True)
+_direct_average.defjvp(default_promotion(_direct_average_jvp), symbolic_zeros=True)
 
 
 def lowpass_average(u: jax.Array, u_half: jax.Array | None, lowpass: Lowpass, leaf, plan: Plan1D):
@@ -191,6 +192,7 @@ def scattering1d_paths(x: jax.Array, bank: FilterBank1D) -> tuple[list[jax.Array
     return order0, order1, order2, order3
 
 
+@default_promotion
 def scattering1d(
     x: Float[ArrayLike, "*batch n"], bank: FilterBank1D
 ) -> Float[Array, "*batch channels time"] | list[Float[Array, "*batch time"]]:

@@ -30,6 +30,7 @@ from .._core.complex_input import join_spectra, stack_parts
 from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
 from .._core.padding import pad_signal
+from .._core.promotion import default_promotion
 from .._core.pytree import pytree_dataclass, static_field
 from .._core.validation import check_real_input
 from . import design as design
@@ -144,6 +145,7 @@ def _spectra(x, filters: ScalogramFilters) -> tuple[jax.Array, tuple[int, ...]]:
     return (join_spectra(spectra) if complex_input else spectra), x.shape[:-1]
 
 
+@default_promotion
 def wavelet_transform_1d(
     x: Float[ArrayLike, "*batch n"], filters: ScalogramFilters
 ) -> Complex[Array, "*batch n1 time"]:
@@ -170,6 +172,7 @@ def wavelet_transform_1d(
     return out.reshape(batch_shape + out.shape[1:])
 
 
+@default_promotion
 def scalogram_1d(
     x: Float[ArrayLike, "*batch n"], filters: ScalogramFilters
 ) -> Float[Array, "*batch n1 time"]:

@@ -45,6 +45,7 @@ from .._core.complex_input import join_modulus, join_spectrum_parts, stack_parts
 from .._core.frozen import frozen
 from .._core.modulus import modulus
 from .._core.padding import pad_signal
+from .._core.promotion import default_promotion
 from .._core.reductions import add_aligned_slices
 from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
@@ -152,7 +153,7 @@ def _folded_product_jvp(row_factor, col_factor, primals, tangents):
     return out, d_out
 
 
-_folded_product.defjvp(_folded_product_jvp, symbolic_zeros=True)
+_folded_product.defjvp(default_promotion(_folded_product_jvp), symbolic_zeros=True)
 
 
 def _mirror(half_part: jax.Array, n: int) -> jax.Array:
@@ -190,6 +191,7 @@ def _spectra_of_real(images: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array
         return (half, *_hermitian_extend_2d(half, n))
 
     @spectra.defjvp
+    @default_promotion
     def _spectra_jvp(primals, tangents):
         (images,), (d_images,) = primals, tangents
         d_full = jnp.fft.fft2(d_images)
@@ -316,6 +318,7 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
     return jnp.concatenate(parts, axis=1)
 
 
+@default_promotion
 def scattering2d(
     x: Float[ArrayLike, "*batch m n"], bank: FilterBank2D
 ) -> Float[Array, "*batch channels m_out n_out"]:

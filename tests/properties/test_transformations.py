@@ -96,3 +96,19 @@ def test_vmap_of_per_example_gradients_equals_the_loop(problem):
     mapped = jax.jit(jax.vmap(per_example))(x)
     looped = jnp.stack([per_example(xi) for xi in x])
     assert rel_l2(mapped, looped) <= 1e-6
+
+
+def test_callers_strict_promotion_settings_do_not_reach_the_transform(problem):
+    # Codebases that catch broadcasting and mixed-type bugs turn these on; the transforms broadcast
+    # filters against batches and multiply complex spectra by real filters on purpose, and used to
+    # raise there. The caller's own code keeps its settings; the numbers are the default ones.
+    S, loss, x, v, _ = problem
+    expected = [np.asarray(S(x)), np.asarray(jax.jit(lambda x: S(x))(x)), np.asarray(jax.grad(loss)(x))]
+    expected.append(np.asarray(jax.jvp(loss, (x,), (v,))[1]))
+    with jax.numpy_rank_promotion("raise"), jax.numpy_dtype_promotion("strict"):
+        found = [np.asarray(S(x)), np.asarray(jax.jit(lambda x: S(x))(x)), np.asarray(jax.grad(loss)(x))]
+        found.append(np.asarray(jax.jvp(loss, (x,), (v,))[1]))
+        with pytest.raises(ValueError, match="broadcast"):  # the caller's code: its setting holds
+            jnp.ones((2, 3)) + jnp.ones(3)
+    for ours, default in zip(found, expected):
+        np.testing.assert_array_equal(ours, default)
