@@ -478,6 +478,7 @@ class _Scattering(CoreForwarding, torch.nn.Module):
         ``template(shape)`` gives the output's structure (see :meth:`_template`); ``None`` for an
         output that is one array.
         """
+        x = _autocast_input(x)
         _check_tensor(x)
         _check_process()
         if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
@@ -537,6 +538,20 @@ def _has_float64_filters(core) -> bool:
     return any(leaf.dtype in (np.float64, np.complex128) for leaf in jax.tree_util.tree_leaves(core))
 
 
+def _autocast_input(x):
+    """``x``, in float32 when it is a float16 or bfloat16 tensor made under ``torch.autocast`` (the
+    output of an autocast layer before this one): the transform runs in float32 there, as the
+    operations that autocast keeps in float32 do (and as kymatio's torch modules did). Its gradient
+    flows back in ``x``'s dtype. Outside autocast, such a tensor is refused (:func:`_check_tensor`)."""
+    if (
+        isinstance(x, torch.Tensor)
+        and x.dtype in (torch.float16, torch.bfloat16)
+        and torch.is_autocast_enabled(x.device.type)
+    ):
+        return x.float()
+    return x
+
+
 def _check_tensor(x) -> None:
     """Reject what DLPack cannot carry with a message that says what to pass instead."""
     if not isinstance(x, torch.Tensor):
@@ -549,7 +564,8 @@ def _check_tensor(x) -> None:
     if x.dtype not in (torch.float32, torch.float64, torch.complex64, torch.complex128):
         # Checked here, before DLPack: JAX would see an int64 tensor as int32 (x64 off).
         raise TypeError(
-            f"x must be a float32 or float64 tensor; got dtype {x.dtype}. Convert it first, e.g. x.float()."
+            f"x must be a float32 or float64 tensor (or complex64/complex128); got dtype {x.dtype}. Convert it "
+            "first, e.g. x.float() (float16 and bfloat16 are converted only inside torch.autocast)."
         )
     if x.device.type == "meta":
         raise TypeError(

@@ -153,6 +153,24 @@ def test_missing_torch_names_the_extra(monkeypatch):
         importlib.import_module("scatterjax.torch")
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_from_an_autocast_layer_runs_in_float32(dtype):
+    # Under torch.autocast a Linear before the scattering gives bfloat16/float16; kymatio's torch
+    # modules computed those in float32, ours refused them.
+    torch.manual_seed(0)
+    module, layer = storch.Scattering1D(J=3, shape=64), torch.nn.Linear(64, 64)
+    with torch.autocast("cpu", dtype=dtype):
+        hidden = layer(torch.randn(2, 64))
+        assert hidden.dtype == dtype
+        out = module(hidden)
+        out.square().sum().backward()
+    assert out.dtype == torch.float32
+    reference = module(hidden.detach().float().requires_grad_())  # the same path (differentiable)
+    np.testing.assert_array_equal(out.detach().numpy(), reference.detach().numpy())
+    gradient = layer.weight.grad
+    assert gradient is not None and torch.isfinite(gradient).all() and gradient.abs().sum() > 0
+
+
 @pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.bool, torch.float16, torch.bfloat16])
 def test_non_float_tensors_are_refused_naming_their_torch_dtype(dtype):
     module = storch.Scattering1D(J=3, shape=64)
