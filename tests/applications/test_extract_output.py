@@ -192,15 +192,7 @@ def test_a_signal_stops_after_the_current_batch_and_the_rerun_resumes(
 def test_interrupted_overwrite_says_to_resume_without_it(images, reference, tmp_path, capsys, monkeypatch):
     out = tmp_path / "features.npy"
     handler = signal.getsignal(signal.SIGINT)
-    write, starts = files_io.NpyRows.write, []
-
-    def interrupted_write(rows, start, block):
-        starts.append(start)
-        if len(starts) == 2:
-            raise KeyboardInterrupt
-        return write(rows, start, block)
-
-    monkeypatch.setattr(files_io.NpyRows, "write", interrupted_write)
+    _recorded_writes(monkeypatch, interrupt_at=2)
     assert extract_main([str(images), "--out", str(out), *ARGS, "--overwrite"]) == 130
     assert "interrupted; rerun without --overwrite to resume." in capsys.readouterr().err
     assert signal.getsignal(signal.SIGINT) is handler  # the extraction's own handler is gone
@@ -509,6 +501,21 @@ def test_an_output_name_held_by_a_folder_is_refused_before_anything_is_written(i
     assert sorted(p.name for p in tmp_path.iterdir()) == ["features.npy"]  # no sidecar, no lock
 
 
+def _recorded_writes(monkeypatch, interrupt_at: int | None = None) -> list:
+    """The first row of every batch written from now on, in a list; with ``interrupt_at``, that
+    write (counted from 1) raises ``KeyboardInterrupt`` instead, as a Ctrl-C there would."""
+    write, starts = files_io.NpyRows.write, []
+
+    def recorded_write(rows, start, block):
+        starts.append(start)
+        if len(starts) == interrupt_at:
+            raise KeyboardInterrupt
+        return write(rows, start, block)
+
+    monkeypatch.setattr(files_io.NpyRows, "write", recorded_write)
+    return starts
+
+
 def _counting_sidecar_saves(monkeypatch) -> list:
     """A list that gets one entry per write of a sidecar from now on."""
     saves, write = [], extract_module.write_json_atomic
@@ -535,25 +542,12 @@ def test_progress_is_saved_at_most_once_a_second_and_when_the_run_stops(
     # A run that stops (here Ctrl-C at the 4th batch's write) records the 3 batches written before.
     out.unlink()
     out.with_suffix(".json").unlink()
-    write, starts = files_io.NpyRows.write, []
-
-    def interrupted_write(rows, start, block):
-        starts.append(start)
-        if len(starts) == 4:
-            raise KeyboardInterrupt
-        return write(rows, start, block)
-
-    monkeypatch.setattr(files_io.NpyRows, "write", interrupted_write)
+    _recorded_writes(monkeypatch, interrupt_at=4)
     assert extract_main([str(images), "--out", str(out), *ARGS]) == 130
     capsys.readouterr()
     assert _progress(out)["items_done"] == 6 and len(_progress(out)["crc32"]) == 3
-    starts.clear()
-
-    def counted_write(rows, start, block):
-        starts.append(start)
-        return write(rows, start, block)
-
-    monkeypatch.setattr(files_io.NpyRows, "write", counted_write)
+    monkeypatch.undo()
+    starts = _recorded_writes(monkeypatch)
     assert extract_main([str(images), "--out", str(out), *ARGS]) == 0
     assert starts == [6, 8, 10]  # resumed after the recorded batches
     assert out.read_bytes() == reference.read_bytes()
