@@ -293,9 +293,10 @@ def check_real_input(
         )
     real_dtype = not np.issubdtype(dtype, np.complexfloating)
     if real_dtype and (not np.issubdtype(dtype, np.floating) or dtype.itemsize < 4):
+        also = " This transform also takes complex64 and complex128 input." if complex_ok else ""
         raise TypeError(
             f"{what} must be a float32 or float64 array; got dtype {dtype}. "
-            f"Convert it first, e.g. {what}.astype(np.float32)."
+            f"Convert it first, e.g. {what}.astype(np.float32).{also}"
         )
     kind = "NumPy array" if isinstance(x, np.ndarray) else "array"
     error = shape_mismatch(tuple(x.shape), trailing_shape, what, kind)
