@@ -1095,6 +1095,7 @@ def _run_batches(
 
     def save_progress(items_done: int) -> None:
         """Sync the rows, then record ``items_done`` in the sidecar (atomically)."""
+        lock.check_held()  # never written once another run may hold the output
         if not rows.still_at_path():
             raise OutputMoved(
                 f"{rows.path} was removed or replaced during the run, so the rows written since went to a file no "
@@ -1133,7 +1134,6 @@ def _run_batches(
     enabled = not args.quiet and sys.stderr.isatty()
     with progress_bar(total, "extract", enabled=enabled, unit="item", initial=done) as bar:
         if done == total:  # every row verified, only the "complete" flag was missing
-            lock.check_held()
             save_progress(total)
             return
         pending = None

@@ -591,3 +591,23 @@ def test_a_json_that_is_not_a_sidecar_is_never_replaced(images, tmp_path, capsys
     assert "choose another --out" in message and "--overwrite" not in message.split("error:")[1], message
     assert (tmp_path / "settings.json").read_text() == content
     assert not out.exists() and _leftovers(tmp_path) == []
+
+
+def test_a_run_that_lost_its_lock_records_nothing_more(images, tmp_path, monkeypatch, capsys):
+    # Stopping on a lost lock, the run must not save its progress: another run may own the output.
+    out = tmp_path / "features.npy"
+    monkeypatch.setattr(extract_module, "PROGRESS_INTERVAL_S", 3600.0)  # no save before the end
+    saves = _counting_sidecar_saves(monkeypatch)
+    check_held, checks = files_io.OutputLock.check_held, []
+
+    def lost_at_the_third_batch(lock):  # from the third batch's check on, as a removed lock file is
+        checks.append(1)
+        if len(checks) >= 3:
+            raise files_io.LockLost("the lock file was removed")
+        return check_held(lock)
+
+    monkeypatch.setattr(files_io.OutputLock, "check_held", lost_at_the_third_batch)
+    assert extract_main([str(images), "--out", str(out), *ARGS]) == 75
+    assert "the lock file was removed" in capsys.readouterr().err
+    assert len(saves) == 1  # the creation only: not the two batches written before the loss
+    assert _progress(out)["items_done"] == 0
