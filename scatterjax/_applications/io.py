@@ -278,6 +278,15 @@ except ImportError:  # Windows: no flock; the lock below is then advisory only i
     fcntl = None
 
 
+def path_names_open_file(path, fd: int) -> bool:
+    """Whether ``path`` names the file open as ``fd``: ``False`` once someone removed, renamed or
+    replaced it (the open file lives on under no name, or under another)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
 class OutputLocked(RuntimeError):
     """Another process holds the output's lock; ``str()`` says which one and what to do."""
 
@@ -356,10 +365,7 @@ class OutputLock:
 
     def _names(self, fd: int) -> bool:
         """Whether ``path`` still names the file open as ``fd`` (nobody removed or replaced it)."""
-        try:
-            return os.path.samestat(os.fstat(fd), os.stat(self.path))
-        except FileNotFoundError:
-            return False
+        return path_names_open_file(self.path, fd)
 
     def check_held(self) -> None:
         """Raise :class:`LockLost` when ``path`` no longer names the file this lock holds.
@@ -629,10 +635,7 @@ class NpyRows:
 
     def still_at_path(self) -> bool:
         """Whether ``path`` still names the file being written (nobody removed, renamed or replaced it)."""
-        try:
-            return os.path.samestat(os.fstat(self.fd), os.stat(self.path))
-        except FileNotFoundError:
-            return False
+        return path_names_open_file(self.path, self.fd)
 
     def sync(self) -> None:
         (os.fdatasync if hasattr(os, "fdatasync") else os.fsync)(self.fd)

@@ -194,7 +194,7 @@ class Scattering2D(ScatteringTransform):
         """The wavelets in kymatio 0.3.0's layout, in ``n = j L + theta`` order: dicts
         ``{'levels': [float32 (M_padded / 2**r, N_padded / 2**r) for r = 0..min(j, max(J - 2,
         0))], 'j', 'theta'}`` (Fourier domain, resolution ``2**-r`` by cropping). Read-only
-        (arrays, list and dicts): the transform computes with its own grouped copies."""
+        (arrays, lists and dicts): the transform computes with its own grouped copies."""
         return self._kymatio_filters["psi"]
 
     @property
