@@ -202,9 +202,11 @@ def apply_in_chunks(
     cores = cpu_threads()
     on_cpu = jax.default_backend() == "cpu"
     # On the CPU, reshapes, padding and joins run in NumPy on the same memory: as JAX operations
-    # each would compile a small program for every new batch size.
+    # each would compile a small program for every new batch size. The moves between NumPy and
+    # JAX are explicit (device_get, device_put), so they pass a caller's
+    # ``jax.transfer_guard("disallow")``, which refuses only implicit transfers.
     xp = np if on_cpu else jnp
-    flat = (np.asarray(x) if on_cpu else x).reshape((-1,) + signal_shape)
+    flat = (jax.device_get(x) if on_cpu else x).reshape((-1,) + signal_shape)
     count = flat.shape[0]
     size = eager_chunk_size(count, item_bytes, cpu_budget, spread=spread, on_cpu=on_cpu)
     if on_cpu and size >= ONE_SIGNAL_MIN_CHUNK and program_key is not None and ONE_SIGNAL_CALLS.runs_alone(
@@ -212,6 +214,8 @@ def apply_in_chunks(
     ):
         size = 1
     pieces = [_pad_rows(xp, flat[start : start + size], size) for start in range(0, count, size)]
+    if on_cpu:
+        pieces = [jax.device_put(piece) for piece in pieces]
     workers = min(len(pieces), cores) if on_cpu else 1
     if workers > 1:
         run = _in_callers_context(lambda piece: jax.block_until_ready(apply(piece)))
@@ -224,7 +228,7 @@ def apply_in_chunks(
         if len(parts) == 1 and parts[0].shape[0] == count:
             out = parts[0]
             return out if out.ndim and batch_shape == (count,) else out.reshape(batch_shape + out.shape[1:])
-        out = xp.concatenate([xp.asarray(part) for part in parts], axis=0)[:count]
+        out = xp.concatenate(jax.device_get(parts) if on_cpu else parts, axis=0)[:count]
         out = out.reshape(batch_shape + out.shape[1:])
         return jax.device_put(out) if on_cpu else out
 

@@ -112,3 +112,18 @@ def test_callers_strict_promotion_settings_do_not_reach_the_transform(problem):
             jnp.ones((2, 3)) + jnp.ones(3)
     for ours, default in zip(found, expected):
         np.testing.assert_array_equal(ours, default)
+
+
+def test_a_callers_transfer_guard_passes_every_call(problem):
+    # Codebases that hunt hidden host-device copies run under jax.transfer_guard("disallow"), which
+    # refuses implicit transfers. The eager call cuts a batch into chunks in NumPy on the CPU and
+    # used to hand them to its program implicitly, so it raised there; its moves are now explicit.
+    S, loss, x, _, _ = problem
+    expected = [np.asarray(S(x)), np.asarray(S(np.asarray(x))), np.asarray(jax.jit(lambda x: S(x))(x))]
+    expected.append(np.asarray(jax.jit(jax.grad(loss))(x)))
+    with jax.transfer_guard("disallow"):
+        found = [S(x), S(np.asarray(x)), jax.jit(lambda x: S(x))(x), jax.jit(jax.grad(loss))(x)]
+        with pytest.raises(Exception, match="Disallowed host-to-device transfer"):  # the guard is on
+            jnp.sin(x) + np.ones(x.shape, x.dtype)
+    for ours, default in zip(found, expected):
+        np.testing.assert_array_equal(np.asarray(ours), default)
