@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .export_serialization import serializable_for_export
+
 _T = TypeVar("_T")
 
 
@@ -29,13 +31,15 @@ def pytree_dataclass(cls: type[_T]) -> type[_T]:
     """Make ``cls`` a frozen dataclass and register it as a pytree.
 
     Fields created with :func:`static_field` become metadata; every other field is a child
-    (a leaf or a sub-pytree).
+    (a leaf or a sub-pytree). ``jax.export`` can serialize trees holding it
+    (:mod:`~scatterjax._core.export_serialization`).
     """
     cls = dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
     fields = dataclasses.fields(cls)
     meta_fields = [f.name for f in fields if f.metadata.get("static", False)]
     data_fields = [f.name for f in fields if not f.metadata.get("static", False)]
-    return jax.tree_util.register_dataclass(cls, data_fields=data_fields, meta_fields=meta_fields)
+    cls = jax.tree_util.register_dataclass(cls, data_fields=data_fields, meta_fields=meta_fields)
+    return serializable_for_export(cls)  # a bank can be an argument of a serialized jax.export
 
 
 def device_leaf(array: np.ndarray, kind=float) -> jax.Array:

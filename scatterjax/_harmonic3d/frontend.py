@@ -13,6 +13,7 @@ import numpy as np
 from .._core import validation
 from .._core.backend import check_backend
 from .._core.chunking import NO_LIMIT
+from .._core.export_serialization import serializable_for_export
 from .._core.read_only import read_only
 from .._core.transform import ScatteringTransform, shape_attribute
 from . import design as design
@@ -62,6 +63,7 @@ def _check_integral_powers(integral_powers) -> tuple[float, ...]:
     return tuple(checked)
 
 
+@serializable_for_export
 @jax.tree_util.register_pytree_node_class
 class HarmonicScattering3D(ScatteringTransform):
     """3D solid harmonic scattering with kymatio 0.3.0's arguments and numbers.

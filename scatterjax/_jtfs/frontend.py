@@ -12,6 +12,7 @@ import numpy as np
 from .._core import validation
 from .._core.backend import check_backend
 from .._core.errors import ShapeError
+from .._core.export_serialization import serializable_for_export
 from .._core.padding import check_pad_mode
 from .._core.read_only import read_only
 from .._core.transform import ScatteringTransform, shape_attribute
@@ -73,6 +74,7 @@ def _parse_Q_fr(Q_fr) -> int:
     return int(Q_fr)
 
 
+@serializable_for_export
 @jax.tree_util.register_pytree_node_class
 class TimeFrequencyScattering(ScatteringTransform):
     """Joint time-frequency scattering (JTFS) with kymatio main's arguments and numbers.

@@ -10,6 +10,7 @@ import numpy as np
 from .._core.backend import check_backend
 from .._core.chunking import NO_LIMIT
 from .._core.errors import ShapeError
+from .._core.export_serialization import serializable_for_export
 from .._core.meta import path_orders, path_table
 from .._core.padding import check_pad_mode, pad_signal
 from .._core.read_only import read_only
@@ -32,6 +33,7 @@ from .core import image_bytes, scattering2d
 _OUT_TYPES = ("array", "list", "dict")
 
 
+@serializable_for_export
 @jax.tree_util.register_pytree_node_class
 class Scattering2D(ScatteringTransform):
     """2D wavelet scattering transform with kymatio 0.3.0's arguments and numbers.
