@@ -9,7 +9,11 @@ each row's coefficients flattened in C order (``(C, N_out)``, or ``(C_joint, R, 
 ``TimeFrequencyScattering`` with ``format='joint'``), float32 (float64 when ``jax_enable_x64`` is
 on). The constructor only stores its arguments, so ``get_params``, ``set_params`` and
 ``sklearn.base.clone`` work; the filters are designed on first use and reused for the same settings.
-Nothing is learned: ``fit`` only checks the input.
+Nothing is learned: ``fit`` only checks the input (at least one sample; ``transform`` takes empty
+batches too). The scikit-learn tags say so (``requires_fit=False``) and name the float dtypes the
+output keeps. The row width is fixed by ``shape``, which no tag can say: the ``check_estimator``
+checks whose rows (1 to 10 features) are no ``k * prod(shape)`` wide fail by design; pass them as
+``expected_failed_checks``.
 
 Example:
   >>> from sklearn.datasets import load_digits
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import numpy as np
 
 from ._adapters.common import (
@@ -92,12 +97,13 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
         raise ValueError(
             f"X must have shape (n_samples, {', '.join(map(str, shape))}) or (n_samples, k * "
             f"{size}) (k signals of prod(shape)={size} values per row) for shape={shape}; got "
-            f"{X.shape}."
+            f"{X.shape}" + (f" (n_features={X.shape[1]})." if X.ndim == 2 else ".")
         )
 
     def fit(self, X, y=None):
         """Check ``X`` and design the filters; nothing is learned. Returns ``self``."""
-        X = check_array(X, allow_nd=True, dtype=(np.float64, np.float32), ensure_min_samples=0)
+        # At least one sample, as scikit-learn's fit methods require (transform takes empty batches).
+        X = check_array(X, allow_nd=True, dtype=(np.float64, np.float32))
         self._samples(X)
         self.n_features_in_ = math.prod(X.shape[1:])
         return self
@@ -111,16 +117,21 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
         """
         core = self._core()
         require_array_output(core, "scikit-learn")
-        flat_rows = np.ndim(X) == 2  # scikit-learn's layout (the other is (n_samples, *shape))
-        samples, per_row = self._samples(X)
+        X = check_array(X, allow_nd=True, dtype=(np.float64, np.float32), ensure_min_samples=0)
         fitted = getattr(self, "n_features_in_", None)  # no fit needed; once fitted, rows as fitted
-        features = per_row * math.prod(samples.shape[1:])
-        if flat_rows and fitted is not None and features != fitted:
-            # scikit-learn's words: another row width gives another output width downstream.
+        if X.ndim == 2 and fitted is not None and X.shape[1] != fitted:
+            # scikit-learn's words first, for any other width (another output width downstream);
+            # then, for a width no k * prod(shape) gives, the shape's.
+            try:
+                self._samples(X)
+                shape_error = "."
+            except ValueError as error:
+                shape_error = f"; {error}"
             raise ValueError(
-                f"X has {features} features, but {type(self).__name__} is expecting {fitted} features "
-                "as input (the rows it was fitted on)."
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {fitted} "
+                f"features as input (the rows it was fitted on){shape_error}"
             )
+        samples, per_row = self._samples(X)
         count = len(samples) // per_row
         if count == 0:  # an empty batch: no rows, each of the usual width
             empty = np.asarray(core(samples[:0]))
@@ -139,6 +150,9 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
+        # The output dtype (module docstring): float32, or the input's float dtype in x64 mode.
+        x64 = bool(jax.config.jax_enable_x64)
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"] if x64 else ["float32"]
         return tags
 
 
