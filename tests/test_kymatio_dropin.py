@@ -626,3 +626,27 @@ def test_big_endian_input_gives_the_native_arrays_numbers(S, shape):
     swapped = x.astype(">f4")
     assert not swapped.dtype.isnative
     assert np.array_equal(np.asarray(S(swapped)), np.asarray(S(x)))
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, shape",
+    [
+        ("Scattering1D", dict(J=3, shape=64), (2, 64)),
+        ("Scattering2D", dict(J=1, shape=(8, 8), L=2), (2, 8, 8)),
+        ("HarmonicScattering3D", dict(J=1, shape=(6, 6, 6), L=1), (2, 6, 6, 6)),
+    ],
+)
+def test_kymatios_setup_methods_run_again_and_change_nothing(name, kwargs, shape):
+    # kymatio's constructor calls build() and create_filters(); code may call them again, which
+    # there recomputes the same state and returns None.
+    theirs = getattr(kymatio().numpy, name)(**kwargs)
+    ours = getattr(scatterjax, name)(**kwargs)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    before = np.asarray(ours(x))
+    bank = jax.tree.leaves(ours.bank)
+    for method in ("build", "create_filters"):
+        assert getattr(theirs, method)() is None
+        assert getattr(ours, method)() is None
+    np.testing.assert_array_equal(np.asarray(ours(x)), before)
+    assert all(a is b for a, b in zip(jax.tree.leaves(ours.bank), bank, strict=True))
+    assert {"build", "create_filters"} <= set(dir(ours))

@@ -121,6 +121,19 @@ class ScatteringTransform:
     def __dir__(self):
         return [name for name in super().__dir__() if name not in self._deprecated_attributes]
 
+    def build(self) -> None:
+        """kymatio's setup step (padding sizes and filters), which the constructor has already run.
+
+        kymatio's constructor calls it, and calling it again recomputes the same state from the
+        same settings. Here the settings are immutable, so it changes nothing and returns ``None``:
+        kymatio code that calls ``S.build()`` runs unchanged.
+        """
+
+    def create_filters(self) -> None:
+        """kymatio's filter-design step, which the constructor has already run: changes nothing and
+        returns ``None``, as :meth:`build`. The filters are ``S.bank`` (and kymatio's layout:
+        ``psi1_f``, ``psi``, ``filters``, ...)."""
+
     # --- immutability and the pytree --------------------------------------------------------
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
