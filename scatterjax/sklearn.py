@@ -100,8 +100,16 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
             f"{X.shape}" + (f" (n_features={X.shape[1]})." if X.ndim == 2 else ".")
         )
 
-    def fit(self, X, y=None):
-        """Check ``X`` and design the filters; nothing is learned. Returns ``self``."""
+    def fit(self, X=None, y=None):
+        """Check ``X`` and design the filters; nothing is learned. Returns ``self``.
+
+        ``X`` may be left out (``S.fit()``, as kymatio's transformers allow): then only the filters
+        are designed, and ``transform`` takes rows of any ``k * prod(shape)`` values.
+        """
+        if X is None:
+            self._core()
+            self.__dict__.pop("n_features_in_", None)  # a refit forgets the rows of an earlier fit
+            return self
         # At least one sample, as scikit-learn's fit methods require (transform takes empty batches).
         X = check_array(X, allow_nd=True, dtype=(np.float64, np.float32))
         self._samples(X)

@@ -113,3 +113,17 @@ def test_rows_of_another_width_than_fitted_are_refused_in_scikit_learns_words():
     assert fitted.transform(rows).shape == (4, 2 * one_signal.shape[1])
     with pytest.raises(ValueError, match="X has 64 features, but Scattering1D is expecting 128 features"):
         fitted.transform(rows[:, :64])
+
+
+def test_fit_without_data_as_kymatios_transformers_allow():
+    # kymatio's fit(x=None, y=None) learns nothing and takes no data; code calling S.fit() runs.
+    rows = np.random.default_rng(2).standard_normal((3, 2 * 64))
+    transformer = ssk.Scattering1D(J=3, shape=64, Q=1)
+    assert transformer.fit() is transformer
+    assert not hasattr(transformer, "n_features_in_")
+    np.testing.assert_array_equal(transformer.transform(rows), ssk.Scattering1D(J=3, shape=64, Q=1).transform(rows))
+    transformer.fit(rows)  # then fitted on rows of two signals: one-signal rows are refused
+    with pytest.raises(ValueError, match="expecting 128 features"):
+        transformer.transform(rows[:, :64])
+    transformer.fit()  # a refit without data forgets that width
+    assert transformer.transform(rows[:, :64]).shape[0] == 3
