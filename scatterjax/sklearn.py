@@ -10,10 +10,10 @@ each row's coefficients flattened in C order (``(C, N_out)``, or ``(C_joint, R, 
 on). The constructor only stores its arguments, so ``get_params``, ``set_params`` and
 ``sklearn.base.clone`` work; the filters are designed on first use and reused for the same settings.
 Nothing is learned: ``fit`` only checks the input (at least one sample; ``transform`` takes empty
-batches too), and may be called without data (``fit()``, as kymatio's). The scikit-learn tags say so (``requires_fit=False``) and name the float dtypes the
-output keeps. The row width is fixed by ``shape``, which no tag can say: the ``check_estimator``
-checks whose rows (1 to 10 features) are no ``k * prod(shape)`` wide fail by design; pass them as
-``expected_failed_checks``.
+batches too), and may be called without data (``fit()``, as kymatio's). The scikit-learn tags say so
+(``requires_fit=False``) and name the float dtypes the output keeps. The row width is fixed by
+``shape``, which no tag can say: the ``check_estimator`` checks whose rows (1 to 10 features) are no
+``k * prod(shape)`` wide fail by design; pass them as ``expected_failed_checks``.
 
 Example:
   >>> from sklearn.datasets import load_digits
