@@ -86,8 +86,12 @@ def _from_json(value: Any) -> Any:
     raise ValueError(f"not a serialized scatterjax setting: {sorted(value)}")
 
 
+def _in_package(module_name: str) -> bool:
+    return module_name == _PACKAGE or module_name.startswith(_PACKAGE + ".")
+
+
 def _ours(cls: type) -> bool:
-    return cls.__module__ == _PACKAGE or cls.__module__.startswith(_PACKAGE + ".")
+    return _in_package(cls.__module__)
 
 
 def _name(cls: type) -> str:
@@ -97,7 +101,7 @@ def _name(cls: type) -> str:
 def _dataclass_named(name: str) -> type:
     """The scatterjax dataclass ``module:qualname`` (nothing outside the package)."""
     module_name, _, qualname = name.partition(":")
-    if not (module_name == _PACKAGE or module_name.startswith(_PACKAGE + ".")):
+    if not _in_package(module_name):
         raise ValueError(f"a serialized scatterjax setting names a class outside scatterjax: {name}")
     obj: Any = importlib.import_module(module_name)
     for part in qualname.split("."):
