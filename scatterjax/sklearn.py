@@ -83,13 +83,13 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
         return super().__getattr__(name)
 
     def _samples(self, X) -> tuple[np.ndarray, int]:
-        """``X`` as ``(signals, *shape)``, and the number of signals per row of ``X``.
+        """``X`` (already through ``check_array``) as ``(signals, *shape)``, and the number of
+        signals per row of ``X``.
 
         ``(n, *shape)`` is taken as is; ``(n, k * prod(shape))`` as ``(n * k, *shape)``, like kymatio.
         """
         shape = tuple(self._core().shape)
         size = math.prod(shape)
-        X = check_array(X, allow_nd=True, dtype=(np.float64, np.float32), ensure_min_samples=0)
         if X.shape[1:] == shape:
             return X, 1
         if X.ndim == 2 and X.shape[1] > 0 and X.shape[1] % size == 0:
