@@ -28,7 +28,7 @@ from . import HarmonicScattering3D as _HarmonicScattering3D
 from . import Scattering1D as _Scattering1D
 from . import Scattering2D as _Scattering2D
 from . import TimeFrequencyScattering as _TimeFrequencyScattering
-from ._core.export_serialization import serializable_for_export
+from ._core.transform import register_transform
 
 __all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering"]
 
@@ -74,7 +74,7 @@ def _numpy_class(core: type) -> type:
             ),
         },
     )
-    return serializable_for_export(jax.tree_util.register_pytree_node_class(cls))
+    return register_transform(cls)
 
 
 Scattering1D = _numpy_class(_Scattering1D)

@@ -35,6 +35,7 @@ from jaxtyping import Array, ArrayLike, Float
 from .backend import JAX_BACKEND, Backend, frontend_class
 from .chunking import MIN_CHUNK_BYTES, NO_LIMIT, apply_in_chunks, without_branches
 from .errors import ShapeError
+from .export_serialization import serializable_for_export
 from .fork_guard import check_not_forked
 from .validation import check_real_input, same_setting, shape_mismatch
 
@@ -70,11 +71,17 @@ KYMATIO_COMPATIBILITY = """**kymatio compatibility.** Settings may be NumPy scal
     ``scatterjax.tensorflow``; masked arrays raise ``TypeError`` and ragged lists ``ValueError``."""
 
 
+def register_transform(cls: type) -> type:
+    """Class decorator for a :class:`ScatteringTransform` subclass: a pytree (flattened by
+    ``tree_flatten``) whose static settings ``jax.export`` can serialize."""
+    return serializable_for_export(jax.tree_util.register_pytree_node_class(cls))
+
+
 class ScatteringTransform:
     """Base class: immutable after ``__init__``, flattened to ``(bank,)`` plus static settings.
 
     Subclasses set ``self.bank`` and every entry of ``_static_fields`` in ``__init__`` (through
-    ``_set``), register themselves with ``@jax.tree_util.register_pytree_node_class``, and define:
+    ``_set``), register themselves with ``@register_transform``, and define:
 
     - ``_program``: a jitted pure function ``(x, bank) -> coefficients`` (an array, or a list of
       arrays for outputs whose paths differ in length), ``x`` of shape ``(*batch, *signal)``;

@@ -13,9 +13,8 @@ import numpy as np
 from .._core import validation
 from .._core.backend import check_backend
 from .._core.chunking import NO_LIMIT
-from .._core.export_serialization import serializable_for_export
 from .._core.read_only import read_only
-from .._core.transform import ScatteringTransform, shape_attribute
+from .._core.transform import ScatteringTransform, register_transform, shape_attribute
 from . import design as design
 from .bank import FilterBank3D, filter_bank_3d
 from .core import harmonic_scattering3d, order0_integrals, volume_bytes
@@ -63,8 +62,7 @@ def _check_integral_powers(integral_powers) -> tuple[float, ...]:
     return tuple(checked)
 
 
-@serializable_for_export
-@jax.tree_util.register_pytree_node_class
+@register_transform
 class HarmonicScattering3D(ScatteringTransform):
     """3D solid harmonic scattering with kymatio 0.3.0's arguments and numbers.
 

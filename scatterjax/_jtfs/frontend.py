@@ -12,10 +12,9 @@ import numpy as np
 from .._core import validation
 from .._core.backend import check_backend
 from .._core.errors import ShapeError
-from .._core.export_serialization import serializable_for_export
 from .._core.padding import check_pad_mode
 from .._core.read_only import read_only
-from .._core.transform import ScatteringTransform, shape_attribute
+from .._core.transform import ScatteringTransform, register_transform, shape_attribute
 from .._scattering1d import design as design
 from .._scattering1d.frontend import check_Q_size, parse_Q, parse_stride
 from .._scattering1d.kymatio_filters import kymatio_main_layout
@@ -74,8 +73,7 @@ def _parse_Q_fr(Q_fr) -> int:
     return int(Q_fr)
 
 
-@serializable_for_export
-@jax.tree_util.register_pytree_node_class
+@register_transform
 class TimeFrequencyScattering(ScatteringTransform):
     """Joint time-frequency scattering (JTFS) with kymatio main's arguments and numbers.
 

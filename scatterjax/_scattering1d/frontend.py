@@ -10,12 +10,11 @@ import warnings
 import jax
 
 from .._core.backend import check_backend
-from .._core.export_serialization import serializable_for_export
 from .._core.fork_guard import check_not_forked
 from .._core.meta import path_orders, path_table
 from .._core.padding import check_pad_mode
 from .._core.read_only import read_only
-from .._core.transform import ScatteringTransform, plan_attribute, shape_attribute
+from .._core.transform import ScatteringTransform, plan_attribute, register_transform, shape_attribute
 from .._core.validation import (
     as_setting,
     check_bool,
@@ -126,8 +125,7 @@ def parse_stride(name: str, stride, averaging: str, log2_T: int, max_log2: int) 
     return log2_stride
 
 
-@serializable_for_export
-@jax.tree_util.register_pytree_node_class
+@register_transform
 class Scattering1D(ScatteringTransform):
     """1D wavelet scattering transform with kymatio 0.3.0's arguments and numbers.
 

@@ -10,11 +10,10 @@ import numpy as np
 from .._core.backend import check_backend
 from .._core.chunking import NO_LIMIT
 from .._core.errors import ShapeError
-from .._core.export_serialization import serializable_for_export
 from .._core.meta import path_orders, path_table
 from .._core.padding import check_pad_mode, pad_signal
 from .._core.read_only import read_only
-from .._core.transform import ScatteringTransform, plan_attribute, shape_attribute
+from .._core.transform import ScatteringTransform, plan_attribute, register_transform, shape_attribute
 from .._core.validation import (
     as_setting,
     check_bool,
@@ -33,8 +32,7 @@ from .core import image_bytes, scattering2d
 _OUT_TYPES = ("array", "list", "dict")
 
 
-@serializable_for_export
-@jax.tree_util.register_pytree_node_class
+@register_transform
 class Scattering2D(ScatteringTransform):
     """2D wavelet scattering transform with kymatio 0.3.0's arguments and numbers.
 
