@@ -34,6 +34,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .backend import JAX_BACKEND, Backend, frontend_class
 from .chunking import MIN_CHUNK_BYTES, NO_LIMIT, apply_in_chunks, without_branches
+from .compile_options import eager_compile_options
 from .errors import ShapeError
 from .export_serialization import serializable_for_export
 from .fork_guard import check_not_forked
@@ -99,6 +100,9 @@ class ScatteringTransform:
     _channel_axis: int = -2
     # Whether S(x) accepts complex64/complex128 x (Scattering1D and Scattering2D do).
     _complex_input: bool = False
+    # XLA options for the eager call's chunk program on real input, as (name, value) pairs (see
+    # compile_options); complex input keeps XLA's defaults.
+    _eager_compile_options: tuple[tuple[str, object], ...] = ()
     #: The array library of the inputs and outputs, named as kymatio's ``frontend_name`` (``'jax'``
     #: here; ``'numpy'``, ``'torch'``, ``'tensorflow'``, ``'keras'`` for the other frontends).
     frontend_name: str = "jax"
@@ -235,7 +239,10 @@ class ScatteringTransform:
         item_bytes, cpu_budget, spread = self._chunking(x.dtype)
         # The chunks already run one per core: their programs need no per-core branches, which
         # would only add to the compile.
-        program = _chunk_program(self._program)
+        # Complex 1D input came out with other bits than under a caller's jit with the options
+        # of compile_options (checked): complex input compiles with XLA's defaults.
+        options = () if jnp.iscomplexobj(x) else self._eager_compile_options
+        program = _chunk_program(self._program, options)
         bank = self.bank
         out = apply_in_chunks(
             lambda chunk: program(chunk, bank),
@@ -322,11 +329,13 @@ def split_channels(coefficients: jax.Array, axis: int) -> list[jax.Array]:
 
 
 @cache
-def _chunk_program(program: Callable) -> Callable:
+def _chunk_program(program: Callable, options: tuple[tuple[str, object], ...] = ()) -> Callable:
     """The jitted ``program`` for eager chunks: the same pure function, jitted apart and traced
     without per-core branches (1D J=6 N=2048, chunks of 8 signals: 1.5 s -> 1.0 s of XLA compile;
-    2D J=2 L=8 32x32, chunks of 4 images: 0.71-0.94 s -> 0.64-0.76 s). A separate ``jax.jit`` keeps
-    its traces out of ``program``'s cache, which serves calls inside a caller's ``jit``.
+    2D J=2 L=8 32x32, chunks of 4 images: 0.71-0.94 s -> 0.64-0.76 s), compiled with the XLA
+    ``options`` the transform asks for (:func:`~scatterjax._core.compile_options.eager_compile_options`).
+    A separate ``jax.jit`` keeps its traces out of ``program``'s cache, which serves calls inside a
+    caller's ``jit``.
 
     A list of channels (unaveraged paths of different lengths) leaves the program stacked, one
     array per channel shape (:func:`_stacked`), and is split outside (:func:`_unstacked`): as
@@ -340,7 +349,7 @@ def _chunk_program(program: Callable) -> Callable:
 
     # Compiled under the pure function's name (``jax.log_compiles`` says ``jit(scattering1d)``).
     run.__name__ = run.__qualname__ = program.__wrapped__.__name__
-    return jax.jit(run)
+    return jax.jit(run, compiler_options=eager_compile_options(options))
 
 
 def _shape_groups(channels) -> dict[tuple, list[int]]:
