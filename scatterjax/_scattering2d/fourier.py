@@ -50,3 +50,11 @@ def ifft2(spectra: jax.Array) -> jax.Array:
     if not _grouped(spectra, spectra.shape[-2:]):
         return jnp.fft.ifft2(spectra)
     return _rows_then_columns(partial(jnp.fft.ifft, axis=-1), partial(jnp.fft.ifft, axis=-2), spectra)
+
+
+def fft2(images: jax.Array) -> jax.Array:
+    """``jnp.fft.fft2(images)`` over the last two axes of real ``(..., M, N)``, complex ``(..., M, N)``."""
+    z = images.astype(jnp.result_type(images.dtype, jnp.complex64))
+    if not _grouped(z, z.shape[-2:]):
+        return jnp.fft.fft2(z)
+    return _rows_then_columns(partial(jnp.fft.fft, axis=-1), partial(jnp.fft.fft, axis=-2), z)
