@@ -11,7 +11,7 @@ import numpy as np
 
 from .._core import validation
 from .._core.backend import check_backend
-from .._core.compile_options import OLDER_FUSION_EMITTERS
+from .._core.compile_options import LIGHT_LLVM_OPTIMIZATION
 from .._core.errors import ShapeError
 from .._core.padding import check_pad_mode
 from .._core.read_only import read_only
@@ -392,8 +392,9 @@ class TimeFrequencyScattering(ScatteringTransform):
 
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(time_frequency_scattering))
-    # The eager chunk program compiles in about half the time, same bits (see compile_options).
-    _eager_compile_options = OLDER_FUSION_EMITTERS
+    # The eager chunk program compiles in a quarter less time, same bits and speed (see
+    # compile_options; the older emitters ran JTFS chunks of small signals 40% slower).
+    _eager_compile_options = LIGHT_LLVM_OPTIMIZATION
     _signal_ndim = 1
     _channel_axis = -2
 

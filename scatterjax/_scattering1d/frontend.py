@@ -10,7 +10,7 @@ import warnings
 import jax
 
 from .._core.backend import check_backend
-from .._core.compile_options import OLDER_FUSION_EMITTERS
+from .._core.compile_options import LIGHT_LLVM_OPTIMIZATION, OLDER_FUSION_EMITTERS
 from .._core.fork_guard import check_not_forked
 from .._core.meta import path_orders, path_table
 from .._core.padding import check_pad_mode
@@ -381,7 +381,7 @@ class Scattering1D(ScatteringTransform):
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(scattering1d))
     # The eager chunk program compiles in about half the time, same bits (see compile_options).
-    _eager_compile_options = OLDER_FUSION_EMITTERS
+    _eager_compile_options = LIGHT_LLVM_OPTIMIZATION + OLDER_FUSION_EMITTERS
     _signal_ndim = 1
     _channel_axis = -2
     _complex_input = True

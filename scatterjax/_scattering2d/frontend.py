@@ -9,7 +9,7 @@ import numpy as np
 
 from .._core.backend import check_backend
 from .._core.chunking import NO_LIMIT
-from .._core.compile_options import OLDER_FUSION_EMITTERS
+from .._core.compile_options import LIGHT_LLVM_OPTIMIZATION, OLDER_FUSION_EMITTERS
 from .._core.errors import ShapeError
 from .._core.meta import path_orders, path_table
 from .._core.padding import check_pad_mode, pad_signal
@@ -207,7 +207,7 @@ class Scattering2D(ScatteringTransform):
     # --- the call pipeline's hooks (see ScatteringTransform) --------------------------------
     _program = staticmethod(jax.jit(scattering2d))
     # The eager chunk program compiles in about half the time, same bits (see compile_options).
-    _eager_compile_options = OLDER_FUSION_EMITTERS
+    _eager_compile_options = LIGHT_LLVM_OPTIMIZATION + OLDER_FUSION_EMITTERS
     _signal_ndim = 2
     _channel_axis = -3
     _complex_input = True

@@ -172,8 +172,8 @@ def test_one_signal_loops_switch_programs_with_the_same_bits(monkeypatch, case):
     assert padded_sizes[-1] == 1 and padded_sizes[0] > 1, padded_sizes
 
 
-# Transforms whose eager program compiles with XLA:CPU's older fusion emitters (compile_options).
-OLDER_EMITTER_CASES = {
+# Transforms whose eager program compiles with other XLA options than a caller's jit (compile_options).
+COMPILE_OPTION_CASES = {
     "1d": (lambda: scatterjax.Scattering1D(J=5, shape=512, Q=4), (512,)),
     "1d unaveraged": (lambda: scatterjax.Scattering1D(J=4, shape=300, Q=(4, 2), T=0, out_type="list"), (300,)),
     "2d": (lambda: scatterjax.Scattering2D(J=2, shape=(16, 16), L=4), (16, 16)),
@@ -182,20 +182,21 @@ OLDER_EMITTER_CASES = {
 
 
 @cpu_only
-@pytest.mark.parametrize("case", list(OLDER_EMITTER_CASES))
+@pytest.mark.parametrize("case", list(COMPILE_OPTION_CASES))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_eager_programs_compiled_with_older_emitters_keep_the_bits(case, dtype):
-    # The eager chunk program of these transforms compiles with XLA:CPU's older fusion emitters
-    # (about half the compile time) for real input: the same bits as the same program under XLA's
-    # defaults, which is how a caller's jit compiles it.
-    make, signal_shape = OLDER_EMITTER_CASES[case]
+def test_eager_programs_compiled_with_faster_compiling_options_keep_the_bits(case, dtype):
+    # The eager chunk program of these transforms compiles with options that shorten XLA's compile
+    # (for real input): the same bits as the same program under XLA's defaults, which is how a
+    # caller's jit compiles it.
+    make, signal_shape = COMPILE_OPTION_CASES[case]
     with jax.enable_x64(dtype == np.float64):
         S = make()
-        assert S._eager_compile_options == compile_options.OLDER_FUSION_EMITTERS
+        assert compile_options.LIGHT_LLVM_OPTIMIZATION[0] in S._eager_compile_options
         chunk = np.random.default_rng(0).standard_normal((4, *signal_shape)).astype(dtype)
-        older = transform._chunk_program(S._program, S._eager_compile_options)(chunk, S.bank)
-        default = transform._chunk_program(S._program)(chunk, S.bank)
-        for ours, expected in zip(jax.tree_util.tree_leaves(older), jax.tree_util.tree_leaves(default), strict=True):
+        with_options = transform._chunk_program(S._program, S._eager_compile_options)(chunk, S.bank)
+        defaults = transform._chunk_program(S._program)(chunk, S.bank)
+        leaves = zip(jax.tree_util.tree_leaves(with_options), jax.tree_util.tree_leaves(defaults), strict=True)
+        for ours, expected in leaves:
             assert ours.dtype == dtype
             np.testing.assert_array_equal(np.asarray(ours), np.asarray(expected))
 
@@ -203,9 +204,9 @@ def test_eager_programs_compiled_with_older_emitters_keep_the_bits(case, dtype):
 @cpu_only
 @pytest.mark.parametrize("case", ["1d", "2d"])
 def test_complex_input_runs_eagerly_with_the_bits_of_a_callers_jit(case):
-    # Complex 1D input rounds differently under the older emitters: the eager call compiles it with
-    # XLA's defaults, as a caller's jit does.
-    make, signal_shape = OLDER_EMITTER_CASES[case]
+    # Complex 1D input rounds differently under XLA:CPU's older fusion emitters: the eager call
+    # compiles it with XLA's defaults, as a caller's jit does.
+    make, signal_shape = COMPILE_OPTION_CASES[case]
     S = make()
     rng = np.random.default_rng(0)
     x = (rng.standard_normal((3, *signal_shape)) + 1j * rng.standard_normal((3, *signal_shape))).astype(np.complex64)
@@ -215,8 +216,9 @@ def test_complex_input_runs_eagerly_with_the_bits_of_a_callers_jit(case):
 def test_compile_options_this_jaxlib_does_not_know_fall_back_to_xlas_defaults():
     assert compile_options.eager_compile_options((("xla_cpu_no_such_option", True),)) is None
     assert compile_options.eager_compile_options(()) is None
-    expected = {"xla_cpu_use_fusion_emitters": False} if jax.default_backend() == "cpu" else None
-    assert compile_options.eager_compile_options(compile_options.OLDER_FUSION_EMITTERS) == expected
+    both = compile_options.LIGHT_LLVM_OPTIMIZATION + compile_options.OLDER_FUSION_EMITTERS
+    expected = {"xla_backend_optimization_level": 1, "xla_cpu_use_fusion_emitters": False}
+    assert compile_options.eager_compile_options(both) == (expected if jax.default_backend() == "cpu" else None)
 
 
 @cpu_only
