@@ -162,8 +162,8 @@ def _spectra_of_real(images: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array
     Both come from one complex ``fft2`` (the half spectrum is its first ``N // 2 + 1`` columns).
     Rebuilding the full spectrum from ``rfft2`` by Hermitian symmetry instead (mirrored, reversed,
     concatenated halves) ran no faster and took six more fused loops to compile (J=2 L=8 32x32,
-    eager chunk program: 0.26 -> 0.20 s of XLA compile; J=3 L=8 256x256: 23.4-24.5 -> 23.2-23.4 ms
-    per image). Reverse mode then transposes one FFT too (J=3, L=8, 128x128, batch 2,
+    eager chunk program: 0.26 -> 0.20 s of XLA compile; J=3 L=8 256x256, one image: 23.4-24.5 ->
+    22.1-23.4 ms). Reverse mode then transposes one FFT too (J=3, L=8, 128x128, batch 2,
     ``jit(value_and_grad)``: 5% faster and compiled 12% faster than through the transposes of
     ``rfft2`` and of the mirrored halves).
     """
