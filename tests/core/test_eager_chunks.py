@@ -176,6 +176,8 @@ def test_one_signal_loops_switch_programs_with_the_same_bits(monkeypatch, case):
 COMPILE_OPTION_CASES = {
     "1d": (lambda: scatterjax.Scattering1D(J=5, shape=512, Q=4), (512,)),
     "1d unaveraged": (lambda: scatterjax.Scattering1D(J=4, shape=300, Q=(4, 2), T=0, out_type="list"), (300,)),
+    "1d averaged in time": (lambda: scatterjax.Scattering1D(J=6, shape=1024, Q=8, T=1024), (1024,)),
+    "1d order 3": (lambda: scatterjax.Scattering1D(J=5, shape=512, Q=(4, 2), max_order=3), (512,)),
     "2d": (lambda: scatterjax.Scattering2D(J=2, shape=(16, 16), L=4), (16, 16)),
     "jtfs": (lambda: scatterjax.TimeFrequencyScattering(J=5, J_fr=2, Q=4, shape=512), (512,)),
 }
