@@ -175,7 +175,7 @@ def test_one_signal_loops_switch_programs_with_the_same_bits(monkeypatch, case):
 # Transforms whose eager program compiles with other XLA options than a caller's jit (compile_options).
 COMPILE_OPTION_CASES = {
     "1d": (lambda: scatterjax.Scattering1D(J=5, shape=512, Q=4), (512,)),
-    "1d unaveraged": (lambda: scatterjax.Scattering1D(J=4, shape=300, Q=(4, 2), T=0, out_type="list"), (300,)),
+    "1d unaveraged": (UNAVERAGED["1d"][0], (UNAVERAGED["1d"][1],)),
     "1d averaged in time": (lambda: scatterjax.Scattering1D(J=6, shape=1024, Q=8, T=1024), (1024,)),
     "1d order 3": (lambda: scatterjax.Scattering1D(J=5, shape=512, Q=(4, 2), max_order=3), (512,)),
     "2d": (lambda: scatterjax.Scattering2D(J=2, shape=(16, 16), L=4), (16, 16)),
