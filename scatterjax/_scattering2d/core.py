@@ -205,14 +205,21 @@ def _lowpass_in_space(u: jax.Array, rows: jax.Array, columns: jax.Array) -> jax.
     Each image is its own product in a batched matrix product (the matrices broadcast to the
     batch): a product over the stacked rows of every image rounded an image's outputs by the
     number of images in the call (XLA's CPU GEMM), and ``S(x)`` must give each image the bits of
-    ``jax.jit(S)(x)``, whatever the batch.
+    ``jax.jit(S)(x)``, whatever the batch. The products are float32 throughout
+    (``Precision.HIGHEST``): by default GPUs multiply float32 matrices in TF32 and TPUs in
+    bfloat16, which would cost the coefficients their float32 accuracy.
     """
     lead = u.shape[:-2]
     images = u.reshape((-1,) + u.shape[-2:])
     count = images.shape[0]
-    batched = (((2,), (1,)), ((0,), (0,)))
-    averaged = jax.lax.dot_general(images, jnp.broadcast_to(columns, (count,) + columns.shape), batched)
-    averaged = jax.lax.dot_general(jnp.broadcast_to(rows, (count,) + rows.shape), averaged, batched)
+
+    def batched_product(a, b):
+        return jax.lax.dot_general(
+            a, b, (((2,), (1,)), ((0,), (0,))), precision=jax.lax.Precision.HIGHEST
+        )
+
+    averaged = batched_product(images, jnp.broadcast_to(columns, (count,) + columns.shape))
+    averaged = batched_product(jnp.broadcast_to(rows, (count,) + rows.shape), averaged)
     return averaged.reshape(lead + averaged.shape[-2:])
 
 

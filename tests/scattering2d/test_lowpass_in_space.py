@@ -81,3 +81,13 @@ def test_an_image_has_its_bits_in_every_batch_size():
         for i in range(count):
             np.testing.assert_array_equal(batch[i], alone[i])
     np.testing.assert_array_equal(np.asarray(S(images)), np.stack(alone))
+
+
+def test_products_ask_for_float32_precision():
+    # GPUs multiply float32 matrices in TF32 by default, TPUs in bfloat16 (a CPU ignores the
+    # setting, so the program itself is checked): the low-pass must keep float32 accuracy there.
+    S = Scattering2D(J=2, shape=(32, 32), L=2)
+    program = jax.jit(lambda x, S: S(x)).lower(np.zeros((1, 32, 32), np.float32), S).as_text()
+    products = [line for line in program.splitlines() if "stablehlo.dot_general" in line]
+    assert len(products) >= 2
+    assert all("precision = [HIGHEST, HIGHEST]" in line for line in products)
