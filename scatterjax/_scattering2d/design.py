@@ -205,10 +205,14 @@ def symmetric_half(filter_hat: np.ndarray) -> np.ndarray:
     of the result is kept, so ``irfft2(rfft2(x) * symmetric_half(F))`` equals
     ``Re(ifft2(fft2(x) * F))``. Computed in float64 from the float32 filter.
     """
+    return _even_part(filter_hat)[:, : filter_hat.shape[1] // 2 + 1]
+
+
+def _even_part(filter_hat: np.ndarray) -> np.ndarray:
+    """``(F[k] + F[-k]) / 2`` of a 2D Fourier filter, in float64."""
     filter_hat = np.asarray(filter_hat, np.float64)
     mirrored = np.roll(filter_hat[::-1, ::-1], (1, 1), axis=(0, 1))  # F[-k0, -k1]
-    n = filter_hat.shape[1]
-    return (0.5 * (filter_hat + mirrored))[:, : n // 2 + 1]
+    return 0.5 * (filter_hat + mirrored)
 
 
 def lowpass_in_space(filter_hat: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
@@ -239,9 +243,7 @@ def lowpass_in_space(filter_hat: np.ndarray, factor: int) -> tuple[np.ndarray, n
       >>> [a.shape for a in lowpass_in_space(phi, 2)]
       [(10, 24), (24, 10)]
     """
-    filter_hat = np.asarray(filter_hat, np.float64)
-    mirrored = np.roll(filter_hat[::-1, ::-1], (1, 1), axis=(0, 1))
-    kernel = np.fft.ifft2(0.5 * (filter_hat + mirrored)).real
+    kernel = np.fft.ifft2(_even_part(filter_hat)).real
     scale = np.sqrt(kernel[0, 0])
     r, c = kernel[:, 0] / scale, kernel[0, :] / scale
     m, n = kernel.shape
