@@ -156,10 +156,11 @@ def filter_bank_2d(
         as_leaf(np.stack([design.crop_level(w, j1) for w in wavelets[j2]])) for j1, j2 in order2
     )
     phi = design.lowpass_hat(M_padded, N_padded, J)
-    phi_half = tuple(as_leaf(design.symmetric_half(design.crop_level(phi, r))) for r in range(J))
+    phi_levels = [design.crop_level(phi, r) for r in range(J)]
+    phi_half = tuple(as_leaf(design.symmetric_half(level)) for level in phi_levels)
     in_space = []
     if plan.lowpass_in_space:
-        in_space = [design.lowpass_in_space(design.crop_level(phi, r), 2 ** (J - r)) for r in range(J)]
+        in_space = [design.lowpass_in_space(level, 2 ** (J - r)) for r, level in enumerate(phi_levels)]
     angles = tuple(float(design.wavelet_angle(l, L)) for l in range(L))
     return FilterBank2D(
         psi1=psi1,
