@@ -162,6 +162,17 @@ def _positive_orders(L: int, covariant: bool) -> tuple[tuple[int, int], ...]:
     return tuple((l, l) for l in range(1, L + 1))
 
 
+def _designed_orders_of_degree(l: int, covariant: bool, hermitian: bool) -> tuple[int, ...]:
+    """The orders ``m`` of degree ``l`` designed on the whole grid, ascending."""
+    if not hermitian:
+        return tuple(range(-l, l + 1)) if covariant else (-l,)
+    # Hermitian layout: the real order 0 of every degree (of l = 0 only without covariance) and
+    # the positive orders standing for their pairs.
+    if covariant:
+        return tuple(range(l + 1))
+    return (0,) if l == 0 else (l,)
+
+
 def _negate(a: np.ndarray, axis: int) -> np.ndarray:
     """``a[..., (-k) mod n, ...]`` along ``axis``."""
     return np.roll(np.flip(a, axis=axis), 1, axis=axis)
@@ -243,6 +254,18 @@ def filter_bank_3d(
     M, N, O = shape
     coordinates = frequency_grid(shape)
     grid = HarmonicGrid(coordinates)
+    # Checked before any wavelet is designed: a refused L (say 300) fails in milliseconds rather
+    # than after designing every order of the degrees below the first that overflows.
+    for j in range(J + 1):
+        degree = grid.first_overflowing_degree(
+            L, scale(sigma_0, j), lambda l: _designed_orders_of_degree(l, rotation_covariant, hermitian)
+        )
+        if degree is not None:
+            # |w|^l and sigma^l are float32, as in kymatio, whose filters are then NaN as well.
+            raise ValueError(
+                f"L={L} is too large for shape={shape} and sigma_0={sigma_0}: the degree-{degree} "
+                f"wavelets (|w|^l sigma^l) overflow float32 at scale j={j}; use L < {degree}."
+            )
     orders = _orders(L, rotation_covariant)
     real_degrees = _real_degrees(L, rotation_covariant) if hermitian else ()
     complex_orders = _positive_orders(L, rotation_covariant) if hermitian else orders
@@ -256,17 +279,7 @@ def filter_bank_3d(
     for j in range(J + 1):
         sigma = scale(sigma_0, j)
         whole = set(complex_orders) | {(l, 0) for l in real_degrees}
-        psi = {}
-        for order in sorted(whole):  # by degree: stops at the first degree that overflows
-            # An overflow is reported below as the error it is, not as NumPy's warnings first.
-            with np.errstate(over="ignore", invalid="ignore"):
-                psi[order] = grid.solid_harmonic(order[0], sigma, order[1])
-            if not np.isfinite(psi[order]).all():
-                # |w|^l and sigma^l are float32, as in kymatio, whose filters are then NaN as well.
-                raise ValueError(
-                    f"L={L} is too large for shape={shape} and sigma_0={sigma_0}: the degree-{order[0]} "
-                    f"wavelets (|w|^l sigma^l) overflow float32 at scale j={j}; use L < {order[0]}."
-                )
+        psi = {order: grid.solid_harmonic(order[0], sigma, order[1]) for order in sorted(whole)}
         stacked = np.stack([psi[o] for o in complex_orders]) if complex_orders else None
         if not hermitian:
             complex_scales.append(stacked)

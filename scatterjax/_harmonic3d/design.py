@@ -83,6 +83,8 @@ class HarmonicGrid:
         self.azimuth = np.arctan2(w1, w2)
         self.polar = np.arctan2(w0, np.sqrt(w2**2 + w1**2)) + np.float32(np.pi / 2)
         self._harmonics: dict[tuple[int, int], np.ndarray] = {}
+        # The radial part is shared by the 2l + 1 orders of a degree, designed one after another.
+        self._last_radial: tuple[tuple[int, float], np.ndarray] | None = None
 
     @classmethod
     def from_shape(cls, shape: tuple[int, int, int]) -> HarmonicGrid:
@@ -101,20 +103,63 @@ class HarmonicGrid:
         inverse_sigma = 1.0 / sigma
         return np.exp(np.float32(-0.5) * self.radius_squared / np.float32(inverse_sigma**2))
 
+    def radial(self, l: int, sigma: float) -> np.ndarray:
+        """``|w|^l sigma^l exp(-sigma^2 |w|^2 / 2)`` as kymatio rounds it: complex64, grid-shaped.
+
+        ``|w|^l`` is ``sqrt(|w|^(2 l))`` in float32, so it overflows to inf from the degree where
+        ``max |w|^(2 l)`` passes float32's largest value (27 on any grid: ``max |w|^2 = 3 pi^2``);
+        the overflow is left for the caller to report, without NumPy's warnings.
+        """
+        key = (l, sigma)
+        if self._last_radial is not None and self._last_radial[0] == key:
+            return self._last_radial[1]
+        gaussian = self.gaussian(sigma).astype(np.complex64)
+        if l == 0:
+            radial = gaussian
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                inverse_sigma = 1.0 / sigma
+                radius_power = np.sqrt(self.radius_squared**l)
+                radial = radius_power * gaussian / np.complex64(inverse_sigma**l)
+        self._last_radial = (key, radial)
+        return radial
+
     def solid_harmonic(self, l: int, sigma: float, m: int) -> np.ndarray:
         """The wavelet ``psi_hat`` of degree ``l``, order ``m`` and scale ``sigma``.
 
         Returns: complex64 array of the grid's shape (``(M, N, O)`` for the whole grid, zero
         frequency at kymatio's index).
         """
-        gaussian = self.gaussian(sigma).astype(np.complex64)
+        radial = self.radial(l, sigma)
         if l == 0:
-            return gaussian
-        inverse_sigma = 1.0 / sigma
-        radius_power = np.sqrt(self.radius_squared**l)
-        radial = radius_power * gaussian / np.complex64(inverse_sigma**l)
-        wavelet = (self.spherical_harmonic(l, m) * radial).astype(np.complex64)
-        return (wavelet * np.complex128(harmonic_constant(l))).astype(np.complex64)
+            return radial
+        with np.errstate(over="ignore", invalid="ignore"):
+            wavelet = (self.spherical_harmonic(l, m) * radial).astype(np.complex64)
+            return (wavelet * np.complex128(harmonic_constant(l))).astype(np.complex64)
+
+    def first_overflowing_degree(self, L: int, sigma: float, orders_of_degree) -> int | None:
+        """The smallest degree ``l <= L`` one of whose wavelets at ``sigma`` is not finite, or None.
+
+        Exact, yet designs hardly any wavelet: a degree whose radial part is not finite fails for
+        every order (``Y * inf`` and ``0 * inf`` are not finite); one whose radial part ``R`` is
+        finite can only overflow when ``max |R| |Y| |c|`` nears float32's largest value, with
+        ``|Y_l^m| <= sqrt((2 l + 1) / (4 pi))`` (Unsold's theorem) and ``c`` the degree's
+        constant. Only then are its orders, ``orders_of_degree(l)``, designed and checked.
+        """
+        largest = float(np.finfo(np.float32).max)
+        for l in range(L + 1):
+            radial = self.radial(l, sigma)
+            if not np.isfinite(radial).all():
+                return l
+            if l == 0:
+                continue  # the Gaussian itself, at most 1
+            bound = float(np.abs(radial).max()) * math.sqrt((2 * l + 1) / (4 * math.pi))
+            bound *= max(1.0, abs(harmonic_constant(l)))
+            if bound < largest / 2:
+                continue
+            if any(not np.isfinite(self.solid_harmonic(l, sigma, m)).all() for m in orders_of_degree(l)):
+                return l
+        return None
 
     def solid_harmonics(self, l: int, sigma: float) -> np.ndarray:
         """Every order ``m = -l ... l`` of degree ``l``: complex64 of shape ``(2l + 1, *grid)``."""

@@ -307,6 +307,41 @@ def test_an_L_whose_wavelets_overflow_is_refused_naming_L():
     assert all(np.isfinite(leaf).all() for leaf in leaves if np.issubdtype(leaf.dtype, np.inexact))
 
 
+def test_an_absurd_L_is_refused_before_any_wavelet_is_designed(monkeypatch):
+    # |w|^27 overflows on any grid; the check reads only the radial parts (one array per degree),
+    # so L=300 no longer designs the 378 wavelets of degrees 0..26 first.
+    from scatterjax._harmonic3d.design import HarmonicGrid
+
+    designed = []
+    original = HarmonicGrid.spherical_harmonic
+    monkeypatch.setattr(
+        HarmonicGrid, "spherical_harmonic", lambda grid, l, m: designed.append((l, m)) or original(grid, l, m)
+    )
+    with pytest.raises(ValueError, match=r"degree-27 wavelets .* use L < 27"):
+        HarmonicScattering3D(J=1, shape=(8, 8, 8), L=300)
+    assert designed == []
+
+
+@pytest.mark.parametrize("sigma", [3.0, 3.4, 4.0])
+@pytest.mark.parametrize("orders", [lambda l: range(-l, l + 1), lambda l: range(l + 1)])
+def test_the_overflow_check_is_exact_where_only_the_harmonic_overflows(sigma, orders):
+    # At |w| ~ 2 and sigma ~ 3.5 the radial part (sigma |w|)^l exp(-(sigma |w|)^2 / 2) stays finite
+    # past degree 57 while its product with Y_l^m (up to sqrt((2 l + 1) / 4 pi) ~ 3) does not: the
+    # check must design that degree's orders, not trust the radial part.
+    from scatterjax._harmonic3d.design import HarmonicGrid
+
+    grid = HarmonicGrid(np.array([[2.0, 0.5, 0.0], [0.0, 0.0, 0.3], [0.0, 0.0, 0.0]], np.float32))
+    with np.errstate(all="ignore"):
+        by_definition = next(
+            l
+            for l in range(80)
+            if any(not np.isfinite(grid.solid_harmonic(l, sigma, m)).all() for m in orders(l))
+        )
+    assert np.isfinite(grid.radial(by_definition, sigma)).all()
+    assert grid.first_overflowing_degree(79, sigma, orders) == by_definition
+    assert grid.first_overflowing_degree(by_definition - 1, sigma, orders) is None
+
+
 def test_bad_shape():
     with pytest.raises(ValueError, match="shape must be a tuple of 3 ints"):
         HarmonicScattering3D(J=1, shape=(8, 8))
