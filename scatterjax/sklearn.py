@@ -1,14 +1,19 @@
 """scikit-learn transformers: scattering coefficients as features, one flat row per sample.
 
 Like kymatio's sklearn frontend, each class takes exactly the core class's arguments (same names,
-defaults and order; ``out_type`` must be ``'array'``) and reads kymatio's attributes (``N``,
-``meta()``, ``output_size()``, ... from the core object). ``transform`` (alias ``predict``) takes
+defaults and order) and reads kymatio's attributes (``N``, ``meta()``, ``output_size()``, ... from
+the core object). As kymatio's, a transformer is also a NumPy frontend: ``S(x)`` and
+``S.scattering(x)`` return what ``scatterjax.numpy`` returns (unflattened, any ``out_type``).
+``transform`` (alias ``predict``; ``out_type`` must then be ``'array'``) takes
 ``X`` of shape ``(n_samples, *shape)``, or ``(n_samples, k * prod(shape))`` (each row holds ``k``
 signals, read as ``X.reshape(-1, *shape)`` like kymatio), and returns ``(n_samples, n_features)``:
 each row's coefficients flattened in C order (``(C, N_out)``, or ``(C_joint, R, N_out)`` for a
 ``TimeFrequencyScattering`` with ``format='joint'``), float32 (float64 when ``jax_enable_x64`` is
 on). The constructor only stores its arguments, so ``get_params``, ``set_params`` and
 ``sklearn.base.clone`` work; the filters are designed on first use and reused for the same settings.
+Attributes read the built transform's settings, as kymatio's do (``Q=8`` reads ``(8, 1)``), while
+``get_params`` returns the arguments as given. Built through kymatio's entry point
+(``scatterjax.Scattering1D(..., frontend='sklearn')``), bad settings raise at once, as kymatio's.
 Nothing is learned: ``fit`` only checks the input (at least one sample; ``transform`` takes empty
 batches too), and may be called without data (``fit()``, as kymatio's). The scikit-learn tags say so
 (``requires_fit=False``) and name the float dtypes the output keeps. The row width is fixed by
@@ -64,13 +69,40 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
     frontend_name = "numpy"
 
     def __init__(self, *args, **kwargs):
-        # scikit-learn's convention: store each argument as given (get_params reads them back).
-        settings = bind_settings(type(self).__name__, self._core_name, args, kwargs)
-        for name, value in settings.items():
-            setattr(self, name, value)
+        # scikit-learn's convention: the arguments kept exactly as given, no validation (get_params,
+        # set_params and clone read and write them). They are kept apart from the attributes, which
+        # read the built transform's settings as kymatio's transformers do (``Q=8`` reads ``(8, 1)``,
+        # ``shape=1024`` reads ``(1024,)``).
+        self._params = bind_settings(type(self).__name__, self._core_name, args, kwargs)
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's arguments, as given (scikit-learn's ``get_params``)."""
+        return dict(self._params)
+
+    def set_params(self, **params):
+        """Replace constructor arguments (scikit-learn's ``set_params``); validated on next use."""
+        unknown = sorted(set(params) - set(self._params))
+        if unknown:
+            raise ValueError(
+                f"Invalid parameter {unknown[0]!r} for estimator {type(self).__name__}. Valid "
+                f"parameters are: {sorted(self._params)!r}."
+            )
+        self._params.update(params)
+        return self
 
     def _core(self):
-        return cached_core(self._core_name, **core_settings(self.get_params(), _OWN_BACKENDS))
+        # The NumPy-output class: a transformer is also kymatio's NumPy frontend (see __call__).
+        settings = core_settings(self.get_params(), _OWN_BACKENDS)
+        return cached_core(self._core_name, frontend="numpy", **settings)
+
+    def __call__(self, x):
+        """The transform of ``x`` (shape ``(*batch, *shape)``) as kymatio's NumPy frontend returns
+        it: NumPy arrays of shape ``(*batch, C, N_out)`` (or a list/dict with ``out_type``), not
+        flattened. kymatio's transformers are its NumPy frontend too, so ``S(x)`` and
+        ``S.scattering(x)`` work on them; :meth:`transform` gives the flat feature rows."""
+        return self._core()(x)
+
+    scattering = __call__
 
     def _core_or_none(self):
         return self._core()

@@ -75,6 +75,7 @@ from ._adapters.common import (
 )
 from ._adapters.first_order import checked_stride, first_order_transform
 from ._adapters.kymatio_buffers import BUFFER_NAME, buffer_mismatch, kymatio_buffers
+from ._core.errors import ShapeError
 from ._core.fork_guard import check_not_forked
 
 torch = require("torch", "torch", what="scatterjax.torch")
@@ -480,6 +481,17 @@ class _Scattering(CoreForwarding, torch.nn.Module):
         """
         x = _autocast_input(x)
         _check_tensor(x)
+        # The core's own check (pre_pad's included), in kymatio's torch words: "Tensor must be of
+        # spatial size". kymatio refuses strided tensors before that ("must be contiguous"); here
+        # only the shape can be wrong, and the message says both.
+        error = self.core.input_shape_error(tuple(x.shape), kind="Tensor")
+        if error is not None and not x.is_contiguous():
+            error = ShapeError(
+                f"{error} The tensor is also not contiguous, which kymatio's torch frontend refuses "
+                "(the input must be contiguous there); scatterjax takes strided tensors as they are."
+            )
+        if error is not None:
+            raise error
         _check_process()
         if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
             # A trace would record the output as a constant, silently wrong for any other input.

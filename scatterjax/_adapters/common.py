@@ -94,15 +94,30 @@ def build_core(name: str, args: tuple = (), kwargs: dict | None = None) -> Scatt
     return core_class(name)(*args, **(kwargs or {}))
 
 
-@functools.lru_cache(maxsize=4)
-def _cached_core(name: str, items: tuple, x64: bool) -> ScatteringTransform:
-    return build_core(name, kwargs=dict(items))
+class _Settings:
+    """Constructor arguments as a cache key: equal when the arguments are, types included (``Q=[8]``
+    is not ``Q=(8,)``: the core refuses the list), and the arguments themselves, unchanged."""
+
+    def __init__(self, kwargs: dict):
+        self.kwargs = kwargs
+        self.key = tuple((name, _hashable(value)) for name, value in kwargs.items())
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Settings) and self.key == other.key
 
 
 def _hashable(value):
-    if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
-    return value
+    if isinstance(value, (list, tuple)):
+        return type(value), tuple(_hashable(v) for v in value)
+    return type(value), value
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_core(name: str, settings: _Settings, x64: bool) -> ScatteringTransform:
+    return build_core(name, kwargs=settings.kwargs)
 
 
 def cached_core(name: str, **kwargs) -> ScatteringTransform:
@@ -113,12 +128,12 @@ def cached_core(name: str, **kwargs) -> ScatteringTransform:
     because transform objects are immutable. The x64 setting is part of the key, since it decides
     the filters' dtype.
     """
-    items = tuple((key, _hashable(value)) for key, value in kwargs.items())
+    settings = _Settings(kwargs)
     try:
-        hash(items)
+        hash(settings)
     except TypeError:  # e.g. an array of points: build it afresh
         return build_core(name, kwargs=kwargs)
-    return _cached_core(name, items, bool(jax.config.jax_enable_x64))
+    return _cached_core(name, settings, bool(jax.config.jax_enable_x64))
 
 
 def require_array_output(core: ScatteringTransform, framework: str) -> None:

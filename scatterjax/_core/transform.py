@@ -126,7 +126,13 @@ class ScatteringTransform:
         if other is not None and issubclass(other, cls):
             return super().__new__(other)
         if other is not None:
-            return other(*args, **kwargs)
+            layer = other(*args, **kwargs)
+            if frontend.lower() == "sklearn":
+                # kymatio's entry point builds the transform at once, so bad settings raise here.
+                # The transformer's own constructor only stores them (scikit-learn's convention);
+                # fit() without data designs the filters, validating the settings.
+                layer.fit()
+            return layer
         return super().__new__(cls)
 
     def __dir__(self):

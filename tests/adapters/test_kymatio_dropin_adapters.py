@@ -284,6 +284,23 @@ def test_torch_foreign_tensors_are_refused_with_a_clear_type_error():
         assert module.cuda() is module
 
 
+def test_torch_wrong_shapes_are_refused_in_kymatios_torch_words_and_strided_tensors_taken():
+    # kymatio's torch tests look for "Tensor must be of spatial size" and, for a strided tensor of
+    # the wrong shape, "must be contiguous" (kymatio refuses any strided tensor).
+    module = storch.Scattering2D(J=2, shape=(16, 16))
+    with pytest.raises(RuntimeError, match=r"Tensor must be of spatial size \(16, 16\)"):
+        module(torch.randn(15, 15))
+    with pytest.raises(ValueError, match="must be contiguous"):
+        module(torch.randn(4, 4)[::2, ::2])
+    padded = storch.Scattering2D(J=2, shape=(16, 16), pre_pad=True)
+    with pytest.raises(RuntimeError, match=r"Padded tensor must be of spatial size"):
+        padded(torch.randn(15, 15))
+    images = torch.randn(2, 32, 32)
+    strided = images[:, ::2, ::2]
+    assert not strided.is_contiguous()
+    np.testing.assert_array_equal(module(strided).numpy(), module(strided.contiguous()).numpy())
+
+
 # --- TensorFlow and Keras ----------------------------------------------------------------------
 
 
@@ -330,6 +347,60 @@ def test_keras_layer_refuses_a_list_q_and_reads_kymatio_attributes():
 
 
 # --- scikit-learn --------------------------------------------------------------------------------
+
+
+def test_sklearn_through_kymatios_entry_point_refuses_bad_settings_at_construction():
+    # ``Scattering1D(..., frontend='sklearn')`` builds the transform at once, as kymatio's entry
+    # point does; the transformer's own constructor keeps scikit-learn's convention (no checks).
+    import scatterjax.sklearn as ssk
+
+    with pytest.raises(ValueError, match="Q should always be >= 1"):
+        scatterjax.Scattering1D(3, (1024,), Q=0.9, frontend="sklearn")
+    with pytest.raises(ValueError, match="Q must be an integer or a tuple"):
+        scatterjax.Scattering1D(3, (1024,), Q=[8], frontend="sklearn")
+    lazy = ssk.Scattering1D(3, (1024,), Q=[8])
+    with pytest.raises(ValueError, match="Q must be an integer or a tuple"):
+        lazy.fit()  # the cache of built transforms tells [8] from (8,): the list is still refused
+    assert isinstance(scatterjax.Scattering1D(3, (1024,), Q=8, frontend="sklearn"), ssk.Scattering1D)
+
+
+def test_sklearn_attributes_read_kymatios_settings_and_get_params_the_arguments():
+    from sklearn.base import clone
+
+    import scatterjax.sklearn as ssk
+
+    transformer = ssk.Scattering1D(3, 1024, Q=8)
+    theirs = kymatio().numpy.Scattering1D(3, 1024, Q=8)
+    assert (transformer.Q, transformer.shape, transformer.T) == (theirs.Q, theirs.shape, theirs.T)
+    params = transformer.get_params()
+    assert (params["Q"], params["shape"]) == (8, 1024)  # as given: clone and set_params need them
+    copy = clone(transformer)
+    assert copy.get_params() == params and copy.Q == (8, 1)
+    assert transformer.set_params(Q=(4, 2)) is transformer and transformer.Q == (4, 2)
+    with pytest.raises(ValueError, match="Invalid parameter 'foo'"):
+        transformer.set_params(foo=1)
+
+
+@pytest.mark.parametrize("out_type", ["array", "dict"])
+def test_sklearn_transformer_called_is_kymatios_numpy_frontend(out_type):
+    # kymatio's transformers are its NumPy frontend too: S(x) and S.scattering(x) give that
+    # frontend's unflattened output, any out_type (kymatio's own tests call them).
+    import scatterjax.sklearn as ssk
+
+    def arrays(output):
+        return list(output.values()) if isinstance(output, dict) else [output]
+
+    x = _signal((2, 64))
+    transformer = scatterjax.Scattering1D(frontend="sklearn", out_type=out_type, **SETTINGS_1D)
+    assert isinstance(transformer, ssk.Scattering1D)
+    expected = scatterjax.numpy.Scattering1D(out_type=out_type, **SETTINGS_1D)(x)
+    for output in (transformer(x), transformer.scattering(x)):
+        assert type(output) is type(expected)
+        for ours, theirs in zip(arrays(output), arrays(expected), strict=True):
+            assert isinstance(ours, np.ndarray)
+            np.testing.assert_array_equal(ours, theirs)
+    if out_type == "array":
+        np.testing.assert_array_equal(transformer.transform(x), expected.reshape(2, -1))
 
 
 @pytest.mark.parametrize("signals_per_row", [1, 3])
