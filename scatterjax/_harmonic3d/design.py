@@ -104,7 +104,8 @@ class HarmonicGrid:
         return np.exp(np.float32(-0.5) * self.radius_squared / np.float32(inverse_sigma**2))
 
     def radial(self, l: int, sigma: float) -> np.ndarray:
-        """``|w|^l sigma^l exp(-sigma^2 |w|^2 / 2)`` as kymatio rounds it: complex64, grid-shaped.
+        """``|w|^l sigma^l exp(-sigma^2 |w|^2 / 2)`` as kymatio rounds it: complex64, grid-shaped,
+        read-only (the last one is kept for the other orders of its degree).
 
         ``|w|^l`` is ``sqrt(|w|^(2 l))`` in float32, so it overflows to inf from the degree where
         ``max |w|^(2 l)`` passes float32's largest value (27 on any grid: ``max |w|^2 = 3 pi^2``);
@@ -121,6 +122,7 @@ class HarmonicGrid:
                 inverse_sigma = 1.0 / sigma
                 radius_power = np.sqrt(self.radius_squared**l)
                 radial = radius_power * gaussian / np.complex64(inverse_sigma**l)
+        radial.flags.writeable = False  # shared with the next callers: a caller's edit would spread
         self._last_radial = (key, radial)
         return radial
 
@@ -132,7 +134,7 @@ class HarmonicGrid:
         """
         radial = self.radial(l, sigma)
         if l == 0:
-            return radial
+            return radial.copy()
         with np.errstate(over="ignore", invalid="ignore"):
             wavelet = (self.spherical_harmonic(l, m) * radial).astype(np.complex64)
             return (wavelet * np.complex128(harmonic_constant(l))).astype(np.complex64)
