@@ -22,7 +22,10 @@ first use for each stride and dtype), not a variable.
 
 Leading batch dimensions are flattened into one before the call and restored after it. Precision
 follows JAX: float64 input is computed in float64 when ``jax_enable_x64`` is on (build the module
-with it on) and in float32 otherwise.
+with it on) and in float32 otherwise. TensorFlow compiles the converted program with its own XLA,
+once per batch size, so float32 values equal the JAX transform's to rounding (about 5e-8 of the
+largest coefficient) rather than bit for bit, and in 1D and JTFS a signal's last bits may change
+with the batch it is computed in (2D and 3D keep them; the JAX classes keep them everywhere).
 
 Example:
   >>> import tensorflow as tf
