@@ -256,10 +256,11 @@ def filter_bank_3d(
     grid = HarmonicGrid(coordinates)
     # Checked before any wavelet is designed: a refused L (say 300) fails in milliseconds rather
     # than after designing every order of the degrees below the first that overflows.
+    def designed_orders(l: int) -> tuple[int, ...]:
+        return _designed_orders_of_degree(l, rotation_covariant, hermitian)
+
     for j in range(J + 1):
-        degree = grid.first_overflowing_degree(
-            L, scale(sigma_0, j), lambda l: _designed_orders_of_degree(l, rotation_covariant, hermitian)
-        )
+        degree = grid.first_overflowing_degree(L, scale(sigma_0, j), designed_orders)
         if degree is not None:
             # |w|^l and sigma^l are float32, as in kymatio, whose filters are then NaN as well.
             raise ValueError(
@@ -275,11 +276,12 @@ def filter_bank_3d(
     ]
     plane_sizes = [p[0].size for p in plane_coordinates]
     plane_grid = HarmonicGrid(np.concatenate([p.reshape(3, -1) for p in plane_coordinates], 1))
+    # The wavelets designed on the whole grid, by degree (as the check above reads them).
+    designed = [(l, m) for l in range(L + 1) for m in designed_orders(l)]
     real_scales, complex_scales, nyquist = [], [], []
     for j in range(J + 1):
         sigma = scale(sigma_0, j)
-        whole = set(complex_orders) | {(l, 0) for l in real_degrees}
-        psi = {order: grid.solid_harmonic(order[0], sigma, order[1]) for order in sorted(whole)}
+        psi = {order: grid.solid_harmonic(order[0], sigma, order[1]) for order in designed}
         stacked = np.stack([psi[o] for o in complex_orders]) if complex_orders else None
         if not hermitian:
             complex_scales.append(stacked)
