@@ -23,9 +23,10 @@ first use for each stride and dtype), not a variable.
 Leading batch dimensions are flattened into one before the call and restored after it. Precision
 follows JAX: float64 input is computed in float64 when ``jax_enable_x64`` is on (build the module
 with it on) and in float32 otherwise. TensorFlow compiles the converted program with its own XLA,
-once per batch size, so float32 values equal the JAX transform's to rounding (about 5e-8 of the
-largest coefficient) rather than bit for bit, and in 1D and JTFS a signal's last bits may change
-with the batch it is computed in (2D and 3D keep them; the JAX classes keep them everywhere).
+so float32 values may differ from the JAX transform's by rounding (measured: none in 1D, JTFS and
+2D; about 1e-7 of the largest coefficient in 3D). A signal's bits do not depend on the batch it is
+computed in: 1D and JTFS run a batch in chunks of up to ``MAX_CHUNK`` signals, each chunk a
+concrete size (chunks of 1, 2, 4 or 8: a conversion each, on first use); 2D and 3D run it whole.
 
 Example:
   >>> import tensorflow as tf
@@ -64,36 +65,71 @@ from jax.experimental import jax2tf  # noqa: E402  (imports TensorFlow)
 
 __all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering"]
 
+# Most signals the converted program computes at once, and the transforms it chunks (see _in_chunks).
+MAX_CHUNK = 8
+CHUNKED = ("Scattering1D", "TimeFrequencyScattering")
+
 
 def _platforms() -> tuple[str, ...]:
     return ("cpu", "cuda") if tf.config.list_physical_devices("GPU") else ("cpu",)
 
 
-def _apply_leaves(treedef, leaves, x):
-    y = apply_frozen(jax.tree_util.tree_unflatten(treedef, leaves), x)
+def _apply_leaves(treedef, chunk: int | None, leaves, x):
+    apply = functools.partial(apply_frozen, jax.tree_util.tree_unflatten(treedef, leaves))
+    y = apply(x) if chunk is None else _in_chunks(apply, x, chunk)
     # A complex output (wavelet_transform) leaves as its real and imaginary parts, joined by
     # _joined: jax2tf would hand TF's gradient of a complex output (dL/dRe + i dL/dIm) to JAX
     # as the cotangent, whose convention is its conjugate.
     return (y.real, y.imag) if jax.numpy.iscomplexobj(y) else y
 
 
+def _in_chunks(fn, x, chunk: int):
+    """``fn(x)`` for a batch ``x`` of symbolic size, computed ``chunk`` signals at a time.
+
+    The batch is zero-padded to a whole number of chunks and ``fn`` runs on each in a ``lax.map``,
+    so ``fn`` sees a concrete batch size. With a symbolic one, the core could not pad its FFT
+    batches to whole SIMD groups (:mod:`scatterjax._core.fft_rows` needs a count), and a signal's
+    last bits changed with the batch it came in (1D and JTFS, about 5e-8 of the largest
+    coefficient); in chunks every signal gets the JAX transform's bits, whatever its batch.
+    """
+    count = x.shape[0]
+    chunks = (count + chunk - 1) // chunk
+    padding = jax.numpy.zeros((chunks * chunk - count, *x.shape[1:]), x.dtype)
+    padded = jax.numpy.concatenate([x, padding]).reshape((chunks, chunk, *x.shape[1:]))
+    y = jax.lax.map(fn, padded)
+    return y.reshape((chunks * chunk, *y.shape[2:]))[:count]
+
+
+def _chunk_for(core_name: str, batch: int | None) -> int | None:
+    """Signals per chunk of the converted program (:func:`_in_chunks`) for a batch of ``batch``
+    (``None``: unknown until run time): the next power of two, at most :data:`MAX_CHUNK`, so that
+    small batches are not padded far and a handful of conversions serve every batch size. ``None``
+    (the whole batch at once) for the transforms whose bits do not depend on the batch anyway
+    (2D and 3D, measured)."""
+    if core_name not in CHUNKED:
+        return None
+    if batch is None or batch >= MAX_CHUNK:
+        return MAX_CHUNK
+    return 1 << max(batch - 1, 0).bit_length()
+
+
 def _joined(y):
     return tf.complex(*y) if isinstance(y, (tuple, list)) else y
 
 
-def _convert(transform):
-    """``(leaves, function)``: ``function(leaves, x)`` is ``transform(x)`` converted to TensorFlow,
-    for ``x`` of shape ``(batch, *transform.shape)`` (any batch) with the leaves as arguments."""
-    leaves, treedef = jax.tree_util.tree_flatten(transform)
+def _convert(transform, chunk: int | None):
+    """``function(leaves, x)``: ``transform(x)`` converted to TensorFlow, for ``x`` of shape
+    ``(batch, *transform.shape)`` (any batch, computed ``chunk`` signals at a time or, for ``None``,
+    all at once) with the leaves of ``transform`` as arguments."""
+    treedef = jax.tree_util.tree_structure(transform)
     sample_dims = ", ".join("_" for _ in _sample_shape(transform))
-    converted = jax2tf.convert(
-        functools.partial(_apply_leaves, treedef),
+    return jax2tf.convert(
+        functools.partial(_apply_leaves, treedef, chunk),
         polymorphic_shapes=[None, f"(batch, {sample_dims})"],
         with_gradient=True,
         # Lowered for every device TensorFlow may place the op on (the op checks).
         native_serialization_platforms=_platforms(),
     )
-    return leaves, converted
 
 
 def _sample_shape(transform) -> tuple:
@@ -110,7 +146,7 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
         settings = bind_settings(type(self).__name__, self._core_name, args, kwargs)
         core = build_core(self._core_name, kwargs=core_settings(settings, ("tensorflow",)))
         require_array_output(core, "TensorFlow")
-        leaves, self._converted = _convert(core)
+        leaves = jax.tree_util.tree_leaves(core)
         self._core = core
         self.filters = [
             tf.Variable(np.asarray(leaf), trainable=False, name=f"filter_{i}")
@@ -128,7 +164,7 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
         # function: a deep copy (copy.deepcopy(layer), as with kymatio's layers) starts without them
         # and rebuilds them, the filter variables copied.
         # tf.Module's dependency tracking also refers to the functions' dict: drop it there too.
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_functions", "_converted")}
+        state = {k: v for k, v in self.__dict__.items() if k != "_functions"}
         tracked = "_self_unconditional_checkpoint_dependencies"
         state[tracked] = [ref for ref in state.get(tracked, []) if ref.name != "_functions"]
         names = "_self_unconditional_dependency_names"
@@ -137,24 +173,26 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self.__dict__["_converted"] = _convert(self._core)[1]
         self._functions = {}  # tracked again by tf.Module, as in __init__
 
     def _core_or_none(self):
         return self.__dict__.get("_core")
 
-    def _function(self, dtype: tf.DType, method: tuple = ()):
-        """The converted transform for inputs of shape ``(batch, *shape)`` and ``dtype``, traced once;
-        with ``method = (name, stride)``, the core's first-order method ``name`` at ``stride``."""
-        key = "/".join(map(str, (*method, dtype.name)))  # string keys: tf.Module tracks this dict
+    def _function(self, dtype: tf.DType, chunk: int | None, method: tuple = ()):
+        """The converted transform for inputs of shape ``(batch, *shape)`` and ``dtype``, computed
+        ``chunk`` signals at a time, traced once; with ``method = (name, stride)``, the core's
+        first-order method ``name`` at ``stride``."""
+        key = "/".join(map(str, (*method, dtype.name, chunk)))  # string keys: tf.Module tracks this dict
         if key not in self._functions:
             if method:
                 # The table (a NumPy constant of the TF graph) is built in JAX's current precision.
-                leaves, converted = _convert(first_order_transform(self._core, *method))
-                tables = [np.asarray(leaf) for leaf in leaves]
+                transform = first_order_transform(self._core, *method)
+                converted = _convert(transform, chunk)
+                tables = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(transform)]
                 call = lambda x: _joined(converted(tables, x))  # noqa: E731
             else:
-                call = lambda x: self._converted(self.filters, x)  # noqa: E731  (reads the variables)
+                converted = _convert(self._core, chunk)
+                call = lambda x: converted(self.filters, x)  # noqa: E731  (reads the variables)
             self._functions[key] = tf.function(
                 call,
                 input_signature=[tf.TensorSpec([None, *self._core.input_shape], dtype)],
@@ -164,8 +202,9 @@ class _Scattering(CoreForwarding, ReadOnlySettings, tf.Module):
 
     def _apply_flat(self, x_flat, method: tuple = ()):
         """The transform of ``x_flat`` (shape ``(batch, *shape)``), an empty batch included."""
-        function = self._function(x_flat.dtype, method)
-        if x_flat.shape[0] is not None and x_flat.shape[0] > 0:
+        batch = x_flat.shape[0]
+        function = self._function(x_flat.dtype, _chunk_for(self._core_name, batch), method)
+        if batch is not None and batch > 0:
             return function(x_flat)
         # Shape polymorphism assumes a batch of at least 1: a batch that may be empty gets one
         # zero sample appended when it is, dropped from the output (no tf.cond, whose gradient a
