@@ -6,6 +6,7 @@
 - ``backend``: kymatio's ``backend`` argument; ``meta``: the per-channel metadata tables.
 - ``pytree``: frozen dataclasses registered as pytrees (the filter banks).
 - ``frozen``: filter banks as the transforms read them (no derivative, never folded as constants).
+- ``amplitude``: signals of any amplitude, computed at a normal one (an exact power-of-two scale).
 - ``modulus``: complex modulus with a finite derivative at 0; ``reductions``: row-stable sums;
   ``fft_rows``: FFTs whose transforms keep their bits wherever they sit in the batch.
 - ``lax_ops``: ``jnp.take``, ``jnp.where`` and ``jnp.pad`` as single primitives (shorter traces under ``jax.grad``).

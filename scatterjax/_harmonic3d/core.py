@@ -37,6 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
 from .._core.frozen import frozen
 from .._core.lax_ops import where_scalar
 from .._core.promotion import default_promotion
@@ -220,7 +221,9 @@ def order0_integrals(x: jax.Array, integral_powers) -> jax.Array:
       [[64.0, 64.0], [64.0, 64.0]]
     """
     powers = tuple(float(p) for p in integral_powers)
-    return jnp.stack([_volume_sum(safe_power(x, p)) for p in powers], axis=-1)
+    shift = amplitude_exponents(x, 3)
+    x = to_normal_amplitude(x, shift)
+    return _rescaled_integrals(jnp.stack([_volume_sum(safe_power(x, p)) for p in powers], axis=-1), shift, powers)
 
 
 # --- spectra ------------------------------------------------------------------------------------
@@ -536,5 +539,15 @@ def harmonic_scattering3d(
     """
     batch_shape = x.shape[:-3]
     flat = x.reshape((-1,) + tuple(bank.shape))
-    out = _scattering(flat, frozen(bank))
+    shift = amplitude_exponents(flat, 3)  # tiny or huge volumes: see scatterjax._core.amplitude
+    out = _scattering(to_normal_amplitude(flat, shift), frozen(bank))
+    out = _rescaled_integrals(out, shift, bank.integral_powers)
     return out.reshape(batch_shape + out.shape[1:])
+
+
+def _rescaled_integrals(integrals: jax.Array, shift: jax.Array, powers) -> jax.Array:
+    """Integrals ``(B, ..., P)`` of volumes scaled by ``2^shift``, brought back: ``sum U^p`` scales
+    as ``2^(shift p)``."""
+    return jnp.stack(
+        [from_normal_amplitude(integrals[..., i], shift, p) for i, p in enumerate(powers)], axis=-1
+    )

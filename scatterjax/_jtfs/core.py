@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
 from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
 from .._core.promotion import default_promotion
@@ -223,8 +224,10 @@ def time_frequency_scattering(
     bank = frozen(bank)
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, bank.time.plan.N))
+    shift = amplitude_exponents(flat, 1)  # tiny or huge signals: see scatterjax._core.amplitude
     order0, order1, order2 = map_in_chunks_differentiable(
-        jtfs_paths, flat, bank, signal_bytes(bank, x.dtype), CHUNK_BYTES, split_evaluation=False
+        jtfs_paths, to_normal_amplitude(flat, shift), bank, signal_bytes(bank, x.dtype), CHUNK_BYTES,
+        split_evaluation=False,
     )
     blocks = [order1] + [o.reshape(o.shape[0], -1, o.shape[-1]) for o in order2]
     paths = path_rows(plan)
@@ -236,14 +239,14 @@ def time_frequency_scattering(
             out = [order0[:, 0]] + [
                 blocks[b + 1][:, start + i] for b, start, _, channels in paths for i in range(channels)
             ]
-        return [o.reshape(batch_shape + o.shape[1:]) for o in out]
+        return [from_normal_amplitude(o, shift).reshape(batch_shape + o.shape[1:]) for o in out]
     rows = jnp.concatenate(([] if plan.format == "joint" else [order0]) + blocks, axis=1)
     offsets = np.cumsum([0 if plan.format == "joint" else 1] + [b.shape[1] for b in blocks])
     if plan.format == "joint":
         index = np.array([offsets[b + 1] + start + np.arange(keep) for b, start, keep, _ in paths])
     else:
         index = np.array([0] + [offsets[b + 1] + start + i for b, start, _, c in paths for i in range(c)])
-    out = rows[:, index]
+    out = from_normal_amplitude(rows[:, index], shift)
     return out.reshape(batch_shape + out.shape[1:])
 
 

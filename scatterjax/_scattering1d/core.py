@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, ArrayLike, Float
 
+from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
 from .._core.complex_input import join_modulus, join_spectra, stack_parts
 from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
@@ -223,8 +224,10 @@ def scattering1d(
     bank = frozen(bank)
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, plan.N))
+    # Tiny or huge signals go through at a normal amplitude (see scatterjax._core.amplitude).
+    shift = amplitude_exponents(flat, 1)
     order0, order1, order2, order3 = map_in_chunks_differentiable(
-        scattering1d_paths, flat, bank, signal_bytes(plan, x.dtype), CHUNK_BYTES
+        scattering1d_paths, to_normal_amplitude(flat, shift), bank, signal_bytes(plan, x.dtype), CHUNK_BYTES
     )
     if plan.averaged or plan.global_sum:
         parts = [*order0, *order1]
@@ -234,14 +237,14 @@ def scattering1d(
         if order3:
             third = jnp.concatenate(order3, axis=1)
             parts.append(third[:, jnp.asarray(plan.order3_permutation)])
-        out = jnp.concatenate(parts, axis=1)
+        out = from_normal_amplitude(jnp.concatenate(parts, axis=1), shift)
         return out.reshape(batch_shape + out.shape[1:])
     paths = [p for block in (*order0, *order1) for p in _split_channels(block)]
     second = [p for block in order2 for p in _split_channels(block)]
     paths += [second[i] for i in plan.order2_permutation]
     third = [p for block in order3 for p in _split_channels(block)]
     paths += [third[i] for i in plan.order3_permutation]
-    return [p.reshape(batch_shape + p.shape[1:]) for p in paths]
+    return [from_normal_amplitude(p, shift).reshape(batch_shape + p.shape[1:]) for p in paths]
 
 
 def signal_bytes(plan: Plan1D, dtype) -> int:

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Complex, Float
 
+from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
 from .._core.complex_input import join_spectra, stack_parts
 from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
@@ -193,9 +194,12 @@ def scalogram_1d(
       >>> jax.jit(scatterjax.scalogram_1d)(jnp.ones((2, 256)), filters).shape
       (2, 14, 256)
     """
-    spectra, batch_shape = _spectra(x, filters)
+    x = check_real_input(x, (filters.N,), complex_ok=True)
+    flat = x.reshape((-1, filters.N))
+    shift = amplitude_exponents(flat, 1)  # tiny or huge signals: see scatterjax._core.amplitude
+    spectra, _ = _spectra(to_normal_amplitude(flat, shift), filters)
     out = modulus_of_parts(*inverse_fft_parts(spectra))[..., filters.start : filters.end]
-    return out.reshape(batch_shape + out.shape[1:])
+    return from_normal_amplitude(out, shift).reshape(x.shape[:-1] + out.shape[1:])
 
 
 def cached_scalogram_filters(cache: dict, bank: FilterBank1D, stride) -> ScalogramFilters:

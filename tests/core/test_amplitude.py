@@ -1,0 +1,69 @@
+"""The per-signal power-of-two scale (scatterjax._core.amplitude): which signals move, and exactness."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from scatterjax._core.amplitude import amplitude_exponents, largest_shift, scaled_by_power_of_two
+
+
+def test_only_signals_outside_the_normal_range_are_scaled():
+    rows = np.ones((9, 4), np.float32)
+    rows[0] *= 2.0**-24  # smallest largest-sample left alone
+    rows[1] *= 2.0**24 - 1  # largest left alone
+    rows[2] *= 2.0**-25
+    rows[3] *= 2.0**24
+    rows[4] = [0.0, 0.0, 0.0, 0.0]
+    rows[5] = [1e-30, np.nan, 0.0, 0.0]
+    rows[6] = [1e30, -np.inf, 0.0, 0.0]
+    rows[7] = [0.0, -3e-21, 1e-22, 0.0]  # the largest |sample| counts, whatever its sign
+    rows[8] = [3e37, 0.0, 0.0, 0.0]
+    k = np.asarray(amplitude_exponents(jnp.asarray(rows), 1))
+    assert k.dtype == np.int32
+    assert list(k[[0, 1, 4, 5, 6]]) == [0, 0, 0, 0, 0]
+    assert all(k % 2 == 0)
+    for row, shift in zip(rows[[2, 3, 7, 8]], k[[2, 3, 7, 8]]):
+        largest = np.abs(row).max() * 2.0**shift
+        assert shift != 0 and 0.5 <= largest < 2, (row, shift)
+
+
+def test_complex_signals_and_several_sample_axes():
+    z = jnp.asarray([[1e-30 + 4e-30j, 0j], [1 + 1j, 0j]], jnp.complex64)
+    assert list(np.asarray(amplitude_exponents(z, 1))) == [-2 * (int(np.frexp(np.float32(4e-30))[1]) // 2), 0]
+    volumes = jnp.full((2, 3, 2, 2, 2), 1e-20, jnp.float32)
+    assert amplitude_exponents(volumes, 3).shape == (2, 3)
+
+
+@pytest.mark.parametrize("shift", [-126, -64, -2, 0, 2, 64, 126])
+def test_powers_of_two_are_exact(shift):
+    a = jnp.asarray(np.random.default_rng(0).standard_normal((2, 5)).astype(np.float32)) * 2.0 ** (
+        -shift / 2
+    )
+    exponents = jnp.asarray([shift, 0], jnp.int32)
+    scaled = np.asarray(scaled_by_power_of_two(a, exponents))
+    expected = np.asarray(a, np.float64) * np.array([[2.0**shift], [1.0]])
+    np.testing.assert_array_equal(scaled, expected.astype(np.float32))
+    # With 2 p an integer the scale is still exact (the exponents are even).
+    for power in (0.5, 1.5) if abs(shift) <= 64 else (0.5,):
+        expected = np.asarray(a, np.float64) * np.array([[2.0 ** (shift * power)], [1.0]])
+        np.testing.assert_array_equal(
+            np.asarray(scaled_by_power_of_two(a, exponents, power)), expected.astype(np.float32)
+        )
+    back = scaled_by_power_of_two(scaled_by_power_of_two(a, exponents), -exponents)
+    np.testing.assert_array_equal(np.asarray(back), np.asarray(a))
+
+
+def test_fractional_powers_and_gradient():
+    a = jnp.asarray([[3.0], [3.0]], jnp.float32)
+    k = jnp.asarray([6, 0], jnp.int32)
+    np.testing.assert_allclose(np.asarray(scaled_by_power_of_two(a, k, 1 / 3))[:, 0], [12.0, 3.0], rtol=1e-6)
+    grad = jax.grad(lambda v: jnp.sum(scaled_by_power_of_two(v, k)))(a)
+    np.testing.assert_array_equal(np.asarray(grad)[:, 0], [64.0, 1.0])
+    # amplitude_exponents carries no gradient
+    assert float(jax.grad(lambda v: jnp.sum(amplitude_exponents(v, 1).astype(v.dtype)))(a).sum()) == 0.0
+
+
+def test_largest_shift_is_the_normal_exponent_range():
+    assert largest_shift(np.float32) == 126
+    assert largest_shift(np.float64) == 1022
