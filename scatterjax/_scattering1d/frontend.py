@@ -248,7 +248,7 @@ class Scattering1D(ScatteringTransform):
     ):
         check_backend(backend, "Scattering1D")
         del frontend  # dispatched before construction (ScatteringTransform.__new__)
-        J = check_int("J", J, minimum=1)
+        J = check_int("J", J, minimum=0)
         (N,) = check_shape("shape", shape, 1)
         check_filter_memory(8.0 * N, f"shape=({N},)", "Use a shorter signal, or split it into windows.")
         check_J(J, N, f"a signal of length N={N}", "the largest wavelet scale 2**J must be at most N")

@@ -43,9 +43,9 @@ def test_float16_input():
         make()(np.zeros(256, np.float16))
 
 
-def test_J_below_one():
-    with pytest.raises(ValueError, match="J must be >= 1, got 0"):
-        make(J=0)
+def test_J_negative():
+    with pytest.raises(ValueError, match="J must be >= 0, got -1"):
+        make(J=-1)
 
 
 def test_J_not_an_integer():

@@ -10,10 +10,14 @@ from conftest import DATA, kymatio, rel_l2
 
 import scatterjax
 
-# (J, Q, N, T, oversampling, max_order, out_type). Covers J 1..12; Q 1, 2, 8, 16, (8,1), (12,2),
+# (J, Q, N, T, oversampling, max_order, out_type). Covers J 0..12 (kymatio takes J=0: order 0 and
+# one band of Q first-order wavelets); Q 1, 2, 8, 16, (8,1), (12,2),
 # (16,4); N powers of two, 777, 1000, 3000 and just above 2**J; T None, 0, powers of two, other
 # numbers and N; oversampling 0..2; max_order 1 and 2; every out_type.
 GRID = [
+    (0, 1, 64, None, 0, 2, "array"),
+    (0, 8, 100, 4, 0, 1, "dict"),
+    (0, (4, 2), 50, None, 1, 2, "list"),
     (1, 1, 100, None, 0, 2, "array"),
     (1, 2, 3, None, 0, 2, "array"),
     (2, 16, 300, 3, 0, 2, "array"),
