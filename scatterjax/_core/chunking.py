@@ -206,6 +206,9 @@ def apply_in_chunks(
     # JAX are explicit (device_get, device_put), so they pass a caller's
     # ``jax.transfer_guard("disallow")``, which refuses only implicit transfers.
     xp = np if on_cpu else jnp
+    # The chunks and the output go where a committed input is (jax.device_put(x, device)), as jax.numpy
+    # operations and a jitted call keep it; other inputs go to the default device.
+    device = _committed_device(x) if on_cpu else None
     flat = (jax.device_get(x) if on_cpu else x).reshape((-1,) + signal_shape)
     count = flat.shape[0]
     size = eager_chunk_size(count, item_bytes, cpu_budget, spread=spread, on_cpu=on_cpu)
@@ -215,7 +218,7 @@ def apply_in_chunks(
         size = 1
     pieces = [_pad_rows(xp, flat[start : start + size], size) for start in range(0, count, size)]
     if on_cpu:
-        pieces = [jax.device_put(piece) for piece in pieces]
+        pieces = [jax.device_put(piece, device) for piece in pieces]
     workers = min(len(pieces), cores) if on_cpu else 1
     if workers > 1:
         run = _in_callers_context(lambda piece: jax.block_until_ready(apply(piece)))
@@ -230,11 +233,20 @@ def apply_in_chunks(
             return out if out.ndim and batch_shape == (count,) else out.reshape(batch_shape + out.shape[1:])
         out = xp.concatenate(jax.device_get(parts) if on_cpu else parts, axis=0)[:count]
         out = out.reshape(batch_shape + out.shape[1:])
-        return jax.device_put(out) if on_cpu else out
+        return jax.device_put(out, device) if on_cpu else out
 
     if isinstance(chunks[0], list):
         return [join(parts) for parts in zip(*chunks)]
     return join(chunks)
+
+
+def _committed_device(x):
+    """The one device a committed JAX array ``x`` is on, else ``None`` (the default device)."""
+    if isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer) and x.committed:
+        devices = x.devices()
+        if len(devices) == 1:
+            return next(iter(devices))
+    return None
 
 
 # Consecutive one-signal calls of a program after which one signal runs unpadded, for chunks of at

@@ -49,6 +49,8 @@ _SCRIPT = textwrap.dedent(
         # A plain eager call on a batch-sharded input is routed through sharded_apply.
         y_eager = S(x_sharded)
         hlo_jit = jax.jit(lambda S, x: S(x)).lower(S, x_sharded).compile().as_text()
+        # An input committed to one device other than the default one: computed and returned there.
+        y_device2 = S(jax.device_put(x, jax.devices()[2]))
         report[name] = {
             "padded_rows": int(x_sharded.shape[0]),
             "n_valid": n_valid,
@@ -67,6 +69,8 @@ _SCRIPT = textwrap.dedent(
             ),
             "eager_same_sharding": y_eager.sharding == x_sharded.sharding,
             "eager_shard_rows": sorted({s.data.shape[0] for s in y_eager.addressable_shards}),
+            "committed_devices": sorted(d.id for d in y_device2.devices()),
+            "committed_same_bits": bool(np.array_equal(np.asarray(y_device2), np.asarray(S(x)))),
         }
     print("REPORT" + json.dumps(report))
     """
@@ -115,6 +119,15 @@ def test_eager_call_on_sharded_input_stays_sharded(four_device_report, name):
     assert result["eager_rel_error"] <= 1e-6
     assert result["eager_same_sharding"]
     assert result["eager_shard_rows"] == [2]
+
+
+@pytest.mark.parametrize("name", ["1d", "2d", "3d"])
+def test_eager_call_keeps_a_committed_inputs_device(four_device_report, name):
+    """``S(x)`` on an array committed to device 2 answers on device 2, as ``jax.jit`` and
+    ``jax.numpy`` do (the eager chunks used to go to the default device)."""
+    result = four_device_report[name]
+    assert result["committed_devices"] == [2]
+    assert result["committed_same_bits"]
 
 
 def test_shard_batch_pads_and_reports_valid_rows():
