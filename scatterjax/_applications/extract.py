@@ -399,10 +399,13 @@ def build_transform(settings: dict, shape: tuple[int, ...]):
 
 # --- scanning the inputs -----------------------------------------------------------------------
 def _largest_safe_value(item_size: int) -> float:
-    """The largest magnitude an input sample may have for the float32 transform of items of
-    ``item_size`` samples not to overflow: the transforms sum squares of sums of the samples (the
-    modulus, the 3D integrals), which overflow near ``sqrt(3.4e38 / item_size)``; a quarter of that
-    (measured: 1D and 3D outputs first become Inf between 1e19 and 1e21 for 256 to 4096 samples)."""
+    """The largest magnitude an input sample may have for the float32 features of items of
+    ``item_size`` samples to stay finite: the 3D integrals of ``U^2`` sum squares over the item,
+    which overflow near ``sqrt(3.4e38 / item_size)``; a quarter of that (measured before the
+    transforms rescaled extreme signals: 1D and 3D outputs first became Inf between 1e19 and 1e21
+    for 256 to 4096 samples). The other transforms reach larger amplitudes (1D and JTFS any float32
+    amplitude, see ``scatterjax._core.amplitude``); one bound serves every transform, so they are
+    held to it too."""
     return math.sqrt(float(np.finfo(np.float32).max) / max(item_size, 1)) / 4
 
 
@@ -441,7 +444,8 @@ def _check_values(path: Path, data: np.ndarray, item_size: int) -> None:
         raise BadInput(
             path,
             f"has values up to {largest:.3g}, too large for the float32 transform of items of {item_size} samples "
-            f"(at most {_round_down(limit)}: its sums of squares would overflow); rescale the data",
+            f"(at most {_round_down(limit)}: where 3D's sums of squares overflow, applied to every transform); "
+            "rescale the data",
         )
 
 

@@ -137,7 +137,7 @@ def test_float64_beyond_float32_is_bad_input(tmp_path, capsys, monkeypatch):
     assert out.read_bytes() == before  # --overwrite replaces the output only once the new run can start
     capsys.readouterr()
 
-    # Values that fit float32 but would overflow inside the transform (its sums of squares): refused by
+    # Values that fit float32 but pass the extractor's bound (where 3D's sums of squares overflow): refused by
     # the scan, so that --skip-bad skips the file and --overwrite keeps the old output.
     np.save(tmp_path / "data" / "large.npy", np.full((16, 16), 3e38))
     assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D, "--overwrite", "--skip-bad"]) == 0
