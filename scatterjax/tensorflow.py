@@ -58,6 +58,7 @@ from ._adapters.common import (
     require_array_output,
 )
 from ._adapters.first_order import FirstOrderTransform, checked_stride, first_order_transform
+from ._core.chunking import map_padded_chunks
 from ._core.errors import ShapeError
 
 tf = require("tensorflow", "tf", what="scatterjax.tensorflow")
@@ -65,7 +66,7 @@ from jax.experimental import jax2tf  # noqa: E402  (imports TensorFlow)
 
 __all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering"]
 
-# Most signals the converted program computes at once, and the transforms it chunks (see _in_chunks).
+# Most signals the converted program computes at once, and the transforms it chunks (see _apply_leaves).
 MAX_CHUNK = 8
 CHUNKED = ("Scattering1D", "TimeFrequencyScattering")
 
@@ -76,32 +77,18 @@ def _platforms() -> tuple[str, ...]:
 
 def _apply_leaves(treedef, chunk: int | None, leaves, x):
     apply = functools.partial(apply_frozen, jax.tree_util.tree_unflatten(treedef, leaves))
-    y = apply(x) if chunk is None else _in_chunks(apply, x, chunk)
+    # In chunks of a concrete size: with a symbolic batch, the core could not pad its FFT batches to
+    # whole SIMD groups (scatterjax._core.fft_rows needs a count), and a signal's last bits changed
+    # with the batch it came in (1D and JTFS, about 5e-8 of the largest coefficient).
+    y = apply(x) if chunk is None else map_padded_chunks(apply, x, chunk)
     # A complex output (wavelet_transform) leaves as its real and imaginary parts, joined by
     # _joined: jax2tf would hand TF's gradient of a complex output (dL/dRe + i dL/dIm) to JAX
     # as the cotangent, whose convention is its conjugate.
     return (y.real, y.imag) if jax.numpy.iscomplexobj(y) else y
 
 
-def _in_chunks(fn, x, chunk: int):
-    """``fn(x)`` for a batch ``x`` of symbolic size, computed ``chunk`` signals at a time.
-
-    The batch is zero-padded to a whole number of chunks and ``fn`` runs on each in a ``lax.map``,
-    so ``fn`` sees a concrete batch size. With a symbolic one, the core could not pad its FFT
-    batches to whole SIMD groups (:mod:`scatterjax._core.fft_rows` needs a count), and a signal's
-    last bits changed with the batch it came in (1D and JTFS, about 5e-8 of the largest
-    coefficient); in chunks every signal gets the JAX transform's bits, whatever its batch.
-    """
-    count = x.shape[0]
-    chunks = (count + chunk - 1) // chunk
-    padding = jax.numpy.zeros((chunks * chunk - count, *x.shape[1:]), x.dtype)
-    padded = jax.numpy.concatenate([x, padding]).reshape((chunks, chunk, *x.shape[1:]))
-    y = jax.lax.map(fn, padded)
-    return y.reshape((chunks * chunk, *y.shape[2:]))[:count]
-
-
 def _chunk_for(core_name: str, batch: int | None) -> int | None:
-    """Signals per chunk of the converted program (:func:`_in_chunks`) for a batch of ``batch``
+    """Signals per chunk of the converted program (:func:`_apply_leaves`) for a batch of ``batch``
     (``None``: unknown until run time): the next power of two, at most :data:`MAX_CHUNK`, so that
     small batches are not padded far and a handful of conversions serve every batch size. ``None``
     (the whole batch at once) for the transforms whose bits do not depend on the batch anyway

@@ -78,8 +78,11 @@ def scaled_by_power_of_two(a: jax.Array, exponents: jax.Array, power: float = 1.
       power: Python float.
     """
     dtype = a.real.dtype
-    target = exponents.astype(dtype) * power if not float(power).is_integer() else exponents * int(power)
-    whole = jnp.floor(target).astype(jnp.int32) if not float(power).is_integer() else target
+    if float(power).is_integer():
+        target = whole = exponents * int(power)
+    else:
+        target = exponents.astype(dtype) * power
+        whole = jnp.floor(target).astype(jnp.int32)
     extra = a.ndim - exponents.ndim
     # Every factor 2^n is a normal number (|n| <= largest_shift): one for |power| <= 1.
     pieces = max(1, math.ceil(abs(power)))

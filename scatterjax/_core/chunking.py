@@ -93,9 +93,21 @@ def map_in_chunks(
         size = max(size, min(branch_count(), count))
     if size >= count:
         return fn(items)
-    chunks = math.ceil(count / size)
-    padded = jnp.pad(items, [(0, chunks * size - count)] + [(0, 0)] * (items.ndim - 1))
-    out = jax.lax.map(fn, padded.reshape((chunks, size) + items.shape[1:]))
+    return map_padded_chunks(fn, items, size)
+
+
+def map_padded_chunks(fn: Callable, items: jax.Array, size: int):
+    """``fn`` applied in a ``lax.map`` to chunks of ``size`` items of ``items`` (leading axis, a
+    concrete or symbolic count), the last one zero-padded; results joined and the padding dropped.
+
+    ``fn`` maps ``(size, ...)`` to a pytree of arrays with leading axis ``size``, so its body is
+    traced once, for a concrete batch size whatever the count.
+    """
+    count = items.shape[0]
+    chunks = (count + size - 1) // size
+    padding = jnp.zeros((chunks * size - count,) + items.shape[1:], items.dtype)
+    padded = jnp.concatenate([items, padding]).reshape((chunks, size) + items.shape[1:])
+    out = jax.lax.map(fn, padded)
     return jax.tree_util.tree_map(lambda y: y.reshape((chunks * size,) + y.shape[2:])[:count], out)
 
 
