@@ -13,9 +13,9 @@ own JVP: plain evaluation gets the cache-sized loop, ``jax.jvp``/``jax.grad``/``
 see one large differentiable computation, and forward mode keeps working (a ``custom_vjp`` would
 have lost it). On CPU the whole batch is written as one independent computation per core
 (:func:`scatterjax._core.chunking.in_branches`), which XLA may run concurrently, unless the
-transform asks otherwise (``split_derivative=False``: the 2D transform, whose gradient runs as
-fast unsplit and compiles faster). The price is memory: the backward holds the whole batch's
-intermediates.
+transform asks for another number of parts (``derivative_parts``: the 2D transform cuts its batch
+of images into up to 4, its stacks of second-order moduli into none). The price is memory: the
+backward holds the whole batch's intermediates.
 
 The JTFS transform evaluates without branches (``split_evaluation=False``): its frequency
 scattering has reductions and matrix products whose float32 bits XLA's CPU backend may change with
@@ -38,7 +38,7 @@ from .promotion import default_promotion
 
 def map_in_chunks_differentiable(
     fn: Callable, items: jax.Array, constants, item_bytes: int, cpu_budget: int,
-    *, split_evaluation: bool = True, split_derivative: bool = True,
+    *, split_evaluation: bool = True, derivative_parts: int | None = None,
 ):
     """``fn(chunk, constants)`` over chunks of ``items`` (leading axis), results concatenated;
     differentiated as one computation.
@@ -47,10 +47,11 @@ def map_in_chunks_differentiable(
     ``lambda chunk: fn(chunk, constants)`` (with ``branches=split_evaluation``): ``fn`` maps
     ``(c, ...)`` to a pytree of arrays with leading axis ``c``; chunks hold about ``cpu_budget``
     bytes of ``item_bytes`` items on CPU. Under differentiation ``fn`` is applied to the whole batch
-    (so the backward's working memory is that of the unchunked computation), split into per-core
-    branches on CPU unless ``split_derivative`` is False; the values are the same up to float
-    rounding. A transform turns ``split_derivative`` off where the branches buy no speed: each is
-    one more copy of the computation and of its transpose for XLA to compile.
+    (so the backward's working memory is that of the unchunked computation), written on CPU as
+    ``derivative_parts`` independent computations on consecutive parts of the batch (default: one
+    per core, :func:`scatterjax._core.chunking.in_branches`; 1: the whole batch at once); the
+    values are the same up to float rounding. Each part is one more copy of the computation and of
+    its transpose for XLA to compile, so a transform asks for as many as buy speed.
 
     ``constants`` is a pytree of arrays ``fn`` reads (e.g. filters). They are passed explicitly,
     never closed over: the derivative rule may be traced after the trace that made them has ended
@@ -92,8 +93,9 @@ def map_in_chunks_differentiable(
             def whole_batch(items):
                 return fn(items, constants)
 
-            split = in_branches if split_derivative else without_branches
-            return split(whole_batch)(items)
+            if derivative_parts == 1:  # nor do the computations nested in it split
+                return without_branches(whole_batch)(items)
+            return in_branches(whole_batch, derivative_parts)(items)
 
         return jax.jvp(
             whole, (items, *[flat[k] for k in live]), (d_items, *[d_flat[k] for k in live])

@@ -28,13 +28,15 @@ peak memory, whatever the batch size. On accelerators chunks are large (see ``_c
 Differentiated (``jax.grad``, ``jax.jvp``), the chunk loops are replaced by the whole batch
 (:func:`scatterjax._core.remat_chunks.map_in_chunks_differentiable`): reverse mode through a loop
 of small steps stacks and replays every step, measured 2.7x slower than the unchunked program
-(J=3, L=8, 128x128, batch 2); unlike the evaluated program it is not split into per-core branches
-(see ``_SPLIT_DERIVATIVE``). Two choices keep reverse mode lean. The Fourier-domain folds
-differentiate as reductions (:func:`_folded_product`), whose transpose is one tiled multiply. And a
-spectrum is broadcast over the wavelets as a complex array, so the transpose's sum over the wavelets
-is a complex reduction, which XLA's CPU backend runs as a plain loop. The float32 sums go to its
-YNNPACK library, which was 4x slower on these strided sums (J=2 L=8 32x32: 4.5 ms -> 1.0 ms per
-``jit(value_and_grad)`` with both changes).
+(J=3, L=8, 128x128, batch 2). On CPU the batch of images is written instead as up to
+``_DERIVATIVE_PARTS`` independent copies of the transform (each part's intermediates nearer the
+cache, and work for a second thread), the second-order stacks inside each as one. Two choices
+keep reverse mode lean. The Fourier-domain folds differentiate as reductions
+(:func:`_folded_product`), whose transpose is one tiled multiply. And a spectrum is broadcast over
+the wavelets as a complex array, so the transpose's sum over the wavelets is a complex reduction,
+which XLA's CPU backend runs as a plain loop. The float32 sums go to its YNNPACK library, which was
+4x slower on these strided sums (J=2 L=8 32x32: 4.5 ms -> 1.0 ms per ``jit(value_and_grad)`` with
+both changes).
 """
 
 from __future__ import annotations
@@ -68,11 +70,13 @@ _CHUNK_BYTES = 4 * 2**20
 _SECOND_ORDER_CHUNK_BYTES = 2**18
 
 
-# Differentiated, the batch is not split into per-core branches: measured on J=3 L=8 256x256
-# batch 4 and 128x128 batch 2, jit(value_and_grad) runs as fast with one branch as with two
-# (XLA:CPU's runtime hands ready operations to a second thread only when more than 8 are ready at
-# once, which the 2D transpose rarely has), and compiles 25-30% faster.
-_SPLIT_DERIVATIVE = False
+# Differentiated, the batch of images is written as up to this many independent computations
+# (consecutive images each, cut by one lax.split), and the second-order stacks inside as one.
+# J=3 L=8 256x256 batch 4, jit(value_and_grad) on 2 cores, median / first call: whole batch
+# 268 ms / 1.6 s; 2 parts 207 ms / 2.0 s; 4 parts 185 ms / 2.8 s; 4 parts and the second-order
+# stacks in 8 parts too, 176 ms / 4.1 s. Each part's intermediates are a quarter of the batch's
+# (nearer the cache), and independent parts give XLA's runtime work for a second thread.
+_DERIVATIVE_PARTS = 4
 
 # Folds with at most this many blocks are written as one sum of aligned slices; more, as passes of
 # at most this many slices each.
@@ -314,7 +318,7 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
             moduli_lowpass,
             math.prod(shape) * 2 * dtype.itemsize,
             _SECOND_ORDER_CHUNK_BYTES,
-            split_derivative=_SPLIT_DERIVATIVE,
+            derivative_parts=1,
         )
         averaged = averaged.reshape((j, count, L * L) + averaged.shape[-2:])
         for j1 in range(j):
@@ -362,6 +366,6 @@ def scattering2d(
         images = pad_signal(images, ((0, 0), plan.pad_rows, plan.pad_cols), plan.pad_mode)
     item_bytes = image_bytes(plan, images.dtype.itemsize)
     out = map_in_chunks_differentiable(
-        _transform_chunk, images, bank, item_bytes, _CHUNK_BYTES, split_derivative=_SPLIT_DERIVATIVE
+        _transform_chunk, images, bank, item_bytes, _CHUNK_BYTES, derivative_parts=_DERIVATIVE_PARTS
     )
     return out.reshape(batch_shape + out.shape[1:])

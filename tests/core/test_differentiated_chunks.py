@@ -72,6 +72,34 @@ def test_in_branches_single_row_and_empty_batch_pass_through(monkeypatch):
     assert calls == [0, 1]
 
 
+def test_in_branches_takes_a_number_of_parts(monkeypatch):
+    """``parts`` overrides the per-core count: more parts than cores, or 1 (no split)."""
+    monkeypatch.setattr(chunking, "cpu_threads", lambda: 2)
+    sizes = []
+
+    def fn(rows):
+        sizes.append(rows.shape[0])
+        return rows * 2
+
+    x = jnp.arange(10.0).reshape(5, 2)
+    for parts, expected in ((4, [1, 1, 2, 1]), (1, [5]), (8, [1] * 5)):
+        sizes.clear()
+        np.testing.assert_array_equal(jax.jit(in_branches(fn, parts))(x), x * 2)
+        assert sizes == expected
+
+
+def test_in_branches_reverse_mode_joins_the_parts_cotangents_without_padding(monkeypatch):
+    """The batch is cut by one ``split``, whose transpose concatenates the parts' cotangents; a
+    slice per part would be transposed into a zero-padded copy of the whole batch per part."""
+    monkeypatch.setattr(chunking, "cpu_threads", lambda: 4)
+    x = jnp.arange(24.0).reshape(8, 3)
+    loss = lambda x: jnp.sum(in_branches(jnp.sin)(x) ** 2)  # noqa: E731
+    np.testing.assert_allclose(jax.grad(loss)(x), 2 * jnp.sin(x) * jnp.cos(x), rtol=1e-6)
+    primitives = {e.primitive.name for e in jax.make_jaxpr(jax.grad(loss))(x).jaxpr.eqns}
+    assert "split" in primitives and "concatenate" in primitives
+    assert "pad" not in primitives
+
+
 def test_without_branches_traces_one_computation_and_restores_splitting(monkeypatch):
     """The eager path's chunk programs (already one per core) are traced unsplit; afterwards, and
     in other programs, batches split again."""
