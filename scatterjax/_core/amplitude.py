@@ -5,7 +5,9 @@ integrals ``sum U^p``: ``c^p``). Their moduli square the wavelet responses, and 
 squares leave the normal range long before the signal does: ``re² + im²`` is flushed to zero (XLA's
 CPU backend treats subnormals as zero) once ``|z|`` is below about 1e-19, and overflows past about
 1e19. So a float32 signal of amplitude 1e-19 (gravitational-wave strain is about 1e-21) lost its
-first and second orders, silently, and one of amplitude 1e19 gave ``inf``.
+first and second orders, silently, and one of amplitude 1e19 gave ``inf``. (2D's modulus is XLA's
+``abs``, which does not square, but an image of amplitude 1e-33 still lost its second order to
+the flush, and one of 1e36 overflowed its FFT sums.)
 
 A signal whose largest ``|sample|`` lies outside ``[2^-24, 2^24)`` is therefore multiplied by
 ``2^k`` (``k`` even, chosen so that its largest sample is in ``[0.5, 2)``) and its coefficients by

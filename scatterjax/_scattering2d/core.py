@@ -50,6 +50,7 @@ import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, ArrayLike, Float
 
+from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
 from .._core.complex_input import join_modulus, join_spectrum_parts, stack_parts
 from .._core.frozen import frozen
 from .._core.modulus import modulus
@@ -362,10 +363,14 @@ def scattering2d(
     bank = frozen(bank)
     batch_shape = x.shape[:-2]
     images = x.reshape((-1, *plan.input_shape))
+    # Tiny or huge images go through at a normal amplitude (see scatterjax._core.amplitude).
+    shift = amplitude_exponents(images, 2)
+    images = to_normal_amplitude(images, shift)
     if not plan.pre_pad:
         images = pad_signal(images, ((0, 0), plan.pad_rows, plan.pad_cols), plan.pad_mode)
     item_bytes = image_bytes(plan, images.dtype.itemsize)
     out = map_in_chunks_differentiable(
         _transform_chunk, images, bank, item_bytes, _CHUNK_BYTES, derivative_parts=_DERIVATIVE_PARTS
     )
+    out = from_normal_amplitude(out, shift)
     return out.reshape(batch_shape + out.shape[1:])

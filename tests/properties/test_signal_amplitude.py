@@ -98,3 +98,29 @@ def test_gradients_at_tiny_amplitude():
     grad = jax.jit(jax.grad(lambda v: jnp.sum(S(v))))
     np.testing.assert_array_equal(np.asarray(grad(x * 2.0**-90)), np.asarray(grad(x)))
     assert rel_l2(grad(x * 1e-30), grad(x)) <= 1e-5
+
+
+@pytest.mark.parametrize("complex_input", [False, True], ids=["real", "complex"])
+def test_2d_is_homogeneous_at_any_amplitude(complex_input):
+    # 1e-33 lost second-order coefficients (1.2e-4 relative) and 1e36 gave NaN before the rescaling.
+    S = scatterjax.Scattering2D(J=2, shape=(32, 32), L=4)
+    x = _signals((2, 32, 32))
+    if complex_input:
+        x = (x + 1j * _signals((2, 32, 32), seed=1)).astype(np.complex64)
+    base = np.asarray(S(x), np.float64)
+    for c in (1e-33, 1e-30, 1e-21, 1e19, 1e30, 1e36):
+        y = np.asarray(S(x * np.float32(c)), np.float64) / c
+        assert np.all(np.isfinite(y))
+        for order in (0, 1, 2):
+            rows = S.meta()["order"] == order
+            assert rel_l2(y[:, rows], base[:, rows]) <= 1e-6, (c, order)
+    for c in POWERS_OF_TWO:
+        np.testing.assert_array_equal(np.asarray(S(x * np.float32(c))), np.asarray(S(x)) * np.float32(c))
+
+
+def test_2d_gradients_at_tiny_amplitude():
+    S = scatterjax.Scattering2D(J=2, shape=(32, 32), L=4)
+    x = jnp.asarray(_signals((2, 32, 32)))
+    grad = jax.jit(jax.grad(lambda v: jnp.sum(S(v))))
+    np.testing.assert_array_equal(np.asarray(grad(x * 2.0**-90)), np.asarray(grad(x)))
+    assert rel_l2(grad(x * 1e-33), grad(x)) <= 1e-5
