@@ -8,8 +8,12 @@ for kymatio's NumPy frontend runs after replacing ``kymatio`` by ``scatterjax`` 
 frontend='numpy')`` builds these classes too. The computation is the JAX one; under ``jax.jit``,
 ``jax.grad`` or ``jax.vmap`` the output stays a JAX array (a traced value has no NumPy form).
 
-float64 input is computed in float64 only with ``jax_enable_x64`` on; otherwise in float32, with a
-warning (kymatio computes it in float64).
+NumPy float64 (and complex128) input is computed in float64, as kymatio's NumPy frontend computes
+it, whether or not JAX's 64-bit mode is on: the call runs under a scoped ``jax.enable_x64`` with a
+copy of the transform whose filters are float64 (built on first use, then kept), and returns
+float64 coefficients (``HarmonicScattering3D`` too, where kymatio returns float32). float32 input is
+computed in float32 (kymatio's 1D returns float64 for it). JAX arrays keep JAX's rules: without
+64-bit mode they are float32.
 
 Example:
   >>> import numpy as np
@@ -49,12 +53,35 @@ def _numpy_outputs(coefficients):
     return _as_numpy(coefficients)
 
 
+def _computed_in_float64_here(x) -> bool:
+    """Whether ``x`` is NumPy float64/complex128 input that JAX, with its 64-bit mode off, would
+    compute in float32."""
+    return (
+        isinstance(x, np.ndarray)
+        and x.dtype in (np.float64, np.complex128)
+        and not jax.config.jax_enable_x64
+    )
+
+
+def _float64_copy(transform):
+    """``transform`` built again with float64 filters (call under ``jax.enable_x64(True)``), once
+    per object: building a transform designs its filters."""
+    copy = transform.__dict__.get("_float64_copy")
+    if copy is None:
+        copy = type(transform)(**transform._arguments())
+        object.__setattr__(transform, "_float64_copy", copy)  # a cache, not a setting
+    return copy
+
+
 class _NumPyOutputs:
-    """Mixin: the call returns NumPy arrays (see the module docstring)."""
+    """Mixin: the call returns NumPy arrays, float64 input in float64 (see the module docstring)."""
 
     frontend_name = "numpy"
 
     def __call__(self, x):
+        if _computed_in_float64_here(x):
+            with jax.enable_x64(True):
+                return _numpy_outputs(_float64_copy(self)(x))
         return _numpy_outputs(super().__call__(x))
 
     scattering = __call__

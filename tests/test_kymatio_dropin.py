@@ -239,6 +239,54 @@ def test_kymatio_numpy_module_returns_writable_numpy_arrays(cls, kwargs, out_typ
 
 
 @pytest.mark.parametrize("cls, kwargs", CLASSES)
+@pytest.mark.parametrize("out_type", ["array", "list"])
+def test_kymatio_numpy_module_computes_float64_input_in_float64(cls, kwargs, out_type):
+    # kymatio's NumPy frontend computes float64 input (NumPy's default) in float64; so does ours,
+    # whether or not JAX's 64-bit mode is on: the bits of the class built and called in 64-bit mode.
+    import scatterjax.numpy as sjnp
+
+    settings = {**kwargs, "out_type": out_type}
+    S = getattr(sjnp, cls.__name__)(**settings)
+    x = np.random.default_rng(0).standard_normal((2, *S.shape))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "computed in float32" warning
+        out = S(x)
+    with jax.enable_x64(True):
+        expected = getattr(sjnp, cls.__name__)(**settings)(x)
+    coefficients = [out] if out_type == "array" else [entry["coef"] for entry in out]
+    references = [expected] if out_type == "array" else [entry["coef"] for entry in expected]
+    for ours, reference in zip(coefficients, references):
+        assert type(ours) is np.ndarray and ours.dtype == np.float64 and ours.flags.writeable
+        np.testing.assert_array_equal(ours, reference)
+    first = coefficients[0]
+    float32 = S(x.astype(np.float32))  # float32 input stays float32
+    float32 = float32 if out_type == "array" else float32[0]["coef"]
+    assert float32.dtype == np.float32
+    assert 1e-9 < np.abs(float32 - first).max() / np.abs(first).max() < 1e-5
+    if not jax.config.jax_enable_x64:  # the float64 filters are designed once per object
+        copy_of_S = S.__dict__["_float64_copy"]
+        S(x)
+        assert S.__dict__["_float64_copy"] is copy_of_S
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, shape",
+    [
+        ("Scattering1D", dict(J=6, shape=1024, Q=8), (2, 1024)),
+        ("Scattering2D", dict(J=2, shape=(32, 32), L=8), (2, 32, 32)),
+    ],
+)
+def test_kymatio_numpy_module_float64_numbers_equal_kymatios(name, kwargs, shape):
+    import scatterjax.numpy as sjnp
+
+    x = np.random.default_rng(0).standard_normal(shape)
+    ours = getattr(sjnp, name)(**kwargs)(x)
+    theirs = getattr(kymatio().numpy, name)(**kwargs)(x)
+    assert ours.dtype == np.float64
+    assert np.linalg.norm(ours - theirs) / np.linalg.norm(theirs) <= 1e-12
+
+
+@pytest.mark.parametrize("cls, kwargs", CLASSES)
 def test_frontend_argument_builds_what_kymatios_entry_point_builds(cls, kwargs):
     # ``from kymatio import Scattering2D; Scattering2D(..., frontend='torch')``: kymatio's default
     # frontend is NumPy (here the JAX class); 'numpy' builds scatterjax.numpy's class (NumPy

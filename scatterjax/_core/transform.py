@@ -198,9 +198,13 @@ class ScatteringTransform:
             object.__setattr__(obj, name, value)
         return obj
 
+    def _arguments(self) -> dict[str, Any]:
+        """Constructor arguments that build this transform again: ``type(self)(**S._arguments())``
+        (a field stored as ``"_name"`` is the argument ``name`` it was given as)."""
+        return {name.lstrip("_"): getattr(self, name) for name in self._repr_fields}
+
     def __repr__(self) -> str:
-        # A field stored as "_name" shows as the argument "name" it was given as.
-        settings = ", ".join(f"{name.lstrip('_')}={getattr(self, name)!r}" for name in self._repr_fields)
+        settings = ", ".join(f"{name}={value!r}" for name, value in self._arguments().items())
         return f"{type(self).__name__}({settings})"
 
     # --- the call pipeline ------------------------------------------------------------------

@@ -33,7 +33,9 @@ _FRAMEWORK_MODULES = {
 FLOAT64_WARNING = (
     "float64 input is computed in float32 because JAX's 64-bit mode is off (kymatio returns "
     "float64 here). To compute in float64, run jax.config.update('jax_enable_x64', True) (or set "
-    "JAX_ENABLE_X64=1) before building the transform; to silence this, pass float32 input."
+    "JAX_ENABLE_X64=1) before building the transform, or use scatterjax.numpy's class (NumPy in "
+    "and out, float64 computed in float64, as kymatio's NumPy frontend); to silence this, pass "
+    "float32 input."
 )
 COMPLEX128_WARNING = (
     "complex128 input is computed in complex64 (float32 output) because JAX's 64-bit mode is off. "

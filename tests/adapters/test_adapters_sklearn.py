@@ -44,6 +44,24 @@ def test_transform_matches_core_for_both_input_layouts(dim):
     assert rel_l2(transformer.predict(flat[:1]), expected[:1]) <= 1e-6
 
 
+@pytest.mark.parametrize("dim", ["1d", "2d", "jtfs"])
+def test_float64_rows_give_float64_features_computed_in_float64(dim):
+    """As kymatio's transformers: float64 X is computed in float64 (the NumPy class's numbers),
+    whether or not JAX's 64-bit mode is on; float32 X stays float32."""
+    import jax
+
+    import scatterjax.numpy as sjnp
+
+    name, kwargs, input_shape = CONFIGS[dim]
+    x = np.random.default_rng(0).standard_normal(input_shape)
+    features = getattr(ssk, name)(**kwargs).fit_transform(x.reshape(len(x), -1))
+    with jax.enable_x64(True):
+        expected = getattr(sjnp, name)(**kwargs)(x).reshape(len(x), -1)
+    assert features.dtype == np.float64
+    np.testing.assert_array_equal(features, expected)
+    assert getattr(ssk, name)(**kwargs).fit_transform(x.astype(np.float32)).dtype == np.float32
+
+
 def test_params_clone_and_set_params():
     transformer = ssk.Scattering1D(J=4, shape=256, Q=4)
     core_arguments = inspect.signature(core_class("Scattering1D")).parameters.values()
