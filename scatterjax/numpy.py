@@ -78,6 +78,13 @@ class _NumPyOutputs:
 
     frontend_name = "numpy"
 
+    def __getstate__(self) -> dict:
+        # Pickled without the float64 copy, rebuilt on use: unpickled with 64-bit mode off, its
+        # float64 filters would come back as float32.
+        state = dict(self.__dict__)
+        state.pop("_float64_copy", None)
+        return state
+
     def __call__(self, x):
         if _computed_in_float64_here(x):
             with jax.enable_x64(True):
