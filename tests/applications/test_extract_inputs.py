@@ -151,10 +151,16 @@ def test_float64_beyond_float32_is_bad_input(tmp_path, capsys, monkeypatch):
     assert "large.npy: has values up to 3e+38, too large" in capsys.readouterr().err
     assert out.read_bytes() == before
 
-    # The check after the transform stays: with the scan's bound lifted, the batch is refused, not written.
+    # The check after the transform stays: with the scan's bound lifted, a batch whose features
+    # overflow float32 is refused, not written. (2D images at 3e38 give finite features since the
+    # transforms rescale extreme signals; the 3D integrals of U^2 of a volume at 1e20 do not fit.)
     monkeypatch.setattr(extract_module, "_largest_safe_value", lambda item_size: float("inf"))
+    volumes = tmp_path / "volumes"
+    volumes.mkdir()
+    np.save(volumes / "large.npy", np.full((8, 8, 8), 1e20, np.float32))
     out = tmp_path / "features2.npy"
-    assert extract_main([str(tmp_path / "data"), "--out", str(out), *ARGS_2D, "--skip-bad"]) == 2
+    args_3d = ["--dim", "3", "--J", "1", "--L", "1", "--batch-size", "2", "--quiet", "--skip-bad"]
+    assert extract_main([str(volumes), "--out", str(out), *args_3d]) == 2
     message = capsys.readouterr().err
     assert "large.npy: signal 0, frame 0 gives NaN or Inf features" in message, message
     assert json.loads(out.with_suffix(".json").read_text())["progress"]["items_done"] == 0
