@@ -14,8 +14,8 @@ see one large differentiable computation, and forward mode keeps working (a ``cu
 have lost it). On CPU the whole batch is written as one independent computation per core
 (:func:`scatterjax._core.chunking.in_branches`), which XLA may run concurrently, unless the
 transform asks for another number of parts (``derivative_parts``: the 2D transform cuts its batch
-of images into up to 4, its stacks of second-order moduli into none). The price is memory: the
-backward holds the whole batch's intermediates.
+of images into up to 4 and leaves its stacks of second-order moduli whole). The price is memory:
+the backward holds the whole batch's intermediates.
 
 The JTFS transform evaluates without branches (``split_evaluation=False``): its frequency
 scattering has reductions and matrix products whose float32 bits XLA's CPU backend may change with
