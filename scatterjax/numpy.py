@@ -10,7 +10,7 @@ frontend='numpy')`` builds these classes too. The computation is the JAX one; un
 
 NumPy float64 (and complex128) input is computed in float64, as kymatio's NumPy frontend computes
 it, whether or not JAX's 64-bit mode is on: the call runs under a scoped ``jax.enable_x64`` with a
-copy of the transform whose filters are float64 (built on first use, then kept), and returns
+copy of the transform whose filters are float64 (built once, then cached), and returns
 float64 coefficients (``HarmonicScattering3D`` too, where kymatio returns float32). float32 input is
 computed in float32 (kymatio's 1D returns float64 for it). JAX arrays keep JAX's rules: without
 64-bit mode they are float32.
@@ -32,6 +32,7 @@ from . import HarmonicScattering3D as _HarmonicScattering3D
 from . import Scattering1D as _Scattering1D
 from . import Scattering2D as _Scattering2D
 from . import TimeFrequencyScattering as _TimeFrequencyScattering
+from ._adapters.common import cached_core
 from ._core.transform import register_transform
 
 __all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequencyScattering"]
@@ -64,26 +65,16 @@ def _computed_in_float64_here(x) -> bool:
 
 
 def _float64_copy(transform):
-    """``transform`` built again with float64 filters (call under ``jax.enable_x64(True)``), once
-    per object: building a transform designs its filters."""
-    copy = transform.__dict__.get("_float64_copy")
-    if copy is None:
-        copy = type(transform)(**transform._arguments())
-        object.__setattr__(transform, "_float64_copy", copy)  # a cache, not a setting
-    return copy
+    """``transform`` built again with float64 filters (call under ``jax.enable_x64(True)``): from
+    the adapters' cache of recently built transforms, keyed by settings and 64-bit mode (the torch
+    classes' float64 copies come from it too), so the filters are not designed on every call."""
+    return cached_core(type(transform).__name__, frontend="numpy", **transform._arguments())
 
 
 class _NumPyOutputs:
     """Mixin: the call returns NumPy arrays, float64 input in float64 (see the module docstring)."""
 
     frontend_name = "numpy"
-
-    def __getstate__(self) -> dict:
-        # Pickled without the float64 copy, rebuilt on use: unpickled with 64-bit mode off, its
-        # float64 filters would come back as float32.
-        state = dict(self.__dict__)
-        state.pop("_float64_copy", None)
-        return state
 
     def __call__(self, x):
         if _computed_in_float64_here(x):
