@@ -118,7 +118,8 @@ _tracing = threading.local()
 
 def in_branches(fn: Callable, parts: int | None = None) -> Callable:
     """``fn`` over a batch, written as up to ``parts`` (default :func:`branch_count`) independent
-    computations on consecutive parts of the batch, results concatenated along the leading axis.
+    computations on consecutive parts of the batch, results concatenated along the leading axis
+    (``parts=1``: ``fn`` as one computation, with nothing nested in it split).
 
     XLA's CPU runtime runs each FFT on one thread (see the module docstring; large elementwise
     loops it splits across threads), and can run independent operations concurrently: split this
@@ -138,15 +139,15 @@ def in_branches(fn: Callable, parts: int | None = None) -> Callable:
     if jax.default_backend() != "cpu":
         return fn
     branches = branch_count() if parts is None else parts
-    if branches <= 1:
-        return fn
+    if branches <= 1:  # one computation, and none nested in it splits either
+        return without_branches(fn)
 
     def split(items):
         count = items.shape[0]
         if jax.export.is_symbolic_dim(count) or count <= 1 or getattr(_tracing, "in_branch", False):
             return fn(items)  # nested: the outer split already uses the cores
-        pieces = min(branches, count)
-        bounds = [round(k * count / pieces) for k in range(pieces + 1)]
+        used = min(branches, count)
+        bounds = [round(k * count / used) for k in range(used + 1)]
         sizes = [stop - start for start, stop in zip(bounds, bounds[1:])]
         with _unsplit():
             outs = [fn(part) for part in jax.lax.split(items, sizes)]

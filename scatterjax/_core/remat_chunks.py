@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from .chunking import in_branches, map_in_chunks, without_branches
+from .chunking import in_branches, map_in_chunks
 from .promotion import default_promotion
 
 
@@ -93,8 +93,6 @@ def map_in_chunks_differentiable(
             def whole_batch(items):
                 return fn(items, constants)
 
-            if derivative_parts == 1:  # nor do the computations nested in it split
-                return without_branches(whole_batch)(items)
             return in_branches(whole_batch, derivative_parts)(items)
 
         return jax.jvp(
