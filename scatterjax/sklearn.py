@@ -16,8 +16,10 @@ work; the filters are designed on first use and reused for the same settings.
 Attributes read the built transform's settings, as kymatio's do (``Q=8`` reads ``(8, 1)``), while
 ``get_params`` returns the arguments as given. Built through kymatio's entry point
 (``scatterjax.Scattering1D(..., frontend='sklearn')``), bad settings raise at once, as kymatio's.
-Nothing is learned: ``fit`` only checks the input (at least one sample; ``transform`` takes empty
-batches too), and may be called without data (``fit()``, as kymatio's). The scikit-learn tags say so
+The output columns are named ``'scattering1d0'``, ``'scattering1d1'``, ...
+(``get_feature_names_out``), so ``set_output(transform="pandas")`` works. Nothing is learned:
+``fit`` only checks the input (at least one sample; ``transform`` takes empty batches too), and may
+be called without data (``fit()``, as kymatio's). The scikit-learn tags say so
 (``requires_fit=False``) and name the float dtypes the output keeps. The row width is fixed by
 ``shape``, which no tag can say: the ``check_estimator`` checks whose rows (1 to 10 features) are no
 ``k * prod(shape)`` wide fail by design; pass them as ``expected_failed_checks``.
@@ -40,6 +42,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import numpy as np
 
 from ._adapters.common import (
@@ -187,6 +190,31 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
         return np.concatenate(rows, axis=0).reshape(count, -1)
 
     predict = transform
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of :meth:`transform`'s output columns: ``'<class name in lower case><column>'``
+        (``'scattering1d0'``, ``'scattering1d1'``, ...), scikit-learn's convention for features that
+        are not one per input column. With them ``set_output(transform="pandas")`` labels the
+        columns of a pipeline's data frames.
+
+        The count is that of rows as fitted (``k`` signals per row: ``k`` times one signal's
+        coefficients), or of one signal per row when fitted without data. ``input_features``, if
+        given, must name as many columns as were fitted.
+        """
+        core = self._core()
+        require_array_output(core, "scikit-learn")
+        shape = tuple(core.shape)
+        fitted = getattr(self, "n_features_in_", None)
+        if input_features is not None and fitted is not None and len(input_features) != fitted:
+            raise ValueError(
+                f"input_features should have length equal to the number of features seen in fit "
+                f"({fitted}), got {len(input_features)}."
+            )
+        per_row = fitted // math.prod(shape) if fitted is not None else 1
+        one_signal = jax.eval_shape(core, jax.ShapeDtypeStruct((1, *shape), np.float32))
+        prefix = type(self).__name__.lower()
+        width = per_row * math.prod(one_signal.shape[1:])
+        return np.asarray([f"{prefix}{column}" for column in range(width)], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -145,3 +145,34 @@ def test_fit_without_data_as_kymatios_transformers_allow():
         transformer.transform(rows[:, :64])
     transformer.fit()  # a refit without data forgets that width
     assert transformer.transform(rows[:, :64]).shape[0] == 3
+
+
+@pytest.mark.parametrize("dim", CONFIGS)
+def test_feature_names_label_every_column_of_a_pandas_output(dim):
+    """get_feature_names_out names one column per feature, so set_output(transform='pandas') works
+    in a pipeline; the frame holds the array's numbers."""
+    pytest.importorskip("pandas")
+    name, kwargs, input_shape = CONFIGS[dim]
+    x = np.random.default_rng(3).standard_normal(input_shape).astype(np.float32)
+    rows = x.reshape(len(x), -1)
+    expected = getattr(ssk, name)(**kwargs).fit_transform(rows)
+    names = getattr(ssk, name)(**kwargs).get_feature_names_out()  # unfitted: one signal per row
+    prefix = name.lower()
+    assert list(names) == [f"{prefix}{column}" for column in range(expected.shape[1])]
+    pipeline = make_pipeline(getattr(ssk, name)(**kwargs), StandardScaler(with_std=False))
+    frame = pipeline.set_output(transform="pandas").fit_transform(rows)
+    assert list(frame.columns) == list(names)
+    np.testing.assert_array_equal(frame.to_numpy(), StandardScaler(with_std=False).fit_transform(expected))
+
+
+def test_feature_names_follow_the_fitted_row_width():
+    rows = np.random.default_rng(4).standard_normal((3, 2 * 64))
+    transformer = ssk.Scattering1D(J=3, shape=64, Q=1)
+    one_signal = len(transformer.get_feature_names_out())
+    assert len(transformer.fit(rows).get_feature_names_out()) == 2 * one_signal == transformer.transform(rows).shape[1]
+    assert len(transformer.get_feature_names_out([f"x{i}" for i in range(128)])) == 2 * one_signal
+    expected = r"input_features should have length equal to the number of features seen in fit \(128\), got 64"
+    with pytest.raises(ValueError, match=expected):
+        transformer.get_feature_names_out([f"x{i}" for i in range(64)])
+    with pytest.raises(ValueError, match="out_type='list' is not supported"):
+        ssk.Scattering1D(J=3, shape=64, out_type="list").get_feature_names_out()
