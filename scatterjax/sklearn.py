@@ -116,6 +116,16 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
         # hasattr: those never come from the core (nor build it).
         if name.startswith("_") or name.endswith("_"):
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        # Settings are validated when first used (fit, transform), as scikit-learn's estimators
+        # do; until then an attribute of settings that build no transform is missing, not an
+        # error, so that hasattr (scikit-learn's HTML repr, IPython's display) keeps working.
+        try:
+            self._core()
+        except Exception as error:
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}: its settings build no "
+                f"transform ({type(error).__name__}: {error})"
+            ) from error
         return super().__getattr__(name)
 
     def _samples(self, X) -> tuple[np.ndarray, int]:

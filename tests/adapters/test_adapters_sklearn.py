@@ -176,3 +176,20 @@ def test_feature_names_follow_the_fitted_row_width():
         transformer.get_feature_names_out([f"x{i}" for i in range(64)])
     with pytest.raises(ValueError, match="out_type='list' is not supported"):
         ssk.Scattering1D(J=3, shape=64, out_type="list").get_feature_names_out()
+
+
+def test_settings_that_build_no_transform_fail_at_fit_and_leave_hasattr_and_display_working():
+    """As scikit-learn's estimators: bad settings are stored, and refused when used; meanwhile an
+    attribute is missing (AttributeError naming the cause), so hasattr and the HTML repr work."""
+    from sklearn.utils import estimator_html_repr
+
+    from scatterjax import ShapeError
+
+    transformer = ssk.Scattering1D(J=100, shape=256)
+    assert not hasattr(transformer, "J") and not hasattr(transformer, "steps")
+    assert "J=100" in repr(transformer) and "Scattering1D" in estimator_html_repr(transformer)
+    with pytest.raises(AttributeError, match=r"'psi1_f': its settings build no transform \(ShapeError: J=100"):
+        getattr(transformer, "psi1_f")  # noqa: B009 (the attribute read is what is tested)
+    with pytest.raises(ShapeError, match="J=100 is too large"):
+        transformer.fit(np.zeros((2, 256)))
+    assert transformer.set_params(J=4).J == 4  # mended settings build
