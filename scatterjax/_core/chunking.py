@@ -69,7 +69,13 @@ def chunk_size(count: int, item_bytes: int, budget: int) -> int:
 
 
 def map_in_chunks(
-    fn: Callable, items: jax.Array, item_bytes: int, cpu_budget: int, *, branches: bool = True
+    fn: Callable,
+    items: jax.Array,
+    item_bytes: int,
+    cpu_budget: int,
+    *,
+    branches: bool = True,
+    unrolled_pieces: int | None = None,
 ):
     """``fn`` applied to chunks of ``items`` (leading axis), results concatenated.
 
@@ -78,7 +84,10 @@ def map_in_chunks(
     axis is zero-padded to a whole number of chunks, so the loop body is traced once. With
     ``branches``, each chunk is split among the cores (:func:`in_branches`); without, a row's bits
     do not depend on how the batch is split (XLA's CPU reductions may round differently for
-    different row counts).
+    different row counts). With ``unrolled_pieces``, a batch of several chunks is instead cut into
+    up to that many pieces, each its own operations (:func:`map_in_pieces`), in CPU programs other
+    than the eager call's chunk programs; ``fn``'s rows must then not depend on the other rows of
+    their call.
     """
     count = items.shape[0]
     if jax.export.is_symbolic_dim(count):  # symbolic batch size (jax.export, jax2tf): one chunk
@@ -86,6 +95,9 @@ def map_in_chunks(
     if count == 0:
         return fn(items)
     size = chunk_size(count, item_bytes, chunk_budget(cpu_budget))
+    chunks = -(-count // size)
+    if unrolled_pieces and chunks > 1 and _pieces_run_concurrently():
+        return map_in_pieces(fn, items, min(unrolled_pieces, chunks))
     if branches:
         fn = in_branches(fn)
         # A chunk holds at least one item per branch, so that every branch has work (the chunks
@@ -94,6 +106,38 @@ def map_in_chunks(
     if size >= count:
         return fn(items)
     return map_padded_chunks(fn, items, size)
+
+
+# Pieces a loop of small steps is unrolled into (map_in_pieces): more than the 8 ready operations
+# XLA's CPU executor holds before it hands some to another thread (jaxlib 0.10).
+PIECES_FOR_THE_EXECUTOR = 16
+
+
+def map_in_pieces(fn: Callable, items: jax.Array, pieces: int):
+    """``fn`` applied to up to ``pieces`` consecutive parts of ``items`` (cut by one ``lax.split``),
+    each written as its own operations, results concatenated along the leading axis.
+
+    A loop (``lax.map``) of small steps runs on one thread: XLA's CPU executor runs a loop's steps
+    in turn, and hands ready operations to another thread only when more than 8 are ready at once
+    (the split threshold of its ``ThunkExecutor``), so two or three loops that become ready together
+    also run one after the other on one thread. Unrolled into :data:`PIECES_FOR_THE_EXECUTOR`
+    pieces that become ready together, the same work is shared among the threads. Measured on 2
+    cores, 2D J=3 L=8 256x256 x24 inside ``jax.jit`` (second-order stacks in 16 pieces instead of
+    their loops; one process, 15 alternating rounds): median 517 -> 435 ms (12 pieces: 445, 20:
+    436), the same bits, XLA compile 1.4 -> 2.1 s.
+    """
+    count = items.shape[0]
+    used = min(pieces, count)
+    bounds = [round(k * count / used) for k in range(used + 1)]
+    parts = jax.lax.split(items, [stop - start for start, stop in zip(bounds, bounds[1:])])
+    outs = [fn(part) for part in parts]
+    return jax.tree_util.tree_map(lambda *joined: jnp.concatenate(joined), *outs)
+
+
+def _pieces_run_concurrently() -> bool:
+    """Whether :func:`map_in_pieces` is worth its compile here: in a CPU program other than the
+    eager call's chunk programs (:func:`without_branches`), which already run one per core."""
+    return jax.default_backend() == "cpu" and not getattr(_tracing, "one_per_core", False)
 
 
 def map_padded_chunks(fn: Callable, items: jax.Array, size: int):
@@ -157,7 +201,8 @@ def in_branches(fn: Callable, parts: int | None = None) -> Callable:
 
 
 def without_branches(fn: Callable) -> Callable:
-    """``fn``, traced with :func:`in_branches` splitting nothing.
+    """``fn``, traced with :func:`in_branches` splitting nothing and no loop unrolled into pieces
+    (:func:`map_in_chunks`).
 
     For programs whose calls already run one per core (cache-sized chunks of
     :func:`apply_in_chunks`), where branches would only add copies of the computation to compile
@@ -166,8 +211,13 @@ def without_branches(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def unsplit(*args, **kwargs):
-        with _unsplit():
-            return fn(*args, **kwargs)
+        previous = getattr(_tracing, "one_per_core", False)
+        _tracing.one_per_core = True  # nor loops unrolled into pieces (map_in_pieces)
+        try:
+            with _unsplit():
+                return fn(*args, **kwargs)
+        finally:
+            _tracing.one_per_core = previous
 
     return unsplit
 

@@ -39,12 +39,14 @@ from .promotion import default_promotion
 def map_in_chunks_differentiable(
     fn: Callable, items: jax.Array, constants, item_bytes: int, cpu_budget: int,
     *, split_evaluation: bool = True, derivative_parts: int | None = None,
+    evaluation_pieces: int | None = None,
 ):
     """``fn(chunk, constants)`` over chunks of ``items`` (leading axis), results concatenated;
     differentiated as one computation.
 
     Evaluated, this is :func:`scatterjax._core.chunking.map_in_chunks` of
-    ``lambda chunk: fn(chunk, constants)`` (with ``branches=split_evaluation``): ``fn`` maps
+    ``lambda chunk: fn(chunk, constants)`` (with ``branches=split_evaluation`` and
+    ``unrolled_pieces=evaluation_pieces``): ``fn`` maps
     ``(c, ...)`` to a pytree of arrays with leading axis ``c``; chunks hold about ``cpu_budget``
     bytes of ``item_bytes`` items on CPU. Under differentiation ``fn`` is applied to the whole batch
     (so the backward's working memory is that of the unchunked computation), written on CPU as
@@ -73,7 +75,8 @@ def map_in_chunks_differentiable(
     @jax.custom_jvp
     def mapped(items, constants):
         return map_in_chunks(
-            lambda chunk: fn(chunk, constants), items, item_bytes, cpu_budget, branches=split_evaluation
+            lambda chunk: fn(chunk, constants), items, item_bytes, cpu_budget,
+            branches=split_evaluation, unrolled_pieces=evaluation_pieces,
         )
 
     def mapped_jvp(primals, tangents):

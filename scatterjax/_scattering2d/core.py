@@ -23,7 +23,10 @@ Memory traffic, not arithmetic, dominates on CPUs: wavelet products are folded a
 formed (sums of aligned blocks, real and imaginary parts apart, which XLA fuses into one loop);
 images go through in chunks (``lax.map``) of a few MB, and the second-order stacks (most of the
 work) in chunks of a few hundred KB, so each FFT's passes stay in cache. Chunking also bounds
-peak memory, whatever the batch size. On accelerators chunks are large (see ``_chunking.chunk_budget``).
+peak memory, whatever the batch size. Inside a caller's ``jax.jit`` on a CPU the stacks' loops are
+unrolled into pieces instead (:func:`scatterjax._core.chunking.map_in_pieces`): XLA's CPU executor
+runs a loop on one thread, and shares out ready work only when more than 8 operations are ready.
+On accelerators chunks are large (see ``_chunking.chunk_budget``).
 
 Differentiated (``jax.grad``, ``jax.jvp``), the chunk loops are replaced by the whole batch
 (:func:`scatterjax._core.remat_chunks.map_in_chunks_differentiable`): reverse mode through a loop
@@ -51,6 +54,7 @@ from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
+from .._core.chunking import PIECES_FOR_THE_EXECUTOR
 from .._core.complex_input import join_modulus, join_spectrum_parts, stack_parts
 from .._core.frozen import frozen
 from .._core.modulus import modulus
@@ -320,6 +324,7 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
             math.prod(shape) * 2 * dtype.itemsize,
             _SECOND_ORDER_CHUNK_BYTES,
             derivative_parts=1,
+            evaluation_pieces=PIECES_FOR_THE_EXECUTOR,
         )
         averaged = averaged.reshape((j, count, L * L) + averaged.shape[-2:])
         for j1 in range(j):

@@ -15,7 +15,13 @@ from jax.test_util import check_grads
 
 import scatterjax
 from scatterjax._core import chunking
-from scatterjax._core.chunking import branch_count, chunk_size, in_branches, without_branches
+from scatterjax._core.chunking import (
+    branch_count,
+    chunk_size,
+    in_branches,
+    map_in_chunks,
+    without_branches,
+)
 from scatterjax._core.cpu_threads import cpu_threads
 from scatterjax._harmonic3d.core import _ifftn_each
 from scatterjax._scattering1d.core import CHUNK_BYTES, signal_bytes
@@ -116,6 +122,61 @@ def test_without_branches_traces_one_computation_and_restores_splitting(monkeypa
     assert sizes == [6]
     np.testing.assert_array_equal(jax.jit(in_branches(fn))(x), x * 2)
     assert sizes == [6, 3, 3]
+
+
+def _primitive_names(jaxpr) -> list[str]:
+    """Primitive names of ``jaxpr`` and of every jaxpr nested in its equations."""
+    names = []
+    for eqn in jaxpr.eqns:
+        names.append(eqn.primitive.name)
+        for inner in jax.extend.core.jaxprs_in_params(eqn.params):
+            names += _primitive_names(inner)
+    return names
+
+
+def test_map_in_chunks_unrolls_a_loop_into_pieces_except_in_eager_chunk_programs():
+    """``unrolled_pieces``: a batch of several chunks becomes that many pieces (one split, no loop)
+    in a CPU program; the eager call's chunk programs (``without_branches``) keep the loop, and a
+    batch of one chunk is one call either way. Same values throughout."""
+    if jax.default_backend() != "cpu":
+        pytest.skip("pieces are for XLA's CPU executor; elsewhere the loop stays")
+    sizes = []
+
+    def fn(rows):
+        sizes.append(rows.shape[0])
+        return jnp.sin(rows) * 2
+
+    x = jnp.arange(40.0).reshape(20, 2)
+
+    def mapped(x, **options):
+        return map_in_chunks(fn, x, 8, 32, branches=False, **options)  # chunks of 4 rows
+
+    for program, expected_sizes, loops in (
+        (lambda x: mapped(x, unrolled_pieces=3), [7, 6, 7], 0),
+        (lambda x: mapped(x, unrolled_pieces=8), [4] * 5, 0),  # at most one piece per chunk
+        (lambda x: mapped(x), [4], 1),
+        (without_branches(lambda x: mapped(x, unrolled_pieces=3)), [4], 1),
+        (lambda x: mapped(x[:4], unrolled_pieces=3), [4], 0),
+    ):
+        sizes.clear()
+        jaxpr = jax.make_jaxpr(program)(x)
+        assert sizes == expected_sizes
+        assert _primitive_names(jaxpr.jaxpr).count("scan") == loops
+        rows = 4 if expected_sizes == [4] and loops == 0 else 20
+        np.testing.assert_allclose(jax.jit(program)(x), jnp.sin(x[:rows]) * 2, rtol=1e-6)
+
+
+def test_2d_second_order_stacks_are_pieces_inside_jit_and_loops_in_eager_chunk_programs():
+    """Inside a caller's jit the 2D second-order stacks are unrolled pieces (work the CPU executor
+    shares among its threads); the eager chunk programs keep their cache-sized loops; the bits are
+    the same."""
+    S = scatterjax.Scattering2D(J=3, shape=(64, 64), L=8)
+    x = np.random.default_rng(2).standard_normal((1, 64, 64)).astype(np.float32)
+    in_jit = _primitive_names(jax.make_jaxpr(lambda x: scatterjax.scattering2d(x, S.bank))(x).jaxpr)
+    eager = _primitive_names(jax.make_jaxpr(without_branches(scatterjax.scattering2d))(x, S.bank).jaxpr)
+    if jax.default_backend() == "cpu":
+        assert "scan" not in in_jit and "scan" in eager
+    np.testing.assert_array_equal(np.asarray(jax.jit(lambda S, x: S(x))(S, x)), np.asarray(S(x)))
 
 
 def test_eager_call_equals_the_jitted_transform_bitwise():
