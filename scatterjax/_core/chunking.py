@@ -190,12 +190,8 @@ def in_branches(fn: Callable, parts: int | None = None) -> Callable:
         count = items.shape[0]
         if jax.export.is_symbolic_dim(count) or count <= 1 or getattr(_tracing, "in_branch", False):
             return fn(items)  # nested: the outer split already uses the cores
-        used = min(branches, count)
-        bounds = [round(k * count / used) for k in range(used + 1)]
-        sizes = [stop - start for start, stop in zip(bounds, bounds[1:])]
         with _unsplit():
-            outs = [fn(part) for part in jax.lax.split(items, sizes)]
-        return jax.tree_util.tree_map(lambda *pieces: jnp.concatenate(pieces), *outs)
+            return map_in_pieces(fn, items, branches)
 
     return split
 
