@@ -207,26 +207,27 @@ def without_branches(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def unsplit(*args, **kwargs):
-        previous = getattr(_tracing, "one_per_core", False)
-        _tracing.one_per_core = True  # nor loops unrolled into pieces (map_in_pieces)
-        try:
-            with _unsplit():
-                return fn(*args, **kwargs)
-        finally:
-            _tracing.one_per_core = previous
+        # Nor are loops unrolled into pieces (map_in_pieces).
+        with _tracing_flag("one_per_core"), _unsplit():
+            return fn(*args, **kwargs)
 
     return unsplit
 
 
 @contextlib.contextmanager
-def _unsplit():
-    """While active (in this thread), :func:`in_branches` returns ``fn`` unsplit."""
-    previous = getattr(_tracing, "in_branch", False)
-    _tracing.in_branch = True
+def _tracing_flag(name: str):
+    """While active (in this thread), the flag ``name`` of ``_tracing`` is set."""
+    previous = getattr(_tracing, name, False)
+    setattr(_tracing, name, True)
     try:
         yield
     finally:
-        _tracing.in_branch = previous
+        setattr(_tracing, name, previous)
+
+
+def _unsplit():
+    """While active (in this thread), :func:`in_branches` returns ``fn`` unsplit."""
+    return _tracing_flag("in_branch")
 
 
 def branch_count() -> int:
