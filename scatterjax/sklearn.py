@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import math
 
-import jax
 import numpy as np
 
 from ._adapters.common import (
@@ -188,7 +187,7 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
         samples, per_row = self._samples(X)
         count = len(samples) // per_row
         if count == 0:  # an empty batch: no rows, each of the usual width
-            empty = np.asarray(core(samples[:0]))
+            empty = _no_signals_output(core, samples.dtype)
             return np.zeros((0, per_row * math.prod(empty.shape[1:])), empty.dtype)
         chunk = min(_CHUNK_SAMPLES, 1 << (len(samples) - 1).bit_length())
         rows = []
@@ -221,9 +220,8 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
                 f"({fitted}), got {len(input_features)}."
             )
         per_row = fitted // math.prod(shape) if fitted is not None else 1
-        one_signal = jax.eval_shape(core, jax.ShapeDtypeStruct((1, *shape), np.float32))
         prefix = type(self).__name__.lower()
-        width = per_row * math.prod(one_signal.shape[1:])
+        width = per_row * math.prod(_no_signals_output(core, np.float32).shape[1:])
         return np.asarray([f"{prefix}{column}" for column in range(width)], dtype=object)
 
     def __sklearn_tags__(self):
@@ -232,6 +230,12 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
         # The output keeps the input's float dtype (module docstring).
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _no_signals_output(core, dtype) -> np.ndarray:
+    """``core``'s output for an empty batch of ``dtype`` signals: no coefficients computed, and its
+    shape ``(0, *one signal's)`` gives the width of a one-signal row."""
+    return np.asarray(core(np.zeros((0, *core.shape), dtype)))
 
 
 _classes = make_adapters(_ScatteringTransformer, __name__, "a scikit-learn transformer")
