@@ -24,7 +24,7 @@ from .._core.reductions import pairwise_sum
 from .._core.remat_chunks import map_in_chunks_differentiable
 from .._core.validation import check_real_input
 from .bank import FilterBank1D, Lowpass, Plan1D
-from .fourier import fold_each, fold_rows, inverse_fft_parts
+from .fourier import fold_each, fold_together, inverse_fft_parts
 from .order3 import third_order
 
 # Signals go through the transform in chunks whose intermediates take about this many bytes: on CPU
@@ -100,8 +100,8 @@ def first_order(x: jax.Array, bank: FilterBank1D, *, complex_input: bool = False
     x_half = jnp.fft.rfft(padded, axis=-1)
     has_children = {group2.order1_group for group2 in plan.order2}
     u1, u1_half = [], []
-    for g in range(len(plan.order1)):
-        spectrum = fold_rows(x_half[:, None], bank.psi1[g])
+    spectra = fold_together(x_half[:, None], bank.psi1, [False] * len(bank.psi1))
+    for g, spectrum in enumerate(spectra):
         if complex_input:
             spectrum = join_spectra(spectrum)
         u = modulus_of_parts(*inverse_fft_parts(spectrum))
@@ -119,11 +119,19 @@ def second_order_spectra(u1_half: list, bank: FilterBank1D) -> list[tuple[int, j
       an inverse FFT; ``scale`` (P,) the per-row factor of ``plan.level_scale``.
     """
     plan = bank.plan
+    # The folds reading one first-order group's spectra go together (one gradient scatter each).
+    readers: dict[int, list[int]] = {}
+    for index, group2 in enumerate(plan.order2):
+        readers.setdefault(group2.order1_group, []).append(index)
+    folded = {}
+    for source, indices in readers.items():
+        folds = [bank.psi2[index] for index in indices]
+        folded.update(zip(indices, fold_together(u1_half[source], folds, [False] * len(folds))))
     parts: dict[int, list[jax.Array]] = {}
     scales: dict[int, list[float]] = {}
     for index, group2 in enumerate(plan.order2):
         level = group2.k1 + group2.k2
-        parts.setdefault(level, []).append(fold_rows(u1_half[group2.order1_group], bank.psi2[index]))
+        parts.setdefault(level, []).append(folded[index])
         scales.setdefault(level, []).extend([plan.level_scale(group2.k1, group2.k2)] * len(group2.paths))
     return [
         (level, jnp.concatenate(parts[level], axis=1), jnp.asarray(scales[level]) if plan.sum_levels else 1.0)

@@ -8,13 +8,17 @@ keep only the non-negative half of their spectra; these helpers fold such half s
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from functools import partial
 
 import jax
 import jax.numpy as jnp
+from jax.custom_derivatives import SymbolicZero
 
 from .._core.cpu_threads import cpu_threads
 from .._core.fft_rows import grouped_rows, is_group_sensitive
 from .._core.lax_ops import pad_zeros, take_last_axis
+from .._core.promotion import default_promotion
 from .._core.pytree import pytree_dataclass
 
 
@@ -99,3 +103,84 @@ def fold_rows(half_spectra: jax.Array, fold: SparseFold) -> jax.Array:
 def fold_each(half_spectra: jax.Array, fold: SparseFold) -> jax.Array:
     """Apply a one-filter ``fold`` (P = 1) to every row of ``(B, R, H)``; returns ``(B, R, M)``."""
     return _weighted_sum(take_last_axis(half_spectra, fold.index[0]), fold)
+
+
+def fold_together(half_spectra: jax.Array, folds: Sequence[SparseFold], each: Sequence[bool]) -> list[jax.Array]:
+    """Several folds of the same half spectra ``(B, R, H)``: ``fold_each`` where ``each[i]``, else
+    ``fold_rows``; the same numbers as those calls.
+
+    Evaluated, every fold is its own gather, product and sum (one elementwise loop each, as alone).
+    Differentiated, the folds' transposes are scatter-adds chained into one zeroed cotangent of the
+    spectra, where reverse mode gave each fold a zeroed copy of the whole spectra to scatter into,
+    then added the copies up (1D J=10 Q=8 N=65536 x4, ``jit(value_and_grad)``: 428 -> 299 kernels).
+
+    Args:
+      half_spectra: complex ``(B, R, H)``.
+      folds: :class:`SparseFold` tables; a ``fold_rows`` table indexes the flattened ``(R * H)``
+        spectra, a ``fold_each`` table (one filter) indexes each row.
+      each: for each fold, whether it is applied to every row (``fold_each``).
+
+    Returns:
+      one complex array per fold: ``(B, P, M)`` (``fold_rows``) or ``(B, R, M)`` (``fold_each``).
+    """
+    return _fold_together(half_spectra, tuple(folds), tuple(bool(e) for e in each))
+
+
+def _fold_one(half_spectra: jax.Array, fold: SparseFold, each: bool) -> jax.Array:
+    return fold_each(half_spectra, fold) if each else fold_rows(half_spectra, fold)
+
+
+def _flat_index(fold: SparseFold, each: bool, rows: int, bins: int) -> jax.Array:
+    """The fold's bins in the flattened ``(R * H)`` spectra: ``(P, T, M)``, or ``(R, T, M)`` for
+    a ``fold_each`` table (its one filter in every row)."""
+    if not each:
+        return fold.index
+    return fold.index[0][None] + (jnp.arange(rows, dtype=fold.index.dtype) * bins)[:, None, None]
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(2,))
+def _fold_together(half_spectra, folds, each):
+    return [_fold_one(half_spectra, fold, e) for fold, e in zip(folds, each)]
+
+
+def _one_gather(half_spectra: jax.Array, folds, each) -> list[jax.Array]:
+    """:func:`fold_together` as one gather from the flattened spectra (linear in them)."""
+    batch, rows, bins = half_spectra.shape
+    tables = [_flat_index(fold, e, rows, bins) for fold, e in zip(folds, each)]
+    flat = half_spectra.reshape(batch, rows * bins)
+    numbers = jax.lax.GatherDimensionNumbers(offset_dims=(0,), collapsed_slice_dims=(1,), start_index_map=(1,))
+    # The tables hold valid bins by construction: no clamped copy of the indices in the transpose.
+    gathered = jax.lax.gather(
+        flat,
+        jnp.concatenate([t.reshape(-1) for t in tables])[:, None],
+        numbers,
+        slice_sizes=(batch, 1),
+        mode=jax.lax.GatherScatterMode.PROMISE_IN_BOUNDS,
+    )
+    outputs, start = [], 0
+    for fold, table in zip(folds, tables):
+        stop = start + table.size
+        outputs.append(_weighted_sum(gathered[:, start:stop].reshape((batch,) + table.shape), fold))
+        start = stop
+    return outputs
+
+
+def _fold_together_jvp(each, primals, tangents):
+    (half_spectra, folds), (d_spectra, d_folds) = primals, tangents
+    out = _fold_together(half_spectra, folds, each)
+    d_out = [jnp.zeros(o.shape, o.dtype) for o in out]
+    if not isinstance(d_spectra, SymbolicZero):
+        d_out = [d + o for d, o in zip(d_out, _one_gather(d_spectra, folds, each))]
+    for i, (fold, d_fold, e) in enumerate(zip(folds, d_folds, each)):
+        d_weights = (d_fold.weight_real, d_fold.weight_imag)
+        if all(isinstance(d, SymbolicZero) for d in d_weights):
+            continue  # the filters are constants (stop_gradient) in the transforms
+        d_real, d_imag = (
+            jnp.zeros(w.shape, w.dtype) if isinstance(d, SymbolicZero) else d
+            for d, w in zip(d_weights, (fold.weight_real, fold.weight_imag))
+        )
+        d_out[i] = d_out[i] + _fold_one(half_spectra, SparseFold(fold.index, d_real, d_imag), e)
+    return out, d_out
+
+
+_fold_together.defjvp(default_promotion(_fold_together_jvp), symbolic_zeros=True)
