@@ -110,9 +110,11 @@ def fold_together(half_spectra: jax.Array, folds: Sequence[SparseFold], each: Se
     ``fold_rows``; the same numbers as those calls.
 
     Evaluated, every fold is its own gather, product and sum (one elementwise loop each, as alone).
-    Differentiated, the folds' transposes are scatter-adds chained into one zeroed cotangent of the
-    spectra, where reverse mode gave each fold a zeroed copy of the whole spectra to scatter into,
-    then added the copies up (1D J=10 Q=8 N=65536 x4, ``jit(value_and_grad)``: 428 -> 299 kernels).
+    Differentiated with respect to the spectra, the folds are one linear map, a single gather of
+    every fold's bins, which reverse mode turns into one scatter-add into one zeroed cotangent.
+    Separate folds each scattered into a zeroed copy of the whole spectra, and the copies were then
+    added (1D J=10 Q=8 N=65536 x4, ``jit(value_and_grad)``: 428 -> 297 fused kernels, XLA compile
+    about a third shorter, the same run time).
 
     Args:
       half_spectra: complex ``(B, R, H)``.
@@ -168,9 +170,10 @@ def _one_gather(half_spectra: jax.Array, folds, each) -> list[jax.Array]:
 def _fold_together_jvp(each, primals, tangents):
     (half_spectra, folds), (d_spectra, d_folds) = primals, tangents
     out = _fold_together(half_spectra, folds, each)
-    d_out = [jnp.zeros(o.shape, o.dtype) for o in out]
-    if not isinstance(d_spectra, SymbolicZero):
-        d_out = [d + o for d, o in zip(d_out, _one_gather(d_spectra, folds, each))]
+    if isinstance(d_spectra, SymbolicZero):
+        d_out = [jnp.zeros(o.shape, o.dtype) for o in out]
+    else:
+        d_out = _one_gather(d_spectra, folds, each)
     for i, (fold, d_fold, e) in enumerate(zip(folds, d_folds, each)):
         d_weights = (d_fold.weight_real, d_fold.weight_imag)
         if all(isinstance(d, SymbolicZero) for d in d_weights):
