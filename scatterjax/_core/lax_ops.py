@@ -14,12 +14,14 @@ from __future__ import annotations
 import jax
 
 
-def take_last_axis(values: jax.Array, index: jax.Array) -> jax.Array:
+def take_last_axis(values: jax.Array, index: jax.Array, *, in_bounds: bool = False) -> jax.Array:
     """``jnp.take(values, index, axis=-1, mode="clip")`` as one gather.
 
     Args:
       values: array of shape ``(*lead, n)``.
       index: integer array of any shape ``(*ix)``; out-of-range entries are clipped to ``[0, n)``.
+      in_bounds: the caller promises every entry is in ``[0, n)``: no clipping, and reverse mode's
+        scatter-add then needs no clamped copy of the indices (out-of-range entries are undefined).
 
     Returns:
       array of shape ``(*lead, *ix)`` and ``values``' dtype.
@@ -38,7 +40,7 @@ def take_last_axis(values: jax.Array, index: jax.Array) -> jax.Array:
         index[..., None],
         dimension_numbers,
         slice_sizes=values.shape[:-1] + (1,),
-        mode=jax.lax.GatherScatterMode.CLIP,
+        mode=jax.lax.GatherScatterMode.PROMISE_IN_BOUNDS if in_bounds else jax.lax.GatherScatterMode.CLIP,
     )
 
 

@@ -150,15 +150,8 @@ def _one_gather(half_spectra: jax.Array, folds, each) -> list[jax.Array]:
     batch, rows, bins = half_spectra.shape
     tables = [_flat_index(fold, e, rows, bins) for fold, e in zip(folds, each)]
     flat = half_spectra.reshape(batch, rows * bins)
-    numbers = jax.lax.GatherDimensionNumbers(offset_dims=(0,), collapsed_slice_dims=(1,), start_index_map=(1,))
     # The tables hold valid bins by construction: no clamped copy of the indices in the transpose.
-    gathered = jax.lax.gather(
-        flat,
-        jnp.concatenate([t.reshape(-1) for t in tables])[:, None],
-        numbers,
-        slice_sizes=(batch, 1),
-        mode=jax.lax.GatherScatterMode.PROMISE_IN_BOUNDS,
-    )
+    gathered = take_last_axis(flat, jnp.concatenate([t.reshape(-1) for t in tables]), in_bounds=True)
     outputs, start = [], 0
     for fold, table in zip(folds, tables):
         stop = start + table.size
