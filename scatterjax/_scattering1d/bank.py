@@ -24,7 +24,7 @@ import scipy.fft
 
 from .._core.pytree import device_leaf, pytree_dataclass, static_field
 from . import design as design
-from .fourier import SparseFold
+from .fourier import SparseFold, SparseFolds, join_folds
 from .order3_bank import Order3Group, third_order_plan
 from .pruning import keeps_energy
 from .windows import lowpass_terms, sparse_fold, wavelet_terms
@@ -141,10 +141,11 @@ class FilterBank1D:
     """Filters of a 1D scattering transform, ready for the jitted transform.
 
     Leaves (weights float32, or float64 when ``jax_enable_x64`` was on at construction):
-      psi1: per first-order group, a :class:`SparseFold` of its wavelets (``P = n_group``) reading
-        the half spectrum of the padded input.
-      psi2: per second-order group, a :class:`SparseFold` of its paths' wavelets reading the half
-        spectra of the parent group's ``U1`` (flattened over ``n1``).
+      psi1: :class:`SparseFolds` with one fold per first-order group, of its wavelets
+        (``P = n_group``), reading the half spectrum of the padded input.
+      psi2: per first-order group with second-order paths (in ``plan.order1`` order), the
+        :class:`SparseFolds` of its second-order groups (in ``plan.order2`` order): each group's
+        paths' wavelets reading the half spectra of this group's ``U1`` (flattened over ``n1``).
       lowpass: per entry of ``plan.lowpasses``, a matrix ``(length, n_out)`` (direct) or a
         one-filter :class:`SparseFold` (FFT route).
 
@@ -153,8 +154,8 @@ class FilterBank1D:
       xi1, sigma1, j1, xi2, sigma2, j2: filter parameters (for ``meta()``).
     """
 
-    psi1: tuple[SparseFold, ...]
-    psi2: tuple[SparseFold, ...]
+    psi1: SparseFolds
+    psi2: tuple[SparseFolds, ...]
     lowpass: tuple[jax.Array | SparseFold, ...]
     plan: Plan1D = static_field()
     xi1: tuple[float, ...] = static_field()
@@ -169,6 +170,15 @@ class FilterBank1D:
 def as_leaf(array: np.ndarray) -> jax.Array:
     # Canonical float dtype: float64 under jax_enable_x64, float32 otherwise.
     return device_leaf(array, float)
+
+
+def sparse_folds_leaf(folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> SparseFolds:
+    """:class:`SparseFolds` of device leaves from NumPy ``(index, weight_real, weight_imag)`` tables."""
+    return SparseFolds(
+        device_leaf(join_folds([index for index, _, _ in folds]), np.int32),
+        tuple(as_leaf(weight_real) for _, weight_real, _ in folds),
+        tuple(as_leaf(weight_imag) for _, _, weight_imag in folds),
+    )
 
 
 def sparse_fold_leaf(index, weight_real, weight_imag) -> SparseFold:
@@ -276,17 +286,17 @@ def filter_bank_1d(
         else:
             runs.append([n1])
     order1: list[Order1Group] = []
-    psi1: list[SparseFold] = []
+    psi1: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for members in runs:
         k1 = first_order_exponent(order1_params.j[members[0]])
         order1.append(Order1Group(k1, final_decimation(k1), tuple(members)))
         filters = [psi1_full[n] for n in members]
         terms = [wavelet_terms(f, 2**k1) for f in filters]
-        psi1.append(sparse_fold_leaf(*sparse_fold(filters, terms, 2**k1)))
+        psi1.append(sparse_fold(filters, terms, 2**k1))
 
     # Second-order groups keyed by (order-1 group, k2); kymatio keeps only paths with j2 > j1.
     order2: list[Order2Group] = []
-    psi2: list[SparseFold] = []
+    psi2: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}  # by first-order group
     if max_order >= 2:
         psi2_full = design.morlet_filters(N_padded, order2_params.xi, order2_params.sigma)
         for g, group in enumerate(order1):
@@ -324,7 +334,7 @@ def filter_bank_1d(
                 # Each path reads the half spectrum of its own n1 in the flattened (n1, bin) array.
                 rows = np.array([local for local, _, _ in entries], dtype=np.int32)
                 index = index + (rows * half1)[:, None, None]
-                psi2.append(sparse_fold_leaf(index, weight_real, weight_imag))
+                psi2.setdefault(g, []).append((index, weight_real, weight_imag))
     lexicographic = sorted(path for group in order2 for path in group.paths)
     position = {path: i for i, path in enumerate(lexicographic)}
     # The transform stacks every second-order group landing at the same resolution k1 + k2 (its
@@ -387,8 +397,8 @@ def filter_bank_1d(
         pad_mode=pad_mode,
     )
     return FilterBank1D(
-        psi1=tuple(psi1),
-        psi2=tuple(psi2),
+        psi1=sparse_folds_leaf(psi1),
+        psi2=tuple(sparse_folds_leaf(psi2[g]) for g in sorted(psi2)),
         lowpass=tuple(lowpass),
         plan=plan,
         xi1=order1_params.xi,

@@ -100,7 +100,7 @@ def first_order(x: jax.Array, bank: FilterBank1D, *, complex_input: bool = False
     x_half = jnp.fft.rfft(padded, axis=-1)
     has_children = {group2.order1_group for group2 in plan.order2}
     u1, u1_half = [], []
-    spectra = fold_together(x_half[:, None], bank.psi1, [False] * len(bank.psi1))
+    spectra = fold_together(x_half[:, None], bank.psi1)
     for g, spectrum in enumerate(spectra):
         if complex_input:
             spectrum = join_spectra(spectrum)
@@ -119,19 +119,19 @@ def second_order_spectra(u1_half: list, bank: FilterBank1D) -> list[tuple[int, j
       an inverse FFT; ``scale`` (P,) the per-row factor of ``plan.level_scale``.
     """
     plan = bank.plan
-    # The folds reading one first-order group's spectra go together (one gradient scatter each).
-    readers: dict[int, list[int]] = {}
-    for index, group2 in enumerate(plan.order2):
-        readers.setdefault(group2.order1_group, []).append(index)
-    folded = {}
-    for source, indices in readers.items():
-        folds = [bank.psi2[index] for index in indices]
-        folded.update(zip(indices, fold_together(u1_half[source], folds, [False] * len(folds))))
+    # The folds reading one first-order group's spectra go together (one gradient scatter each);
+    # bank.psi2 holds them by first-order group, in plan order.
+    sources = sorted({group2.order1_group for group2 in plan.order2})
+    folded = [
+        spectrum
+        for source, folds in zip(sources, bank.psi2, strict=True)
+        for spectrum in fold_together(u1_half[source], folds)
+    ]
     parts: dict[int, list[jax.Array]] = {}
     scales: dict[int, list[float]] = {}
     for index, group2 in enumerate(plan.order2):
         level = group2.k1 + group2.k2
-        parts.setdefault(level, []).append(folded[index])
+        parts.setdefault(level, []).append(folded[index])  # plan.order2 is grouped by source
         scales.setdefault(level, []).extend([plan.level_scale(group2.k1, group2.k2)] * len(group2.paths))
     return [
         (level, jnp.concatenate(parts[level], axis=1), jnp.asarray(scales[level]) if plan.sum_levels else 1.0)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from jax.test_util import check_grads
 
-from scatterjax._scattering1d.fourier import SparseFold, fold_each, fold_rows, fold_together
+from scatterjax._scattering1d.fourier import SparseFold, SparseFolds, fold_each, fold_rows, fold_together, join_folds
 
 
 def _fold(rng, filters: int, terms: int, length: int, bins: int) -> SparseFold:
@@ -57,24 +57,40 @@ def test_fold_rows_derivatives(terms):
         check_grads(lambda h: fold_rows(h, fold), (half,), order=2, modes=("fwd", "rev"))
 
 
-def _mixed_folds(rng, rows, bins, terms):
-    """Two ``fold_rows`` tables and one ``fold_each`` table over ``(B, rows, bins)`` spectra."""
-    folds = [
+def _joined(folds: list[SparseFold]) -> SparseFolds:
+    return SparseFolds(
+        jnp.asarray(join_folds([np.asarray(f.index) for f in folds])),
+        tuple(f.weight_real for f in folds),
+        tuple(f.weight_imag for f in folds),
+    )
+
+
+def _three_folds(rng, rows, bins, terms):
+    """Three ``fold_rows`` tables over ``(B, rows, bins)`` spectra (the last one reads row 1 only)."""
+    last = _fold(rng, filters=1, terms=terms, length=6, bins=bins)
+    return [
         _fold(rng, filters=3, terms=terms, length=5, bins=rows * bins),
         _fold(rng, filters=2, terms=terms, length=4, bins=rows * bins),
-        _fold(rng, filters=1, terms=terms, length=6, bins=bins),
+        SparseFold(last.index + bins, last.weight_real, last.weight_imag),
     ]
-    return folds, [False, False, True]
+
+
+def test_sparse_folds_give_back_their_tables():
+    rng = np.random.default_rng(19)
+    folds = _three_folds(rng, 2, 11, 2)
+    for got, expected in zip(_joined(folds).folds(), folds, strict=True):
+        for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(expected), strict=True):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 @pytest.mark.parametrize("terms", [1, 2])
 def test_fold_together_gives_the_bits_of_the_separate_folds(terms):
     rng = np.random.default_rng(20 + terms)
     half = jnp.asarray(_spectra(rng, (3, 2, 11)).astype(np.complex64))
-    folds, each = _mixed_folds(rng, 2, 11, terms)
-    together = jax.jit(fold_together, static_argnums=2)(half, folds, tuple(each))
-    alone = [jax.jit(fold_each if e else fold_rows)(half, f) for f, e in zip(folds, each)]
-    for got, expected in zip(together, alone):
+    folds = _three_folds(rng, 2, 11, terms)
+    together = jax.jit(fold_together)(half, _joined(folds))
+    alone = [jax.jit(fold_rows)(half, f) for f in folds]
+    for got, expected in zip(together, alone, strict=True):
         np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
 
 
@@ -84,11 +100,12 @@ def test_fold_together_derivatives(terms):
     rng = np.random.default_rng(30 + terms)
     with jax.enable_x64(True):
         half = jnp.asarray(_spectra(rng, (2, 2, 7)))
-        folds, each = _mixed_folds(rng, 2, 7, terms)
+        folds = _three_folds(rng, 2, 7, terms)
+        index = _joined(folds).index
 
         def joined(h, weights):
-            tables = [SparseFold(f.index, w_re, w_im) for f, (w_re, w_im) in zip(folds, weights)]
-            return jnp.concatenate([o.reshape(-1) for o in fold_together(h, tables, each)])
+            tables = SparseFolds(index, tuple(w for w, _ in weights), tuple(w for _, w in weights))
+            return jnp.concatenate([o.reshape(-1) for o in fold_together(h, tables)])
 
         weights = [(f.weight_real, f.weight_imag) for f in folds]
         check_grads(joined, (half, weights), order=2, modes=("fwd", "rev"))
@@ -96,7 +113,7 @@ def test_fold_together_derivatives(terms):
         cotangent = jnp.asarray(_spectra(rng, joined(half, weights).shape))
 
         def separate(h):
-            return jnp.concatenate([(fold_each if e else fold_rows)(h, f).reshape(-1) for f, e in zip(folds, each)])
+            return jnp.concatenate([fold_rows(h, f).reshape(-1) for f in folds])
 
         expected = jax.vjp(separate, half)[1](cotangent)[0]
         got = jax.vjp(lambda h: joined(h, weights), half)[1](cotangent)[0]
@@ -105,17 +122,19 @@ def test_fold_together_derivatives(terms):
 
 def test_fold_together_differentiates_into_one_scatter():
     """Reverse mode adds every fold's cotangent into the spectra with one scatter-add, not one
-    zero-filled copy of the spectra per fold."""
+    zero-filled copy of the spectra per fold; the joined index is used as it is (no concatenation)."""
     rng = np.random.default_rng(40)
     half = jnp.asarray(_spectra(rng, (2, 2, 9)).astype(np.complex64))
-    folds, each = _mixed_folds(rng, 2, 9, 2)
+    folds = _three_folds(rng, 2, 9, 2)
+    joined = _joined(folds)
 
-    def loss(h):
-        return sum(jnp.sum(jnp.abs(o) ** 2) for o in fold_together(h, folds, each))
+    def loss(h, joined):
+        return sum(jnp.sum(jnp.abs(o) ** 2) for o in fold_together(h, joined))
 
-    text = jax.jit(jax.grad(loss)).lower(half).as_text()
+    text = jax.jit(jax.grad(loss)).lower(half, joined).as_text()
     assert text.count("\"stablehlo.scatter\"(") == 1
+    assert "stablehlo.concatenate" not in text
     separate = jax.jit(jax.grad(lambda h: sum(
-        jnp.sum(jnp.abs((fold_each if e else fold_rows)(h, f)) ** 2) for f, e in zip(folds, each)
+        jnp.sum(jnp.abs(fold_rows(h, f)) ** 2) for f in folds
     ))).lower(half).as_text()
     assert separate.count("\"stablehlo.scatter\"(") == len(folds)
