@@ -113,8 +113,8 @@ class SparseFolds:
     another; ``weight_real`` and ``weight_imag``: per fold, ``(P, T, M)`` (the shape of its index).
     The joined index is what the derivative of :func:`fold_together` gathers with: stored once in
     the bank, it is not concatenated again on every call (``jit(value_and_grad)``, 1D J=6 Q=8
-    N=2048: XLA temporaries 3.17 -> 2.65 MB, about 5-10% less time; J=10 Q=8 N=65536 x4: 309 ->
-    285 MB). The forward program is the same (the slices are read inside the gathers).
+    N=2048: XLA temporaries 3.17 -> 2.65 MB, about 5-10% less time; J=10 Q=8 N=65536 x4: 295 ->
+    272 MB). The forward program is the same (the slices are read inside the gathers).
     """
 
     index: jax.Array
