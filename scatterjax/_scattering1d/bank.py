@@ -27,7 +27,7 @@ from . import design as design
 from .fourier import SparseFold, SparseFolds, join_folds
 from .order3_bank import Order3Group, third_order_plan
 from .pruning import keeps_energy
-from .windows import lowpass_terms, sparse_fold, wavelet_terms
+from .windows import lowpass_terms, sparse_fold, wavelet_terms, without_zero_tail
 
 # Average in time (one matrix product) when at most this many output samples remain and the
 # matrix stays small; otherwise through the FFT.
@@ -173,11 +173,14 @@ def as_leaf(array: np.ndarray) -> jax.Array:
 
 
 def sparse_folds_leaf(folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> SparseFolds:
-    """:class:`SparseFolds` of device leaves from NumPy ``(index, weight_real, weight_imag)`` tables."""
+    """:class:`SparseFolds` of device leaves from NumPy ``(index, weight_real, weight_imag)`` wavelet
+    tables, each without its output bins that are zero in every filter (:func:`without_zero_tail`)."""
+    trimmed = [without_zero_tail(*fold) for fold in folds]
     return SparseFolds(
-        device_leaf(join_folds([index for index, _, _ in folds]), np.int32),
-        tuple(as_leaf(weight_real) for _, weight_real, _ in folds),
-        tuple(as_leaf(weight_imag) for _, _, weight_imag in folds),
+        device_leaf(join_folds([index for index, _, _, _ in trimmed]), np.int32),
+        tuple(as_leaf(weight_real) for _, weight_real, _, _ in trimmed),
+        tuple(as_leaf(weight_imag) for _, _, weight_imag, _ in trimmed),
+        tuple(length for _, _, _, length in trimmed),
     )
 
 

@@ -19,7 +19,7 @@ from .._core.cpu_threads import cpu_threads
 from .._core.fft_rows import grouped_rows, is_group_sensitive
 from .._core.lax_ops import pad_zeros, take_last_axis
 from .._core.promotion import default_promotion
-from .._core.pytree import pytree_dataclass
+from .._core.pytree import pytree_dataclass, static_field
 
 
 def inverse_fft(spectrum: jax.Array) -> jax.Array:
@@ -67,11 +67,16 @@ class SparseFold:
     Leaves of shape ``(P, n_terms, M)``: ``index`` (int32) into a half spectrum (flattened over
     source rows when applied with :func:`fold_rows`), and real weights for the real and imaginary
     parts of each gathered bin.
+
+    Static: ``length``, the output's bins when the tables stop short of it (``M < length``): the
+    output bins from ``M`` on have zero weight in every filter, so the tables leave them out and the
+    fold writes zeros there (0: the output has the tables' ``M`` bins).
     """
 
     index: jax.Array
     weight_real: jax.Array
     weight_imag: jax.Array
+    length: int = static_field(default=0)
 
 
 def _weighted_sum(values: jax.Array, fold: SparseFold) -> jax.Array:
@@ -91,7 +96,9 @@ def _weighted_sum(values: jax.Array, fold: SparseFold) -> jax.Array:
     for term in range(1, values.shape[-2]):
         real = real + values[..., term, :].real * weight_real[..., term, :]
         imag = imag + values[..., term, :].imag * weight_imag[..., term, :]
-    return jax.lax.complex(real, imag)
+    out = jax.lax.complex(real, imag)
+    missing = fold.length - out.shape[-1]
+    return pad_zeros(out, [(0, 0)] * (out.ndim - 1) + [(0, missing)]) if missing > 0 else out
 
 
 def fold_rows(half_spectra: jax.Array, fold: SparseFold) -> jax.Array:
@@ -120,6 +127,7 @@ class SparseFolds:
     index: jax.Array
     weight_real: tuple[jax.Array, ...]
     weight_imag: tuple[jax.Array, ...]
+    lengths: tuple[int, ...] = static_field(default=())  # per fold, its SparseFold.length
 
     def __len__(self) -> int:
         return len(self.weight_real)
@@ -127,9 +135,11 @@ class SparseFolds:
     def folds(self) -> list[SparseFold]:
         """The folds, their indices read from the joined array (static slices)."""
         folds, start = [], 0
-        for weight_real, weight_imag in zip(self.weight_real, self.weight_imag):
+        lengths = self.lengths or (0,) * len(self)
+        for weight_real, weight_imag, length in zip(self.weight_real, self.weight_imag, lengths, strict=True):
             stop = start + weight_real.size
-            folds.append(SparseFold(self.index[start:stop].reshape(weight_real.shape), weight_real, weight_imag))
+            index = self.index[start:stop].reshape(weight_real.shape)
+            folds.append(SparseFold(index, weight_real, weight_imag, length))
             start = stop
         return folds
 
@@ -193,7 +203,7 @@ def _fold_together_jvp(primals, tangents):
             jnp.zeros(w.shape, w.dtype) if isinstance(d, SymbolicZero) else d
             for d, w in zip((d_real, d_imag), (fold.weight_real, fold.weight_imag))
         )
-        d_out[i] = d_out[i] + fold_rows(half_spectra, SparseFold(fold.index, d_real, d_imag))
+        d_out[i] = d_out[i] + fold_rows(half_spectra, SparseFold(fold.index, d_real, d_imag, fold.length))
     return out, d_out
 
 

@@ -11,6 +11,7 @@ import pytest
 from jax.test_util import check_grads
 
 from scatterjax._scattering1d.fourier import SparseFold, SparseFolds, fold_each, fold_rows, fold_together, join_folds
+from scatterjax._scattering1d.windows import without_zero_tail
 
 
 def _fold(rng, filters: int, terms: int, length: int, bins: int) -> SparseFold:
@@ -138,3 +139,72 @@ def test_fold_together_differentiates_into_one_scatter():
         jnp.sum(jnp.abs(fold_rows(h, f)) ** 2) for f in folds
     ))).lower(half).as_text()
     assert separate.count("\"stablehlo.scatter\"(") == len(folds)
+
+
+def _with_zero_tail(rng, filters, terms, length, bins, tail):
+    """A fold whose last ``tail`` output bins have zero weight in every filter."""
+    fold = _fold(rng, filters=filters, terms=terms, length=length, bins=bins)
+    keep = np.arange(length) < length - tail
+    return SparseFold(fold.index, fold.weight_real * keep, fold.weight_imag * keep)
+
+
+@pytest.mark.parametrize("terms", [1, 2])
+def test_folds_without_their_zero_tail_give_the_same_bits(terms):
+    """Tables cut where every filter's weights stop (``without_zero_tail``) give the full tables'
+    output (to float32 rounding: a loop of another length may round its products differently), exact
+    zeros in the cut bins, alone and together, and the same derivatives."""
+    rng = np.random.default_rng(50 + terms)
+    rows, bins = 2, 13
+    half = jnp.asarray(_spectra(rng, (3, rows, bins)).astype(np.complex64))
+    full = [_with_zero_tail(rng, 3, terms, 9, rows * bins, tail) for tail in (4, 0, 8)]
+    cut = []
+    for fold in full:
+        index, weight_real, weight_imag, length = without_zero_tail(
+            *(np.asarray(a) for a in (fold.index, fold.weight_real, fold.weight_imag))
+        )
+        cut.append(SparseFold(jnp.asarray(index), jnp.asarray(weight_real), jnp.asarray(weight_imag), length))
+    assert [f.index.shape[-1] for f in cut] == [5, 9, 1]  # the last one keeps one bin
+    def same(got, expected, tail):
+        got, expected = np.asarray(got), np.asarray(expected)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+        assert not np.any(got[..., got.shape[-1] - tail:])  # written zeros
+
+    for got, expected, tail in zip(cut, full, (4, 0, 8)):
+        same(jax.jit(fold_rows)(half, got), jax.jit(fold_rows)(half, expected), tail)
+    joined = SparseFolds(
+        jnp.asarray(join_folds([np.asarray(f.index) for f in cut])),
+        tuple(f.weight_real for f in cut), tuple(f.weight_imag for f in cut), tuple(f.length for f in cut),
+    )
+    for got, expected, tail in zip(jax.jit(fold_together)(half, joined), full, (4, 0, 8), strict=True):
+        same(got, fold_rows(half, expected), tail)
+    cotangent = [jnp.asarray(_spectra(rng, (3, 3, 9)).astype(np.complex64)) for _ in full]
+
+    def pulled(fn):
+        return np.asarray(jax.vjp(fn, half)[1](cotangent)[0])
+
+    np.testing.assert_allclose(
+        pulled(lambda h: fold_together(h, joined)), pulled(lambda h: [fold_rows(h, f) for f in full]),
+        rtol=1e-6, atol=1e-6,
+    )
+    with jax.enable_x64(True):
+        half64 = jnp.asarray(_spectra(rng, (2, rows, bins)))
+        check_grads(lambda h: fold_together(h, joined), (half64,), order=2, modes=("fwd", "rev"))
+
+
+def test_the_banks_wavelet_tables_stop_where_their_weights_do():
+    """Every first- and second-order table of a 1D bank ends with a non-zero weight and remembers
+    the output length of its inverse FFT."""
+    import scatterjax
+
+    bank = scatterjax.Scattering1D(J=6, shape=2048, Q=8).bank
+    plan = bank.plan
+    groups = [bank.psi1] + list(bank.psi2)
+    lengths = [plan.N_padded >> group.k1 for group in plan.order1]
+    lengths += [plan.N_padded >> (group.k1 + group.k2) for group in plan.order2]
+    assert [length for folds in groups for length in folds.lengths] == lengths
+    for folds in groups:
+        for weight_real, weight_imag, length in zip(folds.weight_real, folds.weight_imag, folds.lengths):
+            last = np.asarray(weight_real)[..., -1] != 0
+            assert weight_real.shape[-1] <= length and (last | (np.asarray(weight_imag)[..., -1] != 0)).any()
+    cut = sum(w.shape[-1] < length for folds in groups for w, length in zip(folds.weight_real, folds.lengths))
+    assert cut >= len(lengths) // 2  # most tables are shorter than their output
