@@ -120,18 +120,18 @@ def second_order_spectra(u1_half: list, bank: FilterBank1D) -> list[tuple[int, j
     """
     plan = bank.plan
     # The folds reading one first-order group's spectra go together (one gradient scatter each);
-    # bank.psi2 holds them by first-order group, in plan order.
-    sources = sorted({group2.order1_group for group2 in plan.order2})
-    folded = [
-        spectrum
-        for source, folds in zip(sources, bank.psi2, strict=True)
-        for spectrum in fold_together(u1_half[source], folds)
-    ]
+    # bank.psi2 holds them by first-order group (ascending), each group's in plan order.
+    readers: dict[int, list[int]] = {}
+    for index, group2 in enumerate(plan.order2):
+        readers.setdefault(group2.order1_group, []).append(index)
+    folded = {}
+    for (source, indices), folds in zip(sorted(readers.items()), bank.psi2, strict=True):
+        folded.update(zip(indices, fold_together(u1_half[source], folds), strict=True))
     parts: dict[int, list[jax.Array]] = {}
     scales: dict[int, list[float]] = {}
     for index, group2 in enumerate(plan.order2):
         level = group2.k1 + group2.k2
-        parts.setdefault(level, []).append(folded[index])  # plan.order2 is grouped by source
+        parts.setdefault(level, []).append(folded[index])
         scales.setdefault(level, []).extend([plan.level_scale(group2.k1, group2.k2)] * len(group2.paths))
     return [
         (level, jnp.concatenate(parts[level], axis=1), jnp.asarray(scales[level]) if plan.sum_levels else 1.0)
