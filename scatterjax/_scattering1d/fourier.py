@@ -134,16 +134,25 @@ class SparseFolds:
     def __len__(self) -> int:
         return len(self.weight_real)
 
-    def folds(self) -> list[SparseFold]:
-        """The folds, their indices read from the joined array (static slices)."""
-        folds, start = [], 0
-        lengths = self.lengths or (0,) * len(self)
-        for weight_real, weight_imag, length in zip(self.weight_real, self.weight_imag, lengths, strict=True):
-            stop = start + weight_real.size
-            index = self.index[start:stop].reshape(weight_real.shape)
-            folds.append(SparseFold(index, weight_real, weight_imag, length))
+    def split(self, joined: jax.Array) -> list[jax.Array]:
+        """An array whose last axis runs along the joined index, as one ``(..., P, T, M)`` piece per
+        fold (static slices)."""
+        pieces, start = [], 0
+        for weight in self.weight_real:
+            stop = start + weight.size
+            pieces.append(joined[..., start:stop].reshape(joined.shape[:-1] + weight.shape))
             start = stop
-        return folds
+        return pieces
+
+    def folds(self) -> list[SparseFold]:
+        """The folds, their indices read from the joined array."""
+        lengths = self.lengths or (0,) * len(self)
+        return [
+            SparseFold(index, weight_real, weight_imag, length)
+            for index, weight_real, weight_imag, length in zip(
+                self.split(self.index), self.weight_real, self.weight_imag, lengths, strict=True
+            )
+        ]
 
 
 def join_folds(indices: Sequence[np.ndarray]) -> np.ndarray:
@@ -183,12 +192,7 @@ def _one_gather(half_spectra: jax.Array, folds: SparseFolds) -> list[jax.Array]:
     flat = half_spectra.reshape(batch, -1)
     # The tables hold valid bins by construction: no clamped copy of the indices in the transpose.
     gathered = take_last_axis(flat, folds.index, in_bounds=True)
-    outputs, start = [], 0
-    for fold in folds.folds():
-        stop = start + fold.index.size
-        outputs.append(_weighted_sum(gathered[:, start:stop].reshape((batch,) + fold.index.shape), fold))
-        start = stop
-    return outputs
+    return [_weighted_sum(values, fold) for values, fold in zip(folds.split(gathered), folds.folds(), strict=True)]
 
 
 def _fold_together_jvp(primals, tangents):

@@ -63,6 +63,7 @@ def _joined(folds: list[SparseFold]) -> SparseFolds:
         jnp.asarray(join_folds([np.asarray(f.index) for f in folds])),
         tuple(f.weight_real for f in folds),
         tuple(f.weight_imag for f in folds),
+        tuple(f.length for f in folds),
     )
 
 
@@ -171,10 +172,7 @@ def test_folds_without_their_zero_tail_give_the_same_bits(terms):
 
     for got, expected, tail in zip(cut, full, (4, 0, 8)):
         same(jax.jit(fold_rows)(half, got), jax.jit(fold_rows)(half, expected), tail)
-    joined = SparseFolds(
-        jnp.asarray(join_folds([np.asarray(f.index) for f in cut])),
-        tuple(f.weight_real for f in cut), tuple(f.weight_imag for f in cut), tuple(f.length for f in cut),
-    )
+    joined = _joined(cut)
     for got, expected, tail in zip(jax.jit(fold_together)(half, joined), full, (4, 0, 8), strict=True):
         same(got, fold_rows(half, expected), tail)
     cotangent = [jnp.asarray(_spectra(rng, (3, 3, 9)).astype(np.complex64)) for _ in full]
