@@ -12,7 +12,12 @@ function returning ``fn(x) -> numpy array``, which must block until the result i
    call for anything slower) and is credited the block's mean call: a training loop calls its step
    back to back, and a lone call of a few milliseconds right after another framework's measured
    its cold start instead (1D J=6 N=2048 gradient: ours 4 ms alone against 2.4-2.7 ms in a
-   block, kymatio-jax 4 ms against 2.7-3.1 ms),
+   block, kymatio-jax 4 ms against 2.7-3.1 ms). Next to each median it prints the process's minor
+   page faults per call (median over the rounds): XLA:CPU maps its temporary buffers afresh on
+   every call, and on Linux each first touch of a 4 KiB page costs a fault, a large share of a
+   gradient's time (see "Page faults on every call" in ``docs/uses/jax.md``); the header names
+   the allocator settings that change it, and ``--malloc reuse`` or ``--malloc hugepages`` reruns
+   the script with glibc's malloc set to spare those faults (:data:`MALLOC_SETTINGS`),
 4. with ``--memory``, re-runs each implementation alone in a fresh subprocess and reports its peak
    resident memory (``VmHWM``, which includes the interpreter, libraries and compilation) and the
    peak of one warm call above the memory held before it (the high-water mark is reset between
@@ -169,17 +174,61 @@ def _timed(fn, x) -> tuple[float, np.ndarray]:
     return time.perf_counter() - start, out
 
 
-def _mean_call_seconds(fn, x, calls: int) -> float:
-    """Mean time of ``calls`` back-to-back calls ``fn(x)``."""
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _mean_call(fn, x, calls: int) -> tuple[float, float]:
+    """Mean time and mean minor page faults (of the whole process) of ``calls`` back-to-back calls
+    ``fn(x)``."""
+    faults = _minor_faults()
     start = time.perf_counter()
     for _ in range(calls):
         fn(x)
-    return (time.perf_counter() - start) / calls
+    return (time.perf_counter() - start) / calls, (_minor_faults() - faults) / calls
+
+
+# Settings of glibc's malloc, read at process start from GLIBC_TUNABLES, that spare XLA:CPU's
+# per-call buffers their page faults (see "Page faults on every call" in docs/uses/jax.md):
+# "reuse" keeps freed memory for the next call (one arena, nothing mapped afresh, nothing given
+# back to the system); "hugepages" asks for transparent huge pages on the blocks it maps (glibc
+# 2.35 and later, with the kernel's THP mode madvise or always).
+MALLOC_SETTINGS = {
+    "reuse": "glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736",
+    "hugepages": "glibc.malloc.hugetlb=1",
+}
+
+
+def allocator_description() -> str:
+    """The host allocator's settings that change the timings: ``GLIBC_TUNABLES`` and the kernel's
+    transparent huge page mode."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as mode_file:
+            modes = mode_file.read().split()
+        thp = next((mode[1:-1] for mode in modes if mode.startswith("[")), "unknown")
+    except OSError:
+        thp = "unknown"
+    return f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(unset)')}, transparent huge pages: {thp}"
+
+
+def restart_with_malloc(setting: str) -> None:
+    """Run this script again, in place of this process, with ``MALLOC_SETTINGS[setting]`` added to
+    ``GLIBC_TUNABLES`` (``--malloc``); nothing for ``default`` or if the tunables are there already."""
+    if setting == "default":
+        return
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    wanted = MALLOC_SETTINGS[setting]
+    if wanted in tunables:
+        return
+    env = dict(os.environ, GLIBC_TUNABLES=":".join(filter(None, [tunables, wanted])))
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 
 def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: str, repeats: int,
         memory: bool, script: str, extra_args: list[str]) -> dict:
     print(f"== {title}: input {x.shape} {x.dtype}, JAX on {device_description()}")
+    print(f"   host allocator: {allocator_description()}")
     fns, firsts, outputs = {}, {}, {}
     for impl in impls:
         build_start = time.perf_counter()
@@ -193,10 +242,14 @@ def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: s
     # Calls per block, from one warm call each.
     block = {name: max(1, round(MIN_BLOCK_SECONDS / max(_timed(fn, x)[0], 1e-6))) for name, fn in fns.items()}
     times = {impl.name: [] for impl in impls}
+    faults = {impl.name: [] for impl in impls}
     for _ in range(repeats):
         for impl in impls:
-            times[impl.name].append(_mean_call_seconds(fns[impl.name], x, block[impl.name]))
+            seconds, call_faults = _mean_call(fns[impl.name], x, block[impl.name])
+            times[impl.name].append(seconds)
+            faults[impl.name].append(call_faults)
     medians = {name: statistics.median(ts) for name, ts in times.items()}
+    median_faults = {name: statistics.median(counts) for name, counts in faults.items()}
     peak, call_peak, xla_temp, device_peak = {}, {}, {}, {}
     if memory:
         for impl in impls:
@@ -216,7 +269,7 @@ def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: s
             device_peak[impl.name] = read("TORCH_DEVICE_PEAK_MB" if "torch" in impl.name else "JAX_DEVICE_PEAK_MB")
     on_device = any(value == value for value in device_peak.values())  # not all NaN: a GPU run
     header = (f"   {'implementation':<28} {'first call s':>12} {'median s':>10} {'calls/round':>11} {'÷ ours':>8} "
-              f"{'rel L2 vs ' + reference:>24}")
+              f"{'rel L2 vs ' + reference:>24} {'faults/call':>11}")
     if memory:
         header += f" {'peak RSS MB':>12} {'call peak MB':>13} {'XLA temp MB':>12}"
         if on_device:
@@ -225,14 +278,15 @@ def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: s
     for impl in impls:
         name = impl.name
         row = (f"   {name:<28} {firsts[name]:12.3f} {medians[name]:10.4f} {block[name]:11d} "
-               f"{medians[name] / medians[ours]:8.2f} {relative_l2(outputs[name], ref):24.2e}")
+               f"{medians[name] / medians[ours]:8.2f} {relative_l2(outputs[name], ref):24.2e} "
+               f"{median_faults[name]:11.0f}")
         if memory:
             row += f" {peak[name]:12.0f} {call_peak[name]:13.0f} {xla_temp[name]:12.0f}"
             if on_device:
                 row += f" {device_peak[name]:12.0f}"
         print(row)
-    return {"first": firsts, "median": medians, "peak": peak, "call_peak": call_peak, "xla_temp": xla_temp,
-            "device_peak": device_peak}
+    return {"first": firsts, "median": medians, "faults": median_faults, "peak": peak, "call_peak": call_peak,
+            "xla_temp": xla_temp, "device_peak": device_peak}
 
 
 def _strip_options(argv: list[str], with_value: tuple[str, ...], flags: tuple[str, ...]) -> list[str]:
@@ -288,6 +342,9 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, modes: bool = True)
     parser.add_argument("--quick", action="store_true",
                         help="2 rounds, kymatio-numpy left out: a run of a few minutes")
     parser.add_argument("--memory", action="store_true", help="also measure peak RSS per implementation")
+    parser.add_argument("--malloc", choices=("default", *MALLOC_SETTINGS), default="default",
+                        help="rerun with glibc's malloc tuned so that XLA's per-call buffers do not page-fault: "
+                             f"reuse ({MALLOC_SETTINGS['reuse']}) or hugepages ({MALLOC_SETTINGS['hugepages']})")
     if modes:
         parser.add_argument("--mode", choices=("eager", "jit", "both"), default="eager",
                             help="eager: S(x); jit: our forward inside a caller's jax.jit; "
@@ -295,7 +352,9 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, modes: bool = True)
 
 
 def apply_quick(args: argparse.Namespace) -> None:
-    """Fill in ``args.repeats`` and, with ``--quick``, leave kymatio-numpy out."""
+    """Fill in ``args.repeats`` and, with ``--quick``, leave kymatio-numpy out; with ``--malloc``,
+    restart the script with that allocator setting first."""
+    restart_with_malloc(getattr(args, "malloc", "default"))
     if args.repeats is None:
         args.repeats = 2 if args.quick else 5
     if args.quick and hasattr(args, "skip"):

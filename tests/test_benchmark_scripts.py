@@ -3,6 +3,7 @@ reference in the table they print (the numbers they time are the right numbers).
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -11,16 +12,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# implementation, first call, median, calls per round, ratio, relative L2 error
-ROW = re.compile(r"^ {3}(\S+(?: \S+)*?) +(\d+\.\d+) +(\d+\.\d+) +(\d+) +(\d+\.\d+) +(\S+)$")
+# implementation, first call, median, calls per round, ratio, relative L2 error, page faults per call
+ROW = re.compile(r"^ {3}(\S+(?: \S+)*?) +(\d+\.\d+) +(\d+\.\d+) +(\d+) +(\d+\.\d+) +(\S+) +(\d+)$")
+
+
+def _run(*args: str, env: dict | None = None) -> str:
+    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
 
 
 def _table(*args: str) -> dict[str, float]:
     """Run a benchmark script; ``{implementation: relative L2 error against the reference}``."""
-    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-2000:]
     rows = {}
-    for line in result.stdout.splitlines():
+    for line in _run(*args).splitlines():
         match = ROW.match(line)
         if match:
             rows[match.group(1)] = float(match.group(6))
@@ -33,6 +38,20 @@ def test_gradient_benchmark_with_a_batch_override():
     assert set(rows) == {"scatterjax", "kymatio-jax-jit"}
     assert rows["kymatio-jax-jit"] == 0.0  # the reference
     assert rows["scatterjax"] < 1e-5
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="GLIBC_TUNABLES is glibc's")
+def test_malloc_reruns_the_script_with_the_allocator_tunables_and_says_so():
+    env = {key: value for key, value in os.environ.items() if key != "GLIBC_TUNABLES"}
+    args = ("benchmarks/bench_grad.py", "--workload", "2d-small", "--repeats", "1",
+            "--skip", "kymatio-torch-cpu,kymatio-jax-jit")
+    outputs = {setting: _run(*args, "--malloc", setting, env=env) for setting in ("default", "reuse", "hugepages")}
+    assert "host allocator: GLIBC_TUNABLES=(unset)," in outputs["default"]
+    assert "host allocator: GLIBC_TUNABLES=glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:" in outputs["reuse"]
+    assert "host allocator: GLIBC_TUNABLES=glibc.malloc.hugetlb=1," in outputs["hugepages"]
+    for out in outputs.values():  # one table, its row with a count of page faults per call
+        rows = [ROW.match(line) for line in out.splitlines() if ROW.match(line)]
+        assert [row.group(1) for row in rows] == ["scatterjax"] and int(rows[0].group(7)) >= 0
 
 
 def test_forward_benchmark_times_eager_and_jitted_side_by_side():
