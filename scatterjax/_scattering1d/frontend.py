@@ -251,7 +251,7 @@ class Scattering1D(ScatteringTransform):
         J = check_int("J", J, minimum=0)
         (N,) = check_shape("shape", shape, 1)
         check_filter_memory(8.0 * N, f"shape=({N},)", "Use a shorter signal, or split it into windows.")
-        check_J(J, N, f"a signal of length N={N}", "the largest wavelet scale 2**J must be at most N")
+        check_J(J, N, f"a signal of length N={N}", "the largest wavelet scale 2**J must be at most N", minimum=0)
         Q1, Q2 = parse_Q(Q)
         check_Q_size(Q1, Q2, N, J)
         average = as_setting(average)

@@ -58,6 +58,13 @@ def test_J_too_large_for_N():
         make(J=9)
 
 
+def test_the_range_J_too_large_names_starts_at_the_J_it_accepts():
+    # J=0 builds (no subsampling), so the range in the error starts there.
+    assert make(J=0)(np.ones(256, np.float32)).shape[-1] == 256
+    with pytest.raises(ValueError, match=r"J must be in \[0, 8\]"):
+        make(J=9)
+
+
 def test_Q_below_one():
     with pytest.raises(ValueError, match="Q should always be >= 1"):
         make(Q=0)
