@@ -172,9 +172,9 @@ def in_branches(fn: Callable, parts: int | None = None) -> Callable:
     thread only when more than 8 are ready at once (the split threshold of XLA's CPU
     ``ThunkExecutor``, jaxlib 0.10); otherwise the concurrency comes from the split loops and from
     operations finishing on other threads. Measured on 2 cores, op time / wall time: 1.7 for the 2D
-    forward inside jit; 1.6 for the 1D gradient (J=10 Q=8 N=65536, batch 4, two parts) and 1.3 for
-    the 2D gradient (J=3 L=8 256x256, batch 4, four parts). On accelerators ``fn`` is returned as
-    is.
+    forward inside jit; 1.3 for the 2D gradient (J=3 L=8 256x256, batch 4, four parts). The 1D and
+    JTFS gradients ran as fast in one part as in two (op time / wall time 1.5 either way), so they
+    ask for one. On accelerators ``fn`` is returned as is.
 
     The batch is cut with one ``lax.split``, whose transpose (reverse mode) is one concatenation
     of the parts' cotangents; a slice per part would be transposed into a zero-padded copy of the

@@ -31,6 +31,13 @@ from .order3 import third_order
 # a chunk that stays in cache runs about twice as fast as the whole batch (see _chunking).
 CHUNK_BYTES = 4 * 2**20
 
+# Differentiated, the batch is one computation, not one independent copy per core: the copies ran
+# no faster and doubled the program to compile. jit(value_and_grad) on 2 cores, one process
+# alternating the two programs (medians of 10-60 calls), one computation / two: J=10 Q=8
+# T=N=65536 x4 370 / 369 ms (first call in fresh processes 4.1-4.6 / 5.6-6.4 s), x16 1.77 / 1.86 s;
+# J=8 Q=8 N=4096 x32 135 / 137 ms; J=6 Q=8 N=2048 x8 10.8 / 10.6 ms, x64 148 / 146 ms.
+_DERIVATIVE_PARTS = 1
+
 
 @jax.custom_jvp
 def _direct_average(u: jax.Array, kernel: jax.Array) -> jax.Array:
@@ -235,7 +242,8 @@ def scattering1d(
     # Tiny or huge signals go through at a normal amplitude (see scatterjax._core.amplitude).
     shift = amplitude_exponents(flat, 1)
     order0, order1, order2, order3 = map_in_chunks_differentiable(
-        scattering1d_paths, to_normal_amplitude(flat, shift), bank, signal_bytes(plan, x.dtype), CHUNK_BYTES
+        scattering1d_paths, to_normal_amplitude(flat, shift), bank, signal_bytes(plan, x.dtype), CHUNK_BYTES,
+        derivative_parts=_DERIVATIVE_PARTS,
     )
     if plan.averaged or plan.global_sum:
         parts = [*order0, *order1]
