@@ -36,8 +36,8 @@ from .bank import BlockPlan, FilterBankJTFS, FrequencyOperators
 # many bytes (map_in_chunks_differentiable in time_frequency_scattering).
 CHUNK_BYTES = 32 * 2**20
 # Differentiated, the batch is one computation (as in 1D): one independent copy per core ran no
-# faster (J=8 J_fr=3 Q=8 N=65536 x4, jit(value_and_grad) on 2 cores, one process alternating the two
-# programs: 3.34 s one computation, 3.52 s two) and doubled the program to compile.
+# faster (J=8 J_fr=3 Q=8 N=65536 x4, jit(value_and_grad) on 2 cores, three alternating pairs of fresh
+# processes: 3.29-3.55 s one computation, 3.22-4.75 s two) and doubled the program to compile.
 _DERIVATIVE_PARTS = 1
 # The eager call S(x) cuts a concrete batch into chunks of about this many bytes (of signal_bytes
 # each), one chunk per core at a time. A chunk of the whole CHUNK_BYTES ran on one core and spilled

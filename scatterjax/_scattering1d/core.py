@@ -32,10 +32,11 @@ from .order3 import third_order
 CHUNK_BYTES = 4 * 2**20
 
 # Differentiated, the batch is one computation, not one independent copy per core: the copies ran
-# no faster and doubled the program to compile. jit(value_and_grad) on 2 cores, one process
-# alternating the two programs (medians of 10-60 calls), one computation / two: J=10 Q=8
-# T=N=65536 x4 370 / 369 ms (first call in fresh processes 4.1-4.6 / 5.6-6.4 s), x16 1.77 / 1.86 s;
-# J=8 Q=8 N=4096 x32 135 / 137 ms; J=6 Q=8 N=2048 x8 10.8 / 10.6 ms, x64 148 / 146 ms.
+# no faster and doubled the program to compile. jit(value_and_grad) of J=10 Q=8 T=N=65536 x4 on 2
+# cores, six alternating pairs of fresh processes: one computation 358-497 ms, two 374-484 ms
+# (pairwise differences -18 to +43 ms, no consistent sign); first call 4.1-5.3 s against 4.9-6.6 s.
+# x8: 783-1060 ms against 786-1078 ms (three pairs); J=8 Q=8 N=4096 x32: 145-207 ms against
+# 139-202 ms (nine pairs).
 _DERIVATIVE_PARTS = 1
 
 
