@@ -11,11 +11,12 @@ alternating): 0.60 s with the loops, 0.68 s with checkpointed loops, 0.22 s with
 it. It is a ``jax.custom_jvp`` whose rule applies ``fn`` to the whole batch and returns ``fn``'s
 own JVP: plain evaluation gets the cache-sized loop, ``jax.jvp``/``jax.grad``/``jax.linearize``
 see one large differentiable computation, and forward mode keeps working (a ``custom_vjp`` would
-have lost it). On CPU the whole batch is written as one independent computation per core
-(:func:`scatterjax._core.chunking.in_branches`), which XLA may run concurrently, unless the
-transform asks for another number of parts (``derivative_parts``: the 2D transform cuts its batch
-of images into up to 4 and leaves its stacks of second-order moduli whole). The price is memory:
-the backward holds the whole batch's intermediates.
+have lost it). The whole batch is one computation unless the transform asks for several
+independent parts (``derivative_parts``, :func:`scatterjax._core.chunking.in_branches`), which XLA
+may run concurrently on a CPU: the 2D transform cuts its batch of images into up to 4, which ran
+faster on 2 cores; the 1D and JTFS gradients ran no faster in one part per core than in one, and
+each part is one more copy of the program to compile. The price is memory: the backward holds the
+whole batch's intermediates.
 
 The JTFS transform evaluates without branches (``split_evaluation=False``): its frequency
 scattering has reductions and matrix products whose float32 bits XLA's CPU backend may change with
@@ -38,7 +39,7 @@ from .promotion import default_promotion
 
 def map_in_chunks_differentiable(
     fn: Callable, items: jax.Array, constants, item_bytes: int, cpu_budget: int,
-    *, split_evaluation: bool = True, derivative_parts: int | None = None,
+    *, split_evaluation: bool = True, derivative_parts: int = 1,
     evaluation_pieces: int | None = None,
 ):
     """``fn(chunk, constants)`` over chunks of ``items`` (leading axis), results concatenated;
@@ -50,9 +51,9 @@ def map_in_chunks_differentiable(
     ``(c, ...)`` to a pytree of arrays with leading axis ``c``; chunks hold about ``cpu_budget``
     bytes of ``item_bytes`` items on CPU. Under differentiation ``fn`` is applied to the whole batch
     (so the backward's working memory is that of the unchunked computation), written on CPU as
-    ``derivative_parts`` independent computations on consecutive parts of the batch (default: one
-    per core, :func:`scatterjax._core.chunking.in_branches`; 1: the whole batch at once); the
-    values are the same up to float rounding. Each part is one more copy of the computation and of
+    ``derivative_parts`` independent computations on consecutive parts of the batch (default 1:
+    the whole batch at once; see :func:`scatterjax._core.chunking.in_branches`); the values are the
+    same up to float rounding. Each part is one more copy of the computation and of
     its transpose for XLA to compile, so a transform asks for as many as buy speed.
 
     ``constants`` is a pytree of arrays ``fn`` reads (e.g. filters). They are passed explicitly,

@@ -35,10 +35,6 @@ from .bank import BlockPlan, FilterBankJTFS, FrequencyOperators
 # Inside a program (jit, grad), batch chunks sized so a chunk's largest intermediate stays near this
 # many bytes (map_in_chunks_differentiable in time_frequency_scattering).
 CHUNK_BYTES = 32 * 2**20
-# Differentiated, the batch is one computation (as in 1D): one independent copy per core ran no
-# faster (J=8 J_fr=3 Q=8 N=65536 x4, jit(value_and_grad) on 2 cores, three alternating pairs of fresh
-# processes: 3.29-3.55 s one computation, 3.22-4.75 s two) and doubled the program to compile.
-_DERIVATIVE_PARTS = 1
 # The eager call S(x) cuts a concrete batch into chunks of about this many bytes (of signal_bytes
 # each), one chunk per core at a time. A chunk of the whole CHUNK_BYTES ran on one core and spilled
 # the cache; per signal, 2-core EPYC, J_fr=3 J=8: N=65536 x4 82-86 ms (chunks of 1) vs 101-108
@@ -229,9 +225,12 @@ def time_frequency_scattering(
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, bank.time.plan.N))
     shift = amplitude_exponents(flat, 1)  # tiny or huge signals: see scatterjax._core.amplitude
+    # Differentiated, the batch is one computation (as in 1D): one independent copy per core ran no
+    # faster (J=8 J_fr=3 Q=8 N=65536 x4, jit(value_and_grad) on 2 cores, three alternating pairs of
+    # fresh processes: 3.29-3.55 s one computation, 3.22-4.75 s two) and doubled the program to compile.
     order0, order1, order2 = map_in_chunks_differentiable(
         jtfs_paths, to_normal_amplitude(flat, shift), bank, signal_bytes(bank, x.dtype), CHUNK_BYTES,
-        split_evaluation=False, derivative_parts=_DERIVATIVE_PARTS,
+        split_evaluation=False,
     )
     blocks = [order1] + [o.reshape(o.shape[0], -1, o.shape[-1]) for o in order2]
     paths = path_rows(plan)

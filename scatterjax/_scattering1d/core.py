@@ -31,13 +31,6 @@ from .order3 import third_order
 # a chunk that stays in cache runs about twice as fast as the whole batch (see _chunking).
 CHUNK_BYTES = 4 * 2**20
 
-# Differentiated, the batch is one computation, not one independent copy per core: the copies ran
-# no faster and doubled the program to compile. jit(value_and_grad) of J=10 Q=8 T=N=65536 x4 on 2
-# cores, six alternating pairs of fresh processes: one computation 358-497 ms, two 374-484 ms
-# (pairwise differences -18 to +43 ms, no consistent sign); first call 4.1-5.3 s against 4.9-6.6 s.
-# x8: 783-1060 ms against 786-1078 ms (three pairs); J=8 Q=8 N=4096 x32: 145-207 ms against
-# 139-202 ms (nine pairs).
-_DERIVATIVE_PARTS = 1
 
 
 @jax.custom_jvp
@@ -242,9 +235,14 @@ def scattering1d(
     flat = x.reshape((-1, plan.N))
     # Tiny or huge signals go through at a normal amplitude (see scatterjax._core.amplitude).
     shift = amplitude_exponents(flat, 1)
+    # Differentiated, the batch is one computation (map_in_chunks_differentiable's default), not one
+    # independent copy per core: the copies ran no faster and doubled the program to compile.
+    # jit(value_and_grad) of J=10 Q=8 T=N=65536 x4 on 2 cores, six alternating pairs of fresh
+    # processes: one computation 358-497 ms, two 374-484 ms (pairwise differences -18 to +43 ms, no
+    # consistent sign); first call 4.1-5.3 s against 4.9-6.6 s. x8: 783-1060 ms against 786-1078 ms
+    # (three pairs); J=8 Q=8 N=4096 x32: 145-207 ms against 139-202 ms (nine pairs).
     order0, order1, order2, order3 = map_in_chunks_differentiable(
         scattering1d_paths, to_normal_amplitude(flat, shift), bank, signal_bytes(plan, x.dtype), CHUNK_BYTES,
-        derivative_parts=_DERIVATIVE_PARTS,
     )
     if plan.averaged or plan.global_sum:
         parts = [*order0, *order1]

@@ -323,7 +323,6 @@ def _transform_chunk(images: jax.Array, bank: FilterBank2D) -> jax.Array:
             moduli_lowpass,
             math.prod(shape) * 2 * dtype.itemsize,
             _SECOND_ORDER_CHUNK_BYTES,
-            derivative_parts=1,
             evaluation_pieces=PIECES_FOR_THE_EXECUTOR,
         )
         averaged = averaged.reshape((j, count, L * L) + averaged.shape[-2:])
