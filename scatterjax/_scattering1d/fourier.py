@@ -104,12 +104,12 @@ def _weighted_sum(values: jax.Array, fold: SparseFold) -> jax.Array:
 def fold_rows(half_spectra: jax.Array, fold: SparseFold) -> jax.Array:
     """Apply ``fold`` to half spectra ``(B, R, H)`` (rows chosen by its indices); returns ``(B, P, M)``."""
     flat = half_spectra.reshape(half_spectra.shape[0], -1)
-    return _weighted_sum(take_last_axis(flat, fold.index), fold)
+    return _weighted_sum(take_last_axis(flat, fold.index, in_bounds=True), fold)
 
 
 def fold_each(half_spectra: jax.Array, fold: SparseFold) -> jax.Array:
     """Apply a one-filter ``fold`` (P = 1) to every row of ``(B, R, H)``; returns ``(B, R, M)``."""
-    return _weighted_sum(take_last_axis(half_spectra, fold.index[0]), fold)
+    return _weighted_sum(take_last_axis(half_spectra, fold.index[0], in_bounds=True), fold)
 
 
 @pytree_dataclass
