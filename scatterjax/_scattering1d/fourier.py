@@ -102,13 +102,19 @@ def _weighted_sum(values: jax.Array, fold: SparseFold) -> jax.Array:
 
 
 def fold_rows(half_spectra: jax.Array, fold: SparseFold) -> jax.Array:
-    """Apply ``fold`` to half spectra ``(B, R, H)`` (rows chosen by its indices); returns ``(B, P, M)``."""
+    """Apply ``fold`` to half spectra ``(B, R, H)`` (rows chosen by its indices); returns ``(B, P, M)``.
+
+    The fold's indices are positions in the flattened spectra by construction (the tables of
+    :mod:`scatterjax._scattering1d.windows` reduce every bin modulo the spectrum's length), so the
+    gather promises them in bounds: no clipping, and no clamped copy of them in the gradient's
+    scatter-add."""
     flat = half_spectra.reshape(half_spectra.shape[0], -1)
     return _weighted_sum(take_last_axis(flat, fold.index, in_bounds=True), fold)
 
 
 def fold_each(half_spectra: jax.Array, fold: SparseFold) -> jax.Array:
-    """Apply a one-filter ``fold`` (P = 1) to every row of ``(B, R, H)``; returns ``(B, R, M)``."""
+    """Apply a one-filter ``fold`` (P = 1) to every row of ``(B, R, H)``; returns ``(B, R, M)``
+    (indices in bounds, as in :func:`fold_rows`)."""
     return _weighted_sum(take_last_axis(half_spectra, fold.index[0], in_bounds=True), fold)
 
 

@@ -206,3 +206,57 @@ def test_the_banks_wavelet_tables_stop_where_their_weights_do():
             assert weight_real.shape[-1] <= length and (last | (np.asarray(weight_imag)[..., -1] != 0)).any()
     cut = sum(w.shape[-1] < length for folds in groups for w, length in zip(folds.weight_real, folds.lengths))
     assert cut >= len(lengths) // 2  # most tables are shorter than their output
+
+
+
+def _spectrum_sizes(bank) -> dict[str, list[int]]:
+    """Per table of a 1D bank, the size of the (flattened) half spectra it is applied to, from the
+    plan: ``N_padded / 2**level`` samples give ``N_padded / 2**(level + 1) + 1`` bins, per row."""
+    plan = bank.plan
+
+    def bins(level: int) -> int:
+        return (plan.N_padded >> level) // 2 + 1
+
+    second_rows = {}  # second-order paths at each resolution k1 + k2, in the transform's order
+    for group in plan.order2:
+        level = group.k1 + group.k2
+        second_rows[level] = second_rows.get(level, 0) + len(group.paths)
+    sources = sorted({group.order1_group for group in plan.order2})
+    return {
+        "psi1": [bins(0)],
+        "psi2": [len(plan.order1[g].n1) * bins(plan.order1[g].k1) for g in sources],
+        "lowpass": [bins(entry.level) for entry in plan.lowpasses if not entry.direct],
+        "psi3": [second_rows[group.level2] * bins(group.level2) for group in plan.order3],
+    }
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda sj: sj.Scattering1D(J=6, shape=2048, Q=8).bank,
+        lambda sj: sj.Scattering1D(J=8, shape=1000, Q=(8, 2), oversampling=1).bank,
+        lambda sj: sj.Scattering1D(J=5, shape=300, Q=(4, 2), max_order=3, T=0, out_type="list").bank,
+        lambda sj: sj.Scattering1D(J=10, shape=65536, Q=8, T=65536).bank,
+        lambda sj: sj.TimeFrequencyScattering(J=6, J_fr=2, Q=8, shape=1024).bank.time,
+    ],
+    ids=["J6-N2048", "Q8,2-N1000-oversampled", "order3-T0", "J10-N65536", "jtfs-time"],
+)
+def test_every_table_of_a_bank_reads_inside_its_spectra(build):
+    """The folds promise XLA in-bounds indices (no clipping; out of range would be undefined): every
+    index of a bank's tables is a position in the half spectra the transform applies it to."""
+    import scatterjax
+
+    bank = build(scatterjax)
+    sizes = _spectrum_sizes(bank)
+    tables = {
+        "psi1": [bank.psi1.index],
+        "psi2": [folds.index for folds in bank.psi2],
+        "lowpass": [leaf.index for leaf, entry in zip(bank.lowpass, bank.plan.lowpasses) if not entry.direct],
+        "psi3": [fold.index for fold in bank.psi3],
+    }
+    for name, indices in tables.items():
+        assert len(indices) == len(sizes[name]), name
+        for index, size in zip(indices, sizes[name]):
+            index = np.asarray(index)
+            assert index.min() >= 0 and index.max() < size, (name, index.max(), size)
+    assert tables["psi2"] and (tables["lowpass"] or tables["psi3"])
