@@ -174,7 +174,8 @@ def in_branches(fn: Callable, parts: int | None = None) -> Callable:
     operations finishing on other threads. Measured on 2 cores, op time / wall time: 1.7 for the 2D
     forward inside jit; 1.3 for the 2D gradient (J=3 L=8 256x256, batch 4, four parts). The 1D and
     JTFS gradients ran as fast in one part as in two (op time / wall time 1.5 either way), so they
-    ask for one. On accelerators ``fn`` is returned as is.
+    take :func:`scatterjax._core.remat_chunks.map_in_chunks_differentiable`'s default of one. On
+    accelerators ``fn`` is returned as is.
 
     The batch is cut with one ``lax.split``, whose transpose (reverse mode) is one concatenation
     of the parts' cotangents; a slice per part would be transposed into a zero-padded copy of the
