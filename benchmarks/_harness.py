@@ -227,8 +227,13 @@ def restart_with_malloc(setting: str) -> None:
 
 def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: str, repeats: int,
         memory: bool, script: str, extra_args: list[str]) -> dict:
+    names = [impl.name for impl in impls]
+    if not names:
+        raise SystemExit("no implementation left to run (--only/--skip left out every one)")
+    if ours not in names:  # e.g. --only scatterjax-in-jit,kymatio-jax-jit: ratios to our first
+        ours = next((name for name in names if name.startswith("scatterjax")), names[0])
     print(f"== {title}: input {x.shape} {x.dtype}, JAX on {device_description()}")
-    print(f"   host allocator: {allocator_description()}")
+    print(f"   host allocator: {allocator_description()}; ratios are to {ours}")
     fns, firsts, outputs = {}, {}, {}
     for impl in impls:
         build_start = time.perf_counter()
@@ -317,7 +322,11 @@ def main(title: str, make_impls: Callable[[argparse.Namespace], list[Impl]],
     apply_quick(args)
     impls = make_impls(args)
     if args.only:
-        wanted = args.only.split(",")
+        wanted = set(filter(None, args.only.split(",")))
+        unknown = sorted(wanted - {impl.name for impl in impls})
+        if unknown:  # a misspelt name would otherwise run nothing, or less than asked
+            parser.error(f"--only: no implementation named {', '.join(map(repr, unknown))} here; "
+                         f"the names are {', '.join(repr(impl.name) for impl in impls)}")
         impls = [impl for impl in impls if impl.name in wanted]
     x = make_input(args)
     if args.measure_memory:

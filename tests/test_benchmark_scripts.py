@@ -90,6 +90,23 @@ def test_a_misspelt_skip_name_is_refused_with_the_names_there_are(script):
     assert "kymatio-jax" in result.stderr.split("the names are")[-1]
 
 
+def test_only_without_our_eager_row_takes_ratios_to_our_row_in_jit():
+    # Ours in jit mode and one peer: the ratio column is to the scatterjax row that ran.
+    out = _run("benchmarks/bench_1d.py", "--J", "4", "--N", "256", "--T", "none", "--batch", "2", "--repeats", "1",
+               "--mode", "both", "--only", "scatterjax-in-jit,kymatio-jax-jit")
+    assert "ratios are to scatterjax-in-jit" in out
+    rows = {m.group(1): float(m.group(5)) for m in map(ROW.match, out.splitlines()) if m}
+    assert set(rows) == {"scatterjax-in-jit", "kymatio-jax-jit"} and rows["scatterjax-in-jit"] == 1.0
+
+
+def test_a_misspelt_only_name_is_refused_with_the_names_there_are():
+    result = subprocess.run([sys.executable, "benchmarks/bench_2d.py", "--only", "scatterjax,kymatio-jax"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2
+    assert "--only: no implementation named 'kymatio-jax' here" in result.stderr, result.stderr[-2000:]
+    assert "'kymatio-jax-jit'" in result.stderr.split("the names are")[-1]
+
+
 def test_an_unknown_option_is_refused():
     result = subprocess.run([sys.executable, "benchmarks/bench_2d.py", "--repeatz", "3"],
                             cwd=ROOT, capture_output=True, text=True, timeout=600)
