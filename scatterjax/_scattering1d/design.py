@@ -64,10 +64,13 @@ def _l1_normalize(filter_hat: np.ndarray) -> np.ndarray:
     """Divide each Fourier filter (along the last axis) by the L1 norm of its time-domain response.
 
     A stack of filters is transformed at once, on every core (SciPy's ``workers``); each row's
-    transform and sum are the ones it gets alone (checked bit for bit in the tests).
+    transform and sum are the ones it gets alone (checked bit for bit in the tests). A filter that
+    is zero on every bin (a wavelet sampled on a one-sample signal: its Gaussian underflows) has no
+    norm to divide by and stays zero, where the division would make it NaN.
     """
     responses = scipy.fft.ifft(filter_hat, axis=-1, workers=-1)
-    return filter_hat / np.abs(responses).sum(axis=-1, keepdims=True)
+    norms = np.abs(responses).sum(axis=-1, keepdims=True)
+    return np.divide(filter_hat, norms, out=np.zeros_like(filter_hat), where=norms > 0)
 
 
 def gaussian_filter(length: int, sigma: float) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import kymatio
@@ -99,3 +101,30 @@ def test_morlet_filters_equal_morlet_filter_bit_for_bit():
     assert len(batch) == len(params.xi)
     for filter_hat, xi, sigma in zip(batch, params.xi, params.sigma):
         assert filter_hat.tobytes() == design.morlet_filter(4096, xi, sigma).tobytes()
+
+
+def test_a_filter_zero_on_every_bin_stays_zero_and_the_others_keep_their_bits():
+    # A one-sample signal: the Morlet's only bin is its DC bin, which the zero mean cancels. Its L1
+    # norm is 0; dividing would make it NaN (and warn), as kymatio's filter export shows.
+    params = design.wavelet_params(0, 1)
+    band = design._zero_mean_band(1, params.xi[0], params.sigma[0])
+    assert not band.any()
+    stack = np.stack([band, np.full(1, 0.75), np.full(1, -2.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        normalized = design._l1_normalize(stack)
+    assert not normalized[0].any()
+    responses = np.abs(np.fft.ifft(stack[1:], axis=-1)).sum(axis=-1, keepdims=True)
+    assert normalized[1:].tobytes() == (stack[1:] / responses).tobytes()
+
+
+def test_a_one_sample_transform_warns_nothing_and_exports_finite_filters():
+    import scatterjax
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        S = scatterjax.Scattering1D(J=0, shape=1)
+        out = np.asarray(S(np.ones((1, 1), np.float32)))
+    assert np.isfinite(out).all()
+    for group in (S.phi_f, *S.psi1_f, *S.psi2_f):
+        assert all(np.isfinite(level).all() for level in group["levels"])
