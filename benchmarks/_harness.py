@@ -319,7 +319,7 @@ def main(title: str, make_impls: Callable[[argparse.Namespace], list[Impl]],
     if add_arguments:
         add_arguments(parser)
     args = parser.parse_args()
-    apply_quick(args)
+    apply_common_arguments(args)
     impls = make_impls(args)
     if args.only:
         wanted = set(filter(None, args.only.split(",")))
@@ -360,9 +360,10 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, modes: bool = True)
                                  "both: the two, as 'scatterjax' and 'scatterjax-in-jit'")
 
 
-def apply_quick(args: argparse.Namespace) -> None:
-    """Fill in ``args.repeats`` and, with ``--quick``, leave kymatio-numpy out; with ``--malloc``,
-    restart the script with that allocator setting first."""
+def apply_common_arguments(args: argparse.Namespace) -> None:
+    """Act on :func:`add_common_arguments`' options once parsed: with ``--malloc``, restart the script
+    with that allocator setting first; fill in ``args.repeats``; with ``--quick``, leave
+    kymatio-numpy out."""
     restart_with_malloc(getattr(args, "malloc", "default"))
     if args.repeats is None:
         args.repeats = 2 if args.quick else 5

@@ -44,7 +44,7 @@ import numpy as np  # noqa: E402
 from benchmarks._harness import (  # noqa: E402
     Impl,
     add_common_arguments,
-    apply_quick,
+    apply_common_arguments,
     kymatio_shim,
     measure_call_memory,
     names_to_skip,
@@ -154,7 +154,7 @@ def main() -> None:
     parser.add_argument("--measure-memory", action="store_true", help=argparse.SUPPRESS)
     add_common_arguments(parser, modes=False)
     args = parser.parse_args()
-    apply_quick(args)
+    apply_common_arguments(args)
     left_out = names_to_skip(args.skip, NAMES)
     names = workload_names(parser, args.workload, WORKLOADS)
     kymatio_shim()

@@ -33,6 +33,8 @@ from .kymatio_filters import kymatio_filters_1d
 from .scalogram import ScalogramFilters, cached_scalogram_filters, scalogram_1d, wavelet_transform_1d
 
 _OUT_TYPES = ("array", "list", "dict")
+# J=0 is valid in 1D (kymatio 0.3.0 accepts it: no wavelet scale, a low-pass of width 1).
+_SMALLEST_J = 0
 
 
 def parse_Q(Q) -> tuple[int, int]:
@@ -248,10 +250,11 @@ class Scattering1D(ScatteringTransform):
     ):
         check_backend(backend, "Scattering1D")
         del frontend  # dispatched before construction (ScatteringTransform.__new__)
-        J = check_int("J", J, minimum=0)
+        J = check_int("J", J, minimum=_SMALLEST_J)
         (N,) = check_shape("shape", shape, 1)
         check_filter_memory(8.0 * N, f"shape=({N},)", "Use a shorter signal, or split it into windows.")
-        check_J(J, N, f"a signal of length N={N}", "the largest wavelet scale 2**J must be at most N", minimum=0)
+        check_J(J, N, f"a signal of length N={N}", "the largest wavelet scale 2**J must be at most N",
+                minimum=_SMALLEST_J)
         Q1, Q2 = parse_Q(Q)
         check_Q_size(Q1, Q2, N, J)
         average = as_setting(average)
