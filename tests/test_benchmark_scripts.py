@@ -79,6 +79,17 @@ def test_fft_thread_reproducer_times_its_three_programs_and_finds_their_ffts():
             assert sum(counts) == 2, rows[name]
 
 
+def test_independent_fft_reproducer_times_each_number_of_chains():
+    out = _run("benchmarks/independent_ffts.py", "--chains", "1,3", "--rows", "2", "--length", "64", "--steps", "1",
+               "--calls", "2")
+    rows = [re.match(r"^ +(\d+) +(\d+\.\d+) +(\d+\.\d+) +(\d+\.\d+)$", line) for line in out.splitlines()]
+    rows = [(int(m.group(1)), float(m.group(2)), float(m.group(3)), float(m.group(4))) for m in rows if m]
+    assert [row[0] for row in rows] == [1, 3]
+    for count, program_ms, per_chain_ms, busy in rows:  # per chain: the program's time over k
+        assert program_ms > 0 and per_chain_ms == pytest.approx(program_ms / count, abs=2e-3)
+        assert 0 < busy <= (os.cpu_count() or 1) + 0.5
+
+
 @pytest.mark.parametrize("script", ["bench_1d.py", "bench_grad.py", "bench_build.py"])
 def test_a_misspelt_skip_name_is_refused_with_the_names_there_are(script):
     # "kymatio-torch" is bench_build's name for what the other scripts call "kymatio-torch-cpu".
