@@ -65,8 +65,9 @@ def _l1_normalize(filter_hat: np.ndarray) -> np.ndarray:
 
     A stack of filters is transformed at once, on every core (SciPy's ``workers``); each row's
     transform and sum are the ones it gets alone (checked bit for bit in the tests). A filter that
-    is zero on every bin (a wavelet sampled on a one-sample signal: its Gaussian underflows) has no
-    norm to divide by and stays zero, where the division would make it NaN.
+    is zero on every bin (a Morlet wavelet on a one-sample signal: its only bin is the DC bin, which
+    its zero mean cancels) has no norm to divide by and stays zero, where the division would make
+    it NaN.
     """
     responses = scipy.fft.ifft(filter_hat, axis=-1, workers=-1)
     norms = np.abs(responses).sum(axis=-1, keepdims=True)
