@@ -32,7 +32,6 @@ from .order3 import third_order
 CHUNK_BYTES = 4 * 2**20
 
 
-
 @jax.custom_jvp
 def _direct_average(u: jax.Array, kernel: jax.Array) -> jax.Array:
     """``u @ kernel`` for ``u`` (B, P, L) and ``kernel`` (L, K), each column a :func:`pairwise_sum`;
