@@ -322,11 +322,7 @@ def main(title: str, make_impls: Callable[[argparse.Namespace], list[Impl]],
     apply_common_arguments(args)
     impls = make_impls(args)
     if args.only:
-        wanted = set(filter(None, args.only.split(",")))
-        unknown = sorted(wanted - {impl.name for impl in impls})
-        if unknown:  # a misspelt name would otherwise run nothing, or less than asked
-            parser.error(f"--only: no implementation named {', '.join(map(repr, unknown))} here; "
-                         f"the names are {', '.join(repr(impl.name) for impl in impls)}")
+        wanted = checked_names("--only", args.only, [impl.name for impl in impls])
         impls = [impl for impl in impls if impl.name in wanted]
     x = make_input(args)
     if args.measure_memory:
@@ -371,16 +367,24 @@ def apply_common_arguments(args: argparse.Namespace) -> None:
         args.skip = ",".join(filter(None, [args.skip, "kymatio-numpy"]))
 
 
-def names_to_skip(skip: str, known: Sequence[str]) -> set[str]:
-    """The comma-separated implementation names of ``skip`` (``--skip``), each checked against
-    ``known``, the names the script can run: a misspelt name would otherwise leave nothing out, and
-    say nothing. ``kymatio-numpy``, which ``--quick`` leaves out of every script, is always accepted."""
-    names = set(filter(None, skip.split(",")))
-    unknown = sorted(names - set(known) - {"kymatio-numpy"})
+def checked_names(option: str, value: str, known: Sequence[str], *, always_accepted: Sequence[str] = ()) -> set[str]:
+    """The comma-separated implementation names of ``value`` (given as ``option``), each checked
+    against ``known``, the names the script can run (or one of ``always_accepted``): a misspelt name
+    would otherwise run or leave out less than asked, and say nothing. An unknown name stops the
+    script with exit status 2 (a usage error), naming the names there are."""
+    names = set(filter(None, value.split(",")))
+    unknown = sorted(names - set(known) - set(always_accepted))
     if unknown:
-        raise SystemExit(f"--skip: no implementation named {', '.join(map(repr, unknown))}; "
-                         f"the names are {', '.join(map(repr, known))}")
+        print(f"{option}: no implementation named {', '.join(map(repr, unknown))}; "
+              f"the names are {', '.join(map(repr, known))}", file=sys.stderr)
+        raise SystemExit(2)
     return names
+
+
+def names_to_skip(skip: str, known: Sequence[str]) -> set[str]:
+    """:func:`checked_names` of ``--skip``; ``kymatio-numpy``, which ``--quick`` leaves out of every
+    script, is always accepted."""
+    return checked_names("--skip", skip, known, always_accepted=("kymatio-numpy",))
 
 
 def workload_names(parser: argparse.ArgumentParser, value: str, workloads: Sequence[str]) -> list[str]:
