@@ -64,6 +64,8 @@ __all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequenc
 # sizes compiles a handful of programs and memory stays bounded.
 _CHUNK_SAMPLES = 256
 _OWN_BACKENDS = ("sklearn",)
+# kymatio's private attributes that its code reads from a transformer as from its NumPy frontend.
+_KYMATIO_PRIVATE_ATTRIBUTES = ("_N_padded", "_M_padded")
 
 
 class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, sklearn_base.BaseEstimator):
@@ -112,8 +114,10 @@ class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, skle
 
     def __getattr__(self, name: str):
         # scikit-learn probes private names and fitted attributes (``n_features_in_``) with
-        # hasattr: those never come from the core (nor build it).
-        if name.startswith("_") or name.endswith("_"):
+        # hasattr: those never come from the core (nor build it), but for the padded sizes that
+        # kymatio's transformers have (``_N_padded``, ``_M_padded``).
+        private = name.startswith("_") and name not in _KYMATIO_PRIVATE_ATTRIBUTES
+        if private or name.endswith("_"):
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         # Settings are validated when first used (fit, transform), as scikit-learn's estimators
         # do; until then an attribute of settings that build no transform is missing, not an

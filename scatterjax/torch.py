@@ -23,7 +23,12 @@ the rest of the model is compiled, and outputs and gradients are those of the ea
 As in kymatio's torch frontend:
 
 - Settings are attributes: ``S.J``, ``S.Q``, ``S.shape``, ``S.max_order``, and everything else the
-  core object exposes (``S.N_padded``, ``S.meta()``, ``S.output_size()``, ...). Assigning a
+  core object exposes (``S.N_padded``, ``S.meta()``, ``S.output_size()``, ...). The filters that
+  kymatio's torch modules hold as tensors are tensors here too, in its layout (float32, on the
+  CPU): ``Scattering1D``'s ``phi_f``/``psi1_f``/``psi2_f`` levels ``(n, 1)``, and
+  ``HarmonicScattering3D``'s ``filters`` ``(J + 1, 2 l + 1, M, N, O, 2)`` and ``gaussian_filters``
+  ``(J + 2, M, N, O, 2)`` (real and imaginary parts on the last axis). ``register_filters()`` and
+  ``load_filters()`` exist as in kymatio (see their docstrings). Assigning a
   constructor argument (``S.max_order = 1``, ``S.out_type = 'dict'``) rebuilds the transform with
   the new value (validated like the constructor's); assigning a derived attribute raises.
 - float64 tensors are computed in float64, with float64 filters, whatever JAX's global
@@ -397,7 +402,47 @@ class _Scattering(CoreForwarding, torch.nn.Module):
         """Build the core transform for ``settings`` (validating them) and drop every cached copy."""
         core = build_core(self._core_name, kwargs=core_settings(settings, _OWN_BACKENDS))
         # Plain attributes, not parameters or buffers: the filters belong to JAX.
-        self.__dict__.update(_settings=settings, core=core, _cores={}, _templates={})
+        self.__dict__.update(_settings=settings, core=core, _cores={}, _templates={}, _torch_filters=None)
+
+    def __getattr__(self, name: str):
+        # kymatio's torch modules hold some filter attributes as tensors (its buffers): those are
+        # read in that layout; every other attribute comes from the core (CoreForwarding).
+        if name in _TORCH_LAYOUT_FILTERS.get(self._core_name, ()) and self.__dict__.get("core") is not None:
+            if self.__dict__["_torch_filters"] is None:
+                self.__dict__["_torch_filters"] = _torch_layout_filters(self._core_name, self.core)
+            return self.__dict__["_torch_filters"][name]
+        return super().__getattr__(name)
+
+    def register_filters(self) -> None:
+        """Nothing to do, kept so that kymatio code calling it runs.
+
+        kymatio's torch modules register their filters here as buffers (``tensor0``, ...). This
+        module keeps its filters on the JAX side, designed when it is built; a ``state_dict`` saved
+        with kymatio's module still loads (see the module docstring).
+        """
+
+    def load_filters(self):
+        """What kymatio 0.3.0's torch module returns: ``None`` for ``Scattering1D`` (and
+        ``TimeFrequencyScattering``); ``(phi, psi)`` for ``Scattering2D``, the ``phi`` and ``psi``
+        dicts with each of their ``levels`` a float32 CPU tensor ``(m, n, 1)``, as kymatio's
+        buffers hold them. ``HarmonicScattering3D`` has no such method in kymatio.
+
+        Example:
+          >>> from scatterjax.torch import Scattering2D
+          >>> phi, psi = Scattering2D(J=2, shape=(32, 32), L=4).load_filters()
+          >>> tuple(psi[0]["levels"][0].shape), psi[0]["j"], len(psi)
+          ((40, 40, 1), 0, 8)
+        """
+        if self._core_name == "HarmonicScattering3D":
+            raise AttributeError(
+                "HarmonicScattering3D has no load_filters (nor has kymatio's): its filters are the "
+                "attributes filters and gaussian_filters."
+            )
+        if self._core_name != "Scattering2D":
+            return None
+        tensors = iter(_kymatio_tensors("Scattering2D", self.core))
+        phi = _with_levels(self.core.phi, tensors)
+        return phi, [_with_levels(psi, tensors) for psi in self.core.psi]
 
     def _core_or_none(self):
         return self.__dict__.get("core")
@@ -406,7 +451,7 @@ class _Scattering(CoreForwarding, torch.nn.Module):
         # The caches hold per-device copies keyed by jax.Device (which cannot be pickled) and traced
         # templates: a deep copy or a pickle (copy.deepcopy(model), torch.save(model)) starts
         # without them and rebuilds them on its first call.
-        return {**super().__getstate__(), "_cores": {}, "_templates": {}}
+        return {**super().__getstate__(), "_cores": {}, "_templates": {}, "_torch_filters": None}
 
     def __setattr__(self, name: str, value) -> None:
         settings = self.__dict__.get("_settings", {})
@@ -537,6 +582,38 @@ class _Scattering(CoreForwarding, torch.nn.Module):
                 f"{problem}. The checkpoint was saved with other settings: build this module with them."
             )
         unexpected_keys[:] = [key for key in unexpected_keys if key not in keys]
+
+
+# The filter attributes kymatio 0.3.0's torch modules hold as tensors (its registered buffers), by
+# class: 1D's levels as float32 (n, 1); 3D's complex filters as float32 (..., 2), real and
+# imaginary parts on the last axis. (2D's phi and psi stay NumPy there, as here.)
+_TORCH_LAYOUT_FILTERS = {
+    "Scattering1D": ("phi_f", "psi1_f", "psi2_f"),
+    "HarmonicScattering3D": ("filters", "gaussian_filters"),
+}
+
+
+def _kymatio_tensors(class_name: str, core) -> list[torch.Tensor]:
+    """kymatio's torch buffers for ``core``, in its registration order, as CPU tensors."""
+    return [torch.from_numpy(array) for array in kymatio_buffers(class_name, core).values()]
+
+
+def _with_levels(filters: dict, tensors) -> dict:
+    """A copy of a kymatio filter dict with each of its ``levels`` the next of ``tensors``."""
+    return {**filters, "levels": [next(tensors) for _ in filters["levels"]]}
+
+
+def _torch_layout_filters(class_name: str, core) -> dict:
+    """``{attribute: value}`` of :data:`_TORCH_LAYOUT_FILTERS` for ``core``, as kymatio's torch
+    module of ``class_name`` holds them."""
+    tensors = _kymatio_tensors(class_name, core)
+    if class_name == "HarmonicScattering3D":
+        *filters, gaussian = tensors
+        return {"filters": filters, "gaussian_filters": gaussian}
+    tensors = iter(tensors)
+    phi_f = _with_levels(core.phi_f, tensors)
+    psi1_f = [_with_levels(psi, tensors) for psi in core.psi1_f]
+    return {"phi_f": phi_f, "psi1_f": psi1_f, "psi2_f": [_with_levels(psi, tensors) for psi in core.psi2_f]}
 
 
 def _on_device(tree, device):

@@ -147,6 +147,77 @@ def test_torch_reads_kymatio_attributes_from_the_core():
     assert len(module_1d.psi1_f) == len(scatterjax.Scattering1D(**SETTINGS_1D).psi1_f)
 
 
+def _assert_same_filters(ours, theirs, where: str) -> None:
+    """Equal kymatio filter structures: dicts, lists, tensors (type, shape, dtype, values to float32
+    rounding) and metadata."""
+    if isinstance(theirs, dict):
+        assert ours.keys() == theirs.keys(), where
+        for key in theirs:
+            _assert_same_filters(ours[key], theirs[key], f"{where}[{key!r}]")
+    elif isinstance(theirs, (list, tuple)):
+        assert type(ours) is type(theirs) and len(ours) == len(theirs), where
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            _assert_same_filters(a, b, f"{where}[{i}]")
+    elif isinstance(theirs, torch.Tensor):
+        assert isinstance(ours, torch.Tensor), (where, type(ours))
+        assert (ours.shape, ours.dtype, ours.device) == (theirs.shape, theirs.dtype, theirs.device), where
+        scale = float(theirs.abs().max())
+        assert float((ours.double() - theirs.double()).abs().max()) <= 1e-6 * scale, where
+    else:
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, err_msg=where)
+
+
+@pytest.mark.parametrize(
+    "name, settings, attributes",
+    [
+        ("Scattering1D", dict(J=4, shape=256, Q=4), ("phi_f", "psi1_f", "psi2_f")),
+        ("Scattering1D", dict(J=6, shape=1000, Q=(8, 2), T=32), ("phi_f", "psi1_f", "psi2_f")),
+        ("HarmonicScattering3D", dict(J=2, shape=(12, 14, 16), L=2), ("filters", "gaussian_filters")),
+    ],
+)
+def test_torch_filter_attributes_are_tensors_in_kymatio_torch_layout(name, settings, attributes):
+    # kymatio's torch modules turn these filters into their buffers: float32 tensors, 1D's levels
+    # (n, 1), 3D's complex filters with a trailing (real, imaginary) axis.
+    kymatio()  # SciPy shim first
+    theirs = getattr(importlib.import_module("kymatio.torch"), name)(**settings)
+    ours = getattr(storch, name)(**settings)
+    for attribute in attributes:
+        _assert_same_filters(getattr(ours, attribute), getattr(theirs, attribute), attribute)
+    assert list(ours.buffers()) == [] and list(ours.parameters()) == []
+    ours.J = settings["J"] - 1  # a new setting designs new filters, in the same layout
+    rebuilt = getattr(importlib.import_module("kymatio.torch"), name)(**{**settings, "J": settings["J"] - 1})
+    _assert_same_filters(getattr(ours, attributes[0]), getattr(rebuilt, attributes[0]), "after J changed")
+
+
+def test_torch_register_and_load_filters_do_what_kymatio_code_expects():
+    kymatio()
+    kymatio_torch = importlib.import_module("kymatio.torch")
+    settings_2d = dict(J=2, shape=(32, 32), L=4)
+    theirs, ours = kymatio_torch.Scattering2D(**settings_2d), storch.Scattering2D(**settings_2d)
+    _assert_same_filters(ours.load_filters(), theirs.load_filters(), "load_filters()")
+    module_1d = storch.Scattering1D(**SETTINGS_1D)
+    assert module_1d.load_filters() is None is kymatio_torch.Scattering1D(**SETTINGS_1D).load_filters()
+    for module in (ours, module_1d, storch.HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1)):
+        assert module.register_filters() is None
+        assert list(module.buffers()) == []  # the filters stay on the JAX side
+    with pytest.raises(AttributeError, match="no load_filters"):
+        storch.HarmonicScattering3D(J=1, shape=(8, 8, 8), L=1).load_filters()
+    x = torch.from_numpy(_signal((2, 32, 32)))
+    assert rel_l2(ours(x).numpy(), theirs(x).numpy()) <= 1e-6  # still the same transform
+
+
+def test_sklearn_transformers_have_kymatio_padded_sizes():
+    ky = kymatio()
+    importlib.import_module("kymatio.sklearn")
+    import scatterjax.sklearn as ssk
+
+    theirs_2d = ky.sklearn.Scattering2D(J=2, shape=(30, 32), L=4)
+    ours_2d = ssk.Scattering2D(J=2, shape=(30, 32), L=4)
+    assert (ours_2d._M_padded, ours_2d._N_padded) == (theirs_2d._M_padded, theirs_2d._N_padded)
+    assert ssk.Scattering1D(**SETTINGS_1D)._N_padded == ky.sklearn.Scattering1D(**SETTINGS_1D)._N_padded
+    assert not hasattr(ours_2d, "_private_probe")  # other private names still are not the core's
+
+
 def _in_a_forked_child(task) -> str:
     """What ``task()`` returned (or the message of its RuntimeError) in a forked child; fails the
     test if the child hangs or dies without a word."""
