@@ -7,7 +7,8 @@ defaults and order; the input's trailing dimensions give the shape, as in kymati
 where the core takes an int or a tuple (``Q=[8]``) is refused as kymatio refuses it (a saved
 config's lists are turned back into tuples by ``from_config``). kymatio's attributes (``J``,
 ``Q``, ``max_order``, ...; after ``build`` everything the core object exposes, ``meta()`` and
-``output_size()``) are readable, not assignable. The output is ``(batch, C, N_out)``, or
+``output_size()``) are readable, not assignable, and after ``build`` ``layer.scattering(x)`` is
+the transform on the backend's tensors, as in kymatio. The output is ``(batch, C, N_out)``, or
 ``(batch, C_joint, R, N_out)`` for a ``format='joint'`` JTFS (``compute_output_shape`` gives
 either). The layers have no trainable weights, and work with the TensorFlow backend (through
 :mod:`scatterjax.tensorflow`), the JAX backend (the core transform, its filters held as
@@ -141,6 +142,14 @@ class _Scattering(CoreForwarding, ReadOnlySettings, keras.layers.Layer):
             transform = jax.tree_util.tree_unflatten(self._treedef, [w.value for w in self.filters])
             return apply_frozen(transform, x)
         return self._scattering(x)
+
+    def scattering(self, x):
+        """The transform of ``x`` on this backend's tensors (a TensorFlow, JAX or torch tensor out),
+        after ``build``, as kymatio's Keras layers have it: the layer's computation without Keras's
+        call machinery (no build on first use, no masking). Before ``build`` it raises, saying so.
+        """
+        self._scattering_core()  # raises, saying to build first, before build
+        return self.call(x)
 
     def _first_order(self, method: str, x, stride):
         """``core.<method>(x, stride)`` on this backend's tensors, after ``build``: the core's own

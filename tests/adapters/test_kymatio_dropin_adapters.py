@@ -409,9 +409,16 @@ def test_keras_layer_refuses_a_list_q_and_reads_kymatio_attributes():
     assert (layer.J, layer.Q, layer.max_order) == (4, 4, 2)  # before build: the arguments
     if keras.backend.backend() != "tensorflow":
         return
+    with pytest.raises(AttributeError, match="build"):
+        layer.scattering(_signal((2, 256)))  # kymatio's layer has no transform before build either
     ky = kymatio().numpy.Scattering1D(J=4, shape=256, Q=4)
     x = _signal((2, 256))
     assert rel_l2(layer(x), scatterjax.Scattering1D(J=4, shape=256, Q=4)(x)) <= 1e-6
+    import tensorflow as tf
+
+    coefficients = layer.scattering(tf.constant(x))  # kymatio's method: TF tensors in and out
+    assert isinstance(coefficients, tf.Tensor)
+    assert rel_l2(coefficients.numpy(), scatterjax.Scattering1D(J=4, shape=256, Q=4)(x)) <= 1e-6
     assert (layer.J, layer.Q, layer.shape, layer.N_padded) == (4, ky.Q, ky.shape, ky._N_padded)
     with pytest.raises(AttributeError, match="read-only"):
         layer.J = 5
