@@ -594,8 +594,9 @@ _TORCH_LAYOUT_FILTERS = {
 
 
 def _kymatio_tensors(class_name: str, core) -> list[torch.Tensor]:
-    """kymatio's torch buffers for ``core``, in its registration order, as CPU tensors."""
-    return [torch.from_numpy(array) for array in kymatio_buffers(class_name, core).values()]
+    """kymatio's torch buffers for ``core``, in its registration order, as CPU tensors (copies:
+    the core's filters are read-only arrays, which torch cannot wrap)."""
+    return [torch.tensor(array) for array in kymatio_buffers(class_name, core).values()]
 
 
 def _with_levels(filters: dict, tensors) -> dict:
