@@ -13,6 +13,7 @@ from ._applications.normalize import normalize as normalize
 from ._applications.reconstruct import reconstruct as reconstruct
 from ._core.errors import BackendError as BackendError
 from ._core.errors import FrontendError as FrontendError
+from ._core.errors import QLengthError as QLengthError
 from ._core.errors import ShapeError as ShapeError
 from ._core.modulus import modulus as modulus
 from ._core.sharding import make_batch_mesh as make_batch_mesh

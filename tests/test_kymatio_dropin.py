@@ -98,6 +98,20 @@ def test_error_classes_are_both_types():
     assert issubclass(scatterjax.ShapeError, RuntimeError)
     assert issubclass(scatterjax.BackendError, ImportError)
     assert issubclass(scatterjax.BackendError, ValueError)
+    assert issubclass(scatterjax.QLengthError, ValueError)
+    assert issubclass(scatterjax.QLengthError, NotImplementedError)
+
+
+@pytest.mark.parametrize("Q", [(8, 2, 1), ()])
+@pytest.mark.parametrize("name", ["Scattering1D", "TimeFrequencyScattering"])
+def test_a_q_tuple_of_other_length_is_kymatios_not_implemented_error(name, Q):
+    # kymatio 0.3.0 raises NotImplementedError for a Q tuple of 0 or 3+ entries (ValueError for a list).
+    with pytest.raises(NotImplementedError) as theirs:
+        kymatio().numpy.Scattering1D(J=3, shape=256, Q=Q)
+    settings = dict(J=3, shape=256, Q=Q) | (dict(J_fr=1) if name == "TimeFrequencyScattering" else {})
+    with pytest.raises(NotImplementedError, match=f"got a {len(Q)}-tuple") as ours:
+        getattr(scatterjax, name)(**settings)
+    assert isinstance(ours.value, ValueError) and type(theirs.value) is NotImplementedError
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """Exception classes that keep both our error types and kymatio 0.3.0's.
 
 kymatio raises ``RuntimeError`` where an input or a size does not fit the transform's shape or a
-``frontend`` name is unknown, and ``ImportError`` for a backend it cannot use. We raise the types
+``frontend`` name is unknown, ``ImportError`` for a backend it cannot use, and
+``NotImplementedError`` for a ``Q`` tuple of more than two entries. We raise the types
 our style asks for (``ValueError`` for bad values) and, where kymatio documented another type, a
 class that is an instance of both, so that ``except ValueError`` and kymatio users'
 ``except RuntimeError`` both catch it.
@@ -37,6 +38,16 @@ class FrontendError(ValueError, RuntimeError):
     entry point, ``Scattering2D(..., frontend='torch')``).
 
     A ``ValueError`` and a ``RuntimeError`` (what kymatio 0.3.0 raises).
+    """
+
+    __init__ = Exception.__init__
+
+
+class QLengthError(ValueError, NotImplementedError):
+    """``Q`` is a tuple of other than one or two entries (1D and JTFS take ``Q``, ``(Q1,)`` or
+    ``(Q1, Q2)``).
+
+    A ``ValueError`` and a ``NotImplementedError`` (what kymatio 0.3.0 raises).
     """
 
     __init__ = Exception.__init__

@@ -11,6 +11,7 @@ import jax
 
 from .._core.backend import check_backend
 from .._core.compile_options import LIGHT_LLVM_OPTIMIZATION, OLDER_FUSION_EMITTERS
+from .._core.errors import QLengthError
 from .._core.fork_guard import check_not_forked
 from .._core.meta import path_orders, path_table
 from .._core.padding import check_pad_mode
@@ -48,6 +49,10 @@ def parse_Q(Q) -> tuple[int, int]:
         values = tuple(as_setting(q) for q in Q) + ((1,) if len(Q) == 1 else ())
     elif isinstance(Q, numbers.Real) and not isinstance(Q, bool):
         values = (Q, 1)
+    elif isinstance(Q, tuple):
+        raise QLengthError(
+            f"Q must be an int, a 1-tuple (Q1,) or a 2-tuple (Q1, Q2); got a {len(Q)}-tuple {Q!r}."
+        )
     else:
         raise ValueError(
             f"Q must be an integer or a tuple: an int, a 1-tuple (Q1,) or a 2-tuple (Q1, Q2); "
