@@ -2,7 +2,7 @@
 
 kymatio raises ``RuntimeError`` where an input or a size does not fit the transform's shape or a
 ``frontend`` name is unknown, ``ImportError`` for a backend it cannot use, and
-``NotImplementedError`` for a ``Q`` tuple of more than two entries. We raise the types
+``NotImplementedError`` for a ``Q`` tuple of other than one or two entries. We raise the types
 our style asks for (``ValueError`` for bad values) and, where kymatio documented another type, a
 class that is an instance of both, so that ``except ValueError`` and kymatio users'
 ``except RuntimeError`` both catch it.
