@@ -408,7 +408,7 @@ class _Scattering(CoreForwarding, torch.nn.Module):
         # kymatio's torch modules hold some filter attributes as tensors (its buffers): those are
         # read in that layout; every other attribute comes from the core (CoreForwarding).
         if name in _TORCH_LAYOUT_FILTERS.get(self._core_name, ()) and self.__dict__.get("core") is not None:
-            if self.__dict__["_torch_filters"] is None:
+            if self.__dict__.get("_torch_filters") is None:  # (absent in a module pickled without it)
                 self.__dict__["_torch_filters"] = _torch_layout_filters(self._core_name, self.core)
             return self.__dict__["_torch_filters"][name]
         return super().__getattr__(name)
