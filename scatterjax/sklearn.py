@@ -64,8 +64,9 @@ __all__ = ["HarmonicScattering3D", "Scattering1D", "Scattering2D", "TimeFrequenc
 # sizes compiles a handful of programs and memory stays bounded.
 _CHUNK_SAMPLES = 256
 _OWN_BACKENDS = ("sklearn",)
-# kymatio's private attributes that its code reads from a transformer as from its NumPy frontend.
-_KYMATIO_PRIVATE_ATTRIBUTES = ("_N_padded", "_M_padded")
+# kymatio's private names (padded sizes, the check of the output settings) that code and tests
+# written for kymatio read from a transformer as from its NumPy frontend.
+_KYMATIO_PRIVATE_ATTRIBUTES = ("_N_padded", "_M_padded", "_N_padded_fr", "_check_runtime_args")
 
 
 class _ScatteringTransformer(CoreForwarding, sklearn_base.TransformerMixin, sklearn_base.BaseEstimator):

@@ -226,6 +226,12 @@ class ScatteringTransform:
         """Raise for settings that kymatio 0.3.0 accepts at construction but refuses at call time
         (a transform so built still gives its filters, ``meta()`` and attributes)."""
 
+    def _check_runtime_args(self) -> None:
+        """kymatio's name for the check a call makes of the output settings: raises what calling
+        would raise for them (:meth:`_check_settings_for_call`), else returns None. Every other
+        setting was checked when the object was built, and it cannot change since."""
+        self._check_settings_for_call()
+
     def _input_shape(self) -> tuple[int, ...]:
         """Trailing shape of one input signal."""
         return tuple(self.shape)

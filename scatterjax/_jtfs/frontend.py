@@ -234,11 +234,14 @@ class TimeFrequencyScattering(ScatteringTransform):
             )
         s_fr = (log2_F if averaging_fr == "local" else J_fr) if s_fr is None else s_fr
         if averaging == "none" and out_type == "array":
-            raise ValueError("T=0 (no time averaging) gives paths of different lengths: use out_type='list' or 'dict'.")
+            raise ValueError(
+                "Cannot convert to out_type='array' with T=0: without time averaging the paths have "
+                "different lengths. Use out_type='list' or 'dict'."
+            )
         if averaging_fr == "none" and format == "joint" and out_type == "array":
             raise ValueError(
-                "F=0 with format='joint' and out_type='array': the paths have different numbers of "
-                "frequency rows. Use format='time', out_type='list'/'dict', or set F."
+                "Cannot convert to format='joint' with out_type='array' and F=0: the paths have "
+                "different numbers of frequency rows. Use format='time', out_type='list'/'dict', or set F."
             )
         if averaging_fr == "local" and N_fr % 2**log2_F:
             raise ValueError(

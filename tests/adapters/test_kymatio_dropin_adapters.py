@@ -225,6 +225,43 @@ def test_sklearn_transformers_have_kymatio_padded_sizes():
     assert not hasattr(ours_2d, "_private_probe")  # other private names still are not the core's
 
 
+def test_check_runtime_args_and_frequency_padding_on_cores_and_transformers():
+    # kymatio's 1D and JTFS objects have _check_runtime_args() (None when the settings are valid),
+    # and JTFS has _N_padded_fr; code written for them reads both, the transformers included.
+    ky = kymatio()
+    import scatterjax.sklearn as ssk
+
+    assert ky.numpy.Scattering1D(**SETTINGS_1D)._check_runtime_args() is None
+    settings = dict(J=6, J_fr=2, shape=1024, Q=8)
+    jtfs, transformer = scatterjax.TimeFrequencyScattering(**settings), ssk.TimeFrequencyScattering(**settings)
+    for transform in (scatterjax.Scattering1D(**SETTINGS_1D), ssk.Scattering1D(**SETTINGS_1D), jtfs, transformer):
+        assert transform._check_runtime_args() is None
+    assert transformer._N_padded_fr == jtfs._N_padded_fr == jtfs.N_frequency
+    # The frequency axis is padded past the first-order wavelets by more than 2 F, to a multiple
+    # of the largest frequential subsampling 2**J_fr.
+    assert jtfs._N_padded_fr - len(jtfs.psi1_f) > 2 * jtfs.F
+    assert jtfs._N_padded_fr % 2 ** jtfs.J_fr == 0
+
+
+def test_check_runtime_args_refuses_what_kymatio_refuses():
+    # 1D T=0 with out_type='array' builds in kymatio 0.3.0 and in ours; the check (and a call)
+    # refuses it with the same kind of error, whose message keeps kymatio's words.
+    ky = kymatio()
+    settings = dict(J=4, shape=256, T=0)
+    with pytest.raises(ValueError, match="Cannot convert") as theirs:
+        ky.numpy.Scattering1D(**settings)._check_runtime_args()
+    ours = scatterjax.Scattering1D(**settings)
+    for run in (ours._check_runtime_args, lambda: ours(np.zeros(256, np.float32))):
+        with pytest.raises(type(theirs.value), match="Cannot convert"):
+            run()
+    # In JTFS (kymatio main) these settings are refused when the object is built.
+    jtfs = dict(J=6, J_fr=2, shape=1024, Q=8)
+    with pytest.raises(ValueError, match="Cannot convert to out_type='array' with T=0"):
+        scatterjax.TimeFrequencyScattering(T=0, **jtfs)
+    with pytest.raises(ValueError, match="Cannot convert to format='joint' with out_type='array' and F=0"):
+        scatterjax.TimeFrequencyScattering(F=0, format="joint", **jtfs)
+
+
 def _in_a_forked_child(task) -> str:
     """What ``task()`` returned (or the message of its RuntimeError) in a forked child; fails the
     test if the child hangs or dies without a word."""
