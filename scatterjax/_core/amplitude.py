@@ -68,6 +68,11 @@ def amplitude_exponents(x: jax.Array, sample_ndim: int) -> jax.Array:
     return jax.lax.stop_gradient(jnp.where(usable, shift, 0).astype(jnp.int32))
 
 
+# Powers above this many factors clamp the scale where every value saturates (see below); up to it,
+# the factors are as they always were.
+_FEWEST_PIECES_SATURATE = 16
+
+
 def scaled_by_power_of_two(a: jax.Array, exponents: jax.Array, power: float = 1.0) -> jax.Array:
     """``a * 2^(exponents * power)``, one exponent per leading index of ``a``.
 
@@ -80,22 +85,36 @@ def scaled_by_power_of_two(a: jax.Array, exponents: jax.Array, power: float = 1.
       power: Python float.
     """
     dtype = a.real.dtype
-    if float(power).is_integer():
-        target = whole = exponents * int(power)
-    else:
-        target = exponents.astype(dtype) * power
-        whole = jnp.floor(target).astype(jnp.int32)
     extra = a.ndim - exponents.ndim
     # Every factor 2^n is a normal number (|n| <= largest_shift): one for |power| <= 1.
     pieces = max(1, math.ceil(abs(power)))
+    fraction = None
+    if pieces > _FEWEST_PIECES_SATURATE:
+        # Past ``saturation`` doublings any value of the dtype, subnormal or largest, reaches 0 or
+        # inf, so a larger scale gives the same result: it is clamped there, and a few factors
+        # reach it (a power of 1e6, as 3D ``integral_powers`` allow, took a million factors to
+        # trace and compile).
+        info = jnp.finfo(dtype)
+        saturation = int(info.maxexp - info.minexp + info.nmant + 2)
+        target = jnp.clip(exponents.astype(dtype) * power, -saturation, saturation)
+        whole = jnp.floor(target).astype(jnp.int32)
+        pieces = math.ceil(saturation / largest_shift(dtype))
+        if not (2 * float(power)).is_integer():
+            fraction = target - whole.astype(dtype)
+    elif float(power).is_integer():
+        whole = exponents * int(power)
+    else:
+        target = exponents.astype(dtype) * power
+        whole = jnp.floor(target).astype(jnp.int32)
+        if not (2 * float(power)).is_integer():
+            fraction = target - whole.astype(dtype)
     done = 0
     for i in range(1, pieces + 1):
         upto = (whole * i) // pieces
         a = a * _power_of_two(upto - done, dtype).reshape(exponents.shape + (1,) * extra)
         done = upto
-    if not (2 * float(power)).is_integer():
-        fraction = (target - whole.astype(dtype)).reshape(exponents.shape + (1,) * extra)
-        a = a * jnp.exp2(fraction)
+    if fraction is not None:  # in [0, 1)
+        a = a * jnp.exp2(fraction.reshape(exponents.shape + (1,) * extra))
     return a
 
 

@@ -35,6 +35,7 @@ from jaxtyping import Array, ArrayLike, Float
 from .backend import JAX_BACKEND, Backend, frontend_class
 from .chunking import MIN_CHUNK_BYTES, NO_LIMIT, apply_in_chunks, without_branches
 from .compile_options import eager_compile_options
+from .empty_batch import empty_batch_output
 from .errors import ShapeError
 from .export_serialization import serializable_for_export
 from .fork_guard import check_not_forked
@@ -249,7 +250,7 @@ class ScatteringTransform:
         signal_ndim = self._signal_ndim
         batch_shape = x.shape[: x.ndim - signal_ndim]
         if math.prod(batch_shape) == 0:
-            return _empty_output(self._program, x, self.bank, signal_ndim)
+            return empty_batch_output(self._program, x, self.bank, signal_ndim)
         if is_traced((self.bank, x)) or _inside_a_trace():
             return self._program(x, self.bank)
         item_bytes, cpu_budget, spread = self._chunking(x.dtype)
@@ -326,14 +327,6 @@ def _inside_a_trace() -> bool:
     ``jit`` every JAX operation is staged into the caller's program, so the chunks' outputs would be
     tracers, which the eager path cannot join on the host."""
     return get_opaque_trace_state() != _OUTSIDE_ANY_TRACE
-
-
-def _empty_output(program: Callable, x: jax.Array, bank, signal_ndim: int):
-    """The output of ``program(x, bank)`` for a batch with no element: zeros of the right shapes,
-    found by tracing one signal (nothing is computed)."""
-    batch_shape = x.shape[: x.ndim - signal_ndim]
-    shapes = jax.eval_shape(program, _one_signal(x, signal_ndim), bank)
-    return jax.tree_util.tree_map(lambda s: jnp.zeros(batch_shape + s.shape[1:], s.dtype), shapes)
 
 
 def split_channels(coefficients: jax.Array, axis: int) -> list[jax.Array]:

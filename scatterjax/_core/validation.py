@@ -138,11 +138,29 @@ def check_J(J: int, length: int, subject: str, rule: str, *, minimum: int = 1) -
 
 
 def physical_memory_bytes() -> int:
-    """This machine's physical memory in bytes (1 TiB if the OS does not say)."""
+    """The memory this process may use, in bytes: this machine's physical memory, or less where an
+    address-space limit (``ulimit -v``, ``resource.RLIMIT_AS``) or a cgroup (a container's
+    ``memory.max``) caps it; 1 TiB if the OS says nothing."""
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX systems
-        return 2**40
+        available = 2**40
+    try:
+        import resource  # POSIX only
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            available = min(available, soft)
+    except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX systems
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max") as file:  # cgroup v2; "max" when unlimited
+            limit = file.read().strip()
+        if limit.isdigit():
+            available = min(available, int(limit))
+    except OSError:
+        pass
+    return available
 
 
 def check_filter_memory(nbytes: float, settings: str, advice: str) -> None:
@@ -173,8 +191,8 @@ def _check_memory(nbytes: float, needed_for: str, settings: str, advice: str) ->
     available = physical_memory_bytes()
     if nbytes > available:
         raise ValueError(
-            f"{settings} needs at least {_human_bytes(nbytes)} {needed_for}, more than this "
-            f"machine's {_human_bytes(available)} of memory. {advice}"
+            f"{settings} needs at least {_human_bytes(nbytes)} {needed_for}, more than the "
+            f"{_human_bytes(available)} of memory this process may use. {advice}"
         )
 
 

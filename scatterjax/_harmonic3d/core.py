@@ -38,10 +38,12 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
+from .._core.empty_batch import empty_batch_output, is_empty_batch
 from .._core.frozen import frozen
 from .._core.lax_ops import where_scalar
 from .._core.promotion import default_promotion
 from .._core.reductions import blocked_sum
+from .._core.validation import check_real_input
 from .bank import FilterBank3D
 
 _AXES = (-3, -2, -1)
@@ -537,6 +539,9 @@ def harmonic_scattering3d(
       >>> jax.jit(harmonic_scattering3d)(jnp.ones((2, 8, 8, 8)), bank).shape
       (2, 3, 2, 2)
     """
+    x = check_real_input(x, tuple(bank.shape))
+    if is_empty_batch(x, 3):
+        return empty_batch_output(harmonic_scattering3d, x, bank, 3)
     batch_shape = x.shape[:-3]
     flat = x.reshape((-1,) + tuple(bank.shape))
     shift = amplitude_exponents(flat, 3)  # tiny or huge volumes: see scatterjax._core.amplitude

@@ -22,6 +22,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
+from .._core.empty_batch import empty_batch_output, is_empty_batch
 from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
 from .._core.promotion import default_promotion
@@ -221,6 +222,8 @@ def time_frequency_scattering(
     """
     plan = bank.plan
     x = check_real_input(x, (bank.time.plan.N,))
+    if is_empty_batch(x, 1):
+        return empty_batch_output(time_frequency_scattering, x, bank, 1)
     bank = frozen(bank)
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, bank.time.plan.N))

@@ -16,6 +16,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
 from .._core.complex_input import join_modulus, join_spectra, stack_parts
+from .._core.empty_batch import empty_batch_output, is_empty_batch
 from .._core.frozen import frozen
 from .._core.modulus import modulus_of_parts
 from .._core.padding import pad_signal
@@ -229,6 +230,8 @@ def scattering1d(
     """
     plan = bank.plan
     x = check_real_input(x, (plan.N,), complex_ok=True)
+    if is_empty_batch(x, 1):
+        return empty_batch_output(scattering1d, x, bank, 1)
     bank = frozen(bank)
     batch_shape = x.shape[:-1]
     flat = x.reshape((-1, plan.N))

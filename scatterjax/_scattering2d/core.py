@@ -56,6 +56,7 @@ from jaxtyping import Array, ArrayLike, Float
 from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
 from .._core.chunking import PIECES_FOR_THE_EXECUTOR
 from .._core.complex_input import join_modulus, join_spectrum_parts, stack_parts
+from .._core.empty_batch import empty_batch_output, is_empty_batch
 from .._core.frozen import frozen
 from .._core.modulus import modulus
 from .._core.padding import pad_signal
@@ -364,6 +365,8 @@ def scattering2d(
     plan: Plan2D = bank.plan
     what = "x (padded, since the bank has pre_pad=True)" if plan.pre_pad else "x"
     x = check_real_input(x, plan.input_shape, what=what, complex_ok=True)
+    if is_empty_batch(x, 2):
+        return empty_batch_output(scattering2d, x, bank, 2)
     bank = frozen(bank)
     batch_shape = x.shape[:-2]
     images = x.reshape((-1, *plan.input_shape))

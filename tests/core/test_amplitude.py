@@ -67,3 +67,21 @@ def test_fractional_powers_and_gradient():
 def test_largest_shift_is_the_normal_exponent_range():
     assert largest_shift(np.float32) == 126
     assert largest_shift(np.float64) == 1022
+
+
+@pytest.mark.parametrize("power", [17.0, 40.5, 40.3, 1e6, 1e10])
+def test_huge_powers_saturate_as_the_exact_scale_does(power):
+    # Powers above 16 clamp the scale where every float32 saturates (a power of 1e6 would
+    # otherwise trace a million factors): the values are those of the exact scale, rounded.
+    a = np.asarray([1.5, -1.5, 1.5, 3e-38, 1.0, -2.0, 1.25], np.float32)
+    exponents = np.asarray([0, 2, -2, 126, -126, 2, 0], np.int32)  # even, as amplitude_exponents'
+    exponents[5] = 0 if power > 100 else 2  # 2**(2 * 40.5) stays finite
+    got = np.asarray(scaled_by_power_of_two(jnp.asarray(a), jnp.asarray(exponents), power))
+    with np.errstate(over="ignore", under="ignore"):
+        want = (a.astype(np.float64) * np.exp2(np.minimum(exponents * power, 4000.0))).astype(np.float32)
+    if float(2 * power).is_integer():
+        np.testing.assert_array_equal(got, want)  # a product by powers of two: exact
+    else:  # 2**fraction rounds
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+    jitted = jax.jit(scaled_by_power_of_two, static_argnums=2)
+    np.testing.assert_array_equal(np.asarray(jitted(jnp.asarray(a), jnp.asarray(exponents), power)), got)
