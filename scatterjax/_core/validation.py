@@ -11,6 +11,7 @@ they are turned into Python numbers first. Booleans are never accepted where an 
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import warnings
@@ -73,6 +74,39 @@ def check_int(name: str, value, *, minimum: int | None = None, maximum: int | No
         raise ValueError(f"{name} must be >= {minimum}, got {value}{allowed}.")
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}{allowed}.")
+    return value
+
+
+def check_real(
+    name: str,
+    value,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    positive: bool = False,
+    advice: str = "",
+) -> float:
+    """Return ``value`` as a finite Python float, or raise naming ``name``.
+
+    Accepts Python and NumPy reals (ints too) and real 0-d arrays; rejects bools, complex numbers,
+    NaN and infinities. ``minimum`` and ``maximum`` are inclusive; ``positive`` requires ``value > 0``.
+    ``advice`` (how to fix it) ends the ``ValueError``'s message.
+    """
+    value = as_setting(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}.")
+    value = float(value)
+    if minimum is not None and maximum is not None:
+        allowed = f"a number in [{minimum}, {maximum}]"
+    elif minimum is not None:
+        allowed = f"a finite number >= {minimum}"
+    elif positive:
+        allowed = "a positive finite number"
+    else:
+        allowed = "a finite number"
+    too_small = (minimum is not None and value < minimum) or (positive and value <= 0)
+    if not math.isfinite(value) or too_small or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}." + (f" {advice}" if advice else ""))
     return value
 
 

@@ -34,9 +34,12 @@ complex128 under ``jax_enable_x64``), holding kymatio's complex64 values exactly
 
 from __future__ import annotations
 
+import math
+
 import jax
 import numpy as np
 
+from .._core import validation
 from .._core.pytree import device_leaf, pytree_dataclass, static_field
 from .design import HarmonicGrid, frequency_grid, scale
 
@@ -212,6 +215,28 @@ def _complex_leaf(array: np.ndarray) -> jax.Array:
     return device_leaf(array, complex)
 
 
+def _check_integral_powers(integral_powers) -> tuple[float, ...]:
+    """``integral_powers`` as a non-empty tuple of positive finite floats, or raise."""
+    integral_powers = validation.as_setting(integral_powers)
+    if isinstance(integral_powers, (str, bytes)) or not np.iterable(integral_powers):
+        raise TypeError(
+            f"integral_powers must be a sequence of positive numbers, e.g. (1.0, 2.0); got "
+            f"{integral_powers!r}. Wrap a single power in a tuple: ({integral_powers!r},)."
+        )
+    powers = tuple(
+        validation.check_real(
+            f"integral_powers[{i}]", p, positive=True, advice="sum U^p is undefined at U = 0 for p <= 0."
+        )
+        for i, p in enumerate(integral_powers)
+    )
+    if not powers:
+        raise ValueError(
+            f"integral_powers must not be empty, got {integral_powers!r}; pass at least one power, "
+            "e.g. (0.5, 1.0, 2.0)."
+        )
+    return powers
+
+
 def filter_bank_3d(
     J: int,
     shape: tuple[int, int, int],
@@ -222,7 +247,7 @@ def filter_bank_3d(
     integral_powers: tuple[float, ...],
     hermitian: bool | None = None,
 ) -> FilterBank3D:
-    """Design every wavelet of a 3D solid harmonic scattering transform (arguments validated).
+    """Design every wavelet of a 3D solid harmonic scattering transform.
 
     Args:
       J: largest scale index; scales ``j = 0..J`` have width ``sigma_0 2^j``.
@@ -240,17 +265,49 @@ def filter_bank_3d(
     Returns:
       a :class:`FilterBank3D`.
 
+    Raises:
+      TypeError: ``J``, ``L`` or ``max_order`` is not an int, ``sigma_0`` or a power not a real
+        number, ``integral_powers`` not a sequence, or a flag not a bool.
+      ValueError: ``J < 0``, ``L < 0``, ``max_order`` not 1 or 2, ``sigma_0 <= 0``, an empty
+        ``integral_powers`` or a power ``<= 0``, ``shape`` not three ints >= 1,
+        ``hermitian=True`` with an odd side, filters that would not fit in memory, or an ``L``
+        whose wavelets overflow float32 (as :class:`~scatterjax.HarmonicScattering3D` checks).
+      ShapeError: (a ``ValueError``) ``2**J`` exceeds ``max(shape)``.
+
     Example:
       >>> bank = filter_bank_3d(1, (8, 8, 8), 1, 1.0, 2, True, (1.0, 2.0))
       >>> bank.psi_real.shape, bank.psi_complex.shape
       ((2, 2, 8, 8, 8), (2, 1, 8, 8, 8))
     """
-    shape = tuple(int(s) for s in shape)
+    # HarmonicScattering3D's checks (its bounds, so that every bank it builds is accepted).
+    J = validation.check_int("J", J, minimum=0)
+    shape = validation.check_shape("shape", shape, 3)
+    validation.check_J(
+        J, max(shape), f"shape={shape}",
+        f"the widest wavelets (width sigma_0 * 2**J) must fit in the volume, 2**J <= max(shape) = {max(shape)}",
+        minimum=0,
+    )
+    L = validation.check_int("L", L, minimum=0)
+    validation.check_filter_memory(
+        4.0 * (J + 1) * (L + 1) ** 2 * math.prod(shape), f"J={J}, L={L} with shape={shape}",
+        "Use a smaller L or J, or a smaller volume.",
+    )
+    sigma_0 = validation.check_real(
+        "sigma_0", sigma_0, positive=True, advice="It is the scale-0 wavelet width in samples, e.g. 1.0."
+    )
+    max_order = validation.check_int("max_order", max_order, minimum=1, maximum=2)
+    rotation_covariant = validation.check_bool("rotation_covariant", rotation_covariant)
+    integral_powers = _check_integral_powers(integral_powers)
+    if hermitian is not None:
+        hermitian = validation.check_bool("hermitian", hermitian)
     all_even = all(size % 2 == 0 for size in shape)
     if hermitian is None:
         hermitian = all_even
     elif hermitian and not all_even:
-        raise ValueError(f"the Hermitian layout needs every side even; got shape={shape}.")
+        raise ValueError(
+            f"hermitian=True: the Hermitian layout needs every side even; got shape={shape}. Pass "
+            "hermitian=None (the layout that fits) or False."
+        )
     M, N, O = shape
     coordinates = frequency_grid(shape)
     grid = HarmonicGrid(coordinates)

@@ -21,9 +21,16 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
+from .._core import validation
+from .._core.errors import ShapeError
+from .._core.padding import check_pad_mode
 from .._core.pytree import pytree_dataclass, static_field
 from .._scattering1d import design as design
-from .._scattering1d.bank import FilterBank1D, as_leaf, filter_bank_1d
+from .._scattering1d.bank import FilterBank1D, as_leaf, check_wavelet_memory, filter_bank_1d
+
+# Averaging modes along time and frequency: a local low-pass, a global sum, or none (T=0, F=0).
+AVERAGING_MODES = ("local", "global", "none")
+FORMATS = ("time", "joint")
 
 
 @dataclass(frozen=True)
@@ -237,6 +244,64 @@ def _block(
     return paths, groups, np.concatenate(analyses, axis=0) * column_scale[None, :], posts
 
 
+def _check_mode(name: str, mode) -> str:
+    mode = validation.as_setting(mode)
+    validation.check_choice(name, mode, AVERAGING_MODES)
+    return str(mode)
+
+
+def _check_scale(name: str, value, mode: str, mode_name: str, J: int, length: int) -> float:
+    """An averaging scale (``T`` or ``F``) as a float: ``2**J`` (``J`` or ``J_fr``), the scale the
+    class resolves ``None``, ``'global'`` and 0 to, or for local averaging any in ``[1, length]``."""
+    value = validation.check_real(name, value)
+    scale = f"2**{'J' if name == 'T' else 'J_fr'} = {2**J}"
+    if value == 2**J:
+        return value
+    if mode == "local":
+        advice = f"It is the averaging scale: at most its axis length {length}, or {scale}."
+        return validation.check_real(name, value, minimum=1, maximum=length, advice=advice)
+    raise ValueError(
+        f"{name}={value!r} with {mode_name}={mode!r}: without local averaging {name} must be "
+        f"{scale}. Pass {name}={2**J}."
+    )
+
+
+def _check_log2_stride(name: str, value, mode: str, mode_name: str, J: int, maximum: int) -> int:
+    """A log2 stride as an int: in ``[0, maximum]`` for local averaging, else exactly ``J``."""
+    if mode == "local":
+        return validation.check_int(name, value, minimum=0, maximum=maximum)
+    value = validation.check_int(name, value)
+    if value != J:
+        raise ValueError(
+            f"{name}={value} with {mode_name}={mode!r}: without local averaging the output stays at "
+            f"resolution {J}, so {name} must be {J}. Pass {name}={J}."
+        )
+    return value
+
+
+def check_domain(J, Q1, Q2, averaging, s, J_fr, Q_fr, averaging_fr, log2_F, s_fr, F) -> None:
+    """Raise a ValueError for every stride kymatio main crashes on: a time stride finer than the
+    largest second-order scale, or a frequency wavelet decimated otherwise than it is averaged."""
+    if averaging == "local":
+        j1 = design.wavelet_params(J, Q1, repeated_subtraction=True).j
+        used = [j2 for j2 in design.wavelet_params(J, Q2, repeated_subtraction=True).j if any(j < j2 for j in j1)]
+        if used and s < max(used):
+            raise ValueError(
+                f"the time stride 2**{s} is finer than the largest second-order scale 2**{max(used)}: "
+                f"second-order paths could not be stacked along n1 (kymatio main crashes). Use a "
+                f"stride (or T) of at least {2 ** max(used)}."
+            )
+    if averaging_fr == "local":
+        for f in frequency_filters(J_fr, Q_fr)[1:]:
+            b, c = min(f.j, s_fr), min(f.j, log2_F)
+            if b != c or c > s_fr:
+                raise ValueError(
+                    f"F={F} with stride_fr={2**s_fr}: a frequency wavelet with j_fr={f.j} would be "
+                    f"decimated by 2**{b} but averaged at level {c} (kymatio main crashes). Use "
+                    f"stride_fr >= 2**floor(log2 F)."
+                )
+
+
 def filter_bank_jtfs(
     *,
     J: int,
@@ -255,17 +320,101 @@ def filter_bank_jtfs(
     joint_array: bool,
     pad_mode: str = "reflect",
 ) -> FilterBankJTFS:
-    """Design every filter of a joint time-frequency scattering transform (arguments validated).
+    """Design every filter of a joint time-frequency scattering transform.
+
+    The arguments are :class:`~scatterjax.TimeFrequencyScattering`'s, resolved as it resolves them.
 
     Args:
-      T: time averaging scale in samples (``2**J`` for 'global' and 0); ``averaging`` its mode.
-      log2_stride: ``s``, the time resolution of the output (``J`` for 'global' and 0).
-      F: frequency averaging scale in rows (``2**J_fr`` for 'global' and 0); ``averaging_fr``
-        its mode; ``log2_stride_fr`` the frequency stride.
+      J: log2 of the largest time scale, ``1 <= J <= floor(log2 N)``.
+      J_fr: log2 of the largest frequency scale, ``0 <= J_fr <= ceil(log2((J + 1) Q1))``.
+      N: signal length.
+      Q1, Q2: wavelets per octave at orders 1 and 2 (>= 1).
+      Q_fr: wavelets per octave along frequency, ``1 <= Q_fr <= (J + 1) Q1``.
+      T: time averaging scale in samples, in ``[1, N]`` (``2**J`` for 'global' and 'none').
+      averaging: the time averaging mode, ``'local'``, ``'global'`` or ``'none'`` (T=0).
+      log2_stride: ``s``, the time resolution of the output: with local averaging in
+        ``[j2_max, max(floor(log2 T), J)]`` (``j2_max`` the largest second-order scale used);
+        ``J`` for 'global' and 'none'.
+      F: frequency averaging scale in rows, ``2**J_fr`` (what ``F=None``, 'global' and 'none'
+        resolve to) or with local averaging an integer in ``[1, (J + 1) Q1]``; ``averaging_fr``
+        its mode (as ``averaging``).
+      log2_stride_fr: log2 of the frequency stride: ``J_fr`` for 'global' and 'none'; with local
+        averaging in ``[0, max(floor(log2 F), J_fr, N_fr.bit_length())]``, ``2**log2_stride_fr``
+        dividing the padded frequency axis ``N_fr``, and each frequency wavelet decimated by
+        ``2**min(j_fr, log2_stride_fr)`` as it is averaged, ``2**min(j_fr, floor(log2 F))``.
+      format: ``'time'`` or ``'joint'``.
       joint_array: ``format='joint'`` with ``out_type='array'`` (rows not cropped).
       pad_mode: what fills the time padding (the time bank's ``plan.pad_mode``, see
         :mod:`scatterjax._core.padding`); the frequency axis keeps its zero padding.
+
+    Raises:
+      TypeError: an integer argument is not an int, ``T`` or ``F`` not a real number, or
+        ``joint_array`` not a bool.
+      ValueError: an argument out of its range above, an unknown mode, ``format`` or
+        ``pad_mode``, ``joint_array`` without ``format='joint'``, a stride kymatio main crashes on,
+        or filters that would not fit in memory.
+      ShapeError: (a ``ValueError``) ``2**J`` exceeds ``N``, or ``J_fr`` the frequency rows.
+
+    Example:
+      >>> import scatterjax
+      >>> bank = scatterjax.filter_bank_jtfs(
+      ...     J=6, J_fr=2, N=4096, Q1=8, Q2=1, Q_fr=1, T=64.0, averaging="local", log2_stride=6,
+      ...     F=4.0, averaging_fr="local", log2_stride_fr=2, format="time", joint_array=False)
+      >>> bank.plan.N_fr, len(bank.filters_fr)
+      (88, 7)
     """
+    J = validation.check_int("J", J, minimum=1)
+    N = validation.check_int("N", N, minimum=1)
+    validation.check_filter_memory(8.0 * N, f"N={N}", "Use a shorter signal, or split it into windows.")
+    validation.check_J(J, N, f"N={N}", "2**J must be at most N")
+    Q1 = validation.check_int("Q1", Q1, minimum=1)
+    Q2 = validation.check_int("Q2", Q2, minimum=1)
+    check_wavelet_memory(J, N, Q1, Q2)
+    N_fr_in = (J + 1) * Q1  # the first-order frequency rows
+    J_fr = validation.check_int("J_fr", J_fr, minimum=0)
+    J_fr_max = (N_fr_in - 1).bit_length()
+    if J_fr > J_fr_max:
+        raise ShapeError(
+            f"J_fr={J_fr} is too large for the {N_fr_in} first-order frequency rows ((J + 1) * Q1 with "
+            f"J={J}, Q1={Q1}): J_fr must be in [0, {J_fr_max}]. Use J_fr <= {J_fr_max}."
+        )
+    Q_fr = validation.check_int("Q_fr", Q_fr, minimum=1, maximum=N_fr_in)
+    averaging = _check_mode("averaging", averaging)
+    averaging_fr = _check_mode("averaging_fr", averaging_fr)
+    T = _check_scale("T", T, averaging, "averaging", J, N)
+    F = _check_scale("F", F, averaging_fr, "averaging_fr", J_fr, N_fr_in)
+    if averaging_fr == "local" and not F.is_integer():
+        raise ValueError(f"F must be an integer number of frequency rows, got {F!r}; pass F={math.floor(F)}.")
+    log2_T, log2_F = math.floor(math.log2(T)), math.floor(math.log2(F))
+    log2_stride = _check_log2_stride("log2_stride", log2_stride, averaging, "averaging", J, max(log2_T, J))
+    N_fr = frequency_length(N_fr_in, int(F), J_fr)
+    # The frequency design transforms an (N_fr, N_fr) identity (complex128) per filter.
+    validation.check_filter_memory(
+        16.0 * N_fr * N_fr, f"J={J}, Q1={Q1}, J_fr={J_fr}", "Use a smaller Q1, J or J_fr."
+    )
+    log2_stride_fr = _check_log2_stride(
+        "log2_stride_fr", log2_stride_fr, averaging_fr, "averaging_fr", J_fr, max(log2_F, J_fr, N_fr.bit_length())
+    )
+    if averaging_fr == "local" and N_fr % 2**log2_F:
+        raise ValueError(
+            f"F={F} needs a frequency axis divisible by 2**{log2_F}, but it has N_fr={N_fr} rows; "
+            f"use F <= 2**J_fr = {2**J_fr}."
+        )
+    if averaging_fr == "local" and N_fr % 2**log2_stride_fr:
+        raise ValueError(
+            f"log2_stride_fr={log2_stride_fr}: the stride must divide the padded frequency axis of "
+            f"N_fr={N_fr} rows; use log2_stride_fr <= {(N_fr & -N_fr).bit_length() - 1}."
+        )
+    check_domain(J, Q1, Q2, averaging, log2_stride, J_fr, Q_fr, averaging_fr, log2_F, log2_stride_fr, F)
+    validation.check_choice("format", format, FORMATS)
+    format = str(format)
+    joint_array = validation.check_bool("joint_array", joint_array)
+    if joint_array and format != "joint":
+        raise ValueError(
+            f"joint_array=True needs format='joint' (it keeps the joint format's uncropped rows); got "
+            f"format={format!r}. Pass joint_array=False."
+        )
+    pad_mode = check_pad_mode(pad_mode)
     # The time part: S1 averaged at resolution s (always, as kymatio: B7) and Y2 at resolution j2.
     time = filter_bank_1d(
         J, N, Q1, Q2, T, True, 2, 0,

@@ -19,7 +19,7 @@ from .._core.transform import ScatteringTransform, register_transform, shape_att
 from .._scattering1d import design as design
 from .._scattering1d.frontend import check_Q_size, parse_Q, parse_stride
 from .._scattering1d.kymatio_filters import kymatio_main_layout
-from .bank import FilterBankJTFS, filter_bank_jtfs, frequency_filters, frequency_length
+from .bank import FilterBankJTFS, check_domain, filter_bank_jtfs, frequency_length
 from .core import EAGER_CHUNK_BYTES, signal_bytes, time_frequency_scattering
 
 _OUT_TYPES = ("array", "list", "dict")
@@ -248,7 +248,7 @@ class TimeFrequencyScattering(ScatteringTransform):
                 f"F={F} needs a frequency axis divisible by 2**{log2_F}, but it has {N_fr} rows; "
                 f"use F <= 2**J_fr = {2**J_fr}."
             )
-        _check_domain(J, Q1, Q2, averaging, s, J_fr, Q_fr, averaging_fr, log2_F, s_fr, F)
+        check_domain(J, Q1, Q2, averaging, s, J_fr, Q_fr, averaging_fr, log2_F, s_fr, F)
         bank = filter_bank_jtfs(
             J=J, J_fr=J_fr, N=N, Q1=Q1, Q2=Q2, Q_fr=Q_fr, T=T_value, averaging=averaging,
             log2_stride=s, F=F_value, averaging_fr=averaging_fr, log2_stride_fr=s_fr,
@@ -490,28 +490,6 @@ class TimeFrequencyScattering(ScatteringTransform):
         if detail:
             return [orders.count(k) for k in (0, 1, 2)]
         return len(orders)
-
-
-def _check_domain(J, Q1, Q2, averaging, s, J_fr, Q_fr, averaging_fr, log2_F, s_fr, F) -> None:
-    """Raise a ValueError for every configuration kymatio main crashes on (bug B5)."""
-    if averaging == "local":
-        j1 = design.wavelet_params(J, Q1, repeated_subtraction=True).j
-        used = [j2 for j2 in design.wavelet_params(J, Q2, repeated_subtraction=True).j if any(j < j2 for j in j1)]
-        if used and s < max(used):
-            raise ValueError(
-                f"the time stride 2**{s} is finer than the largest second-order scale 2**{max(used)}: "
-                f"second-order paths could not be stacked along n1 (kymatio main crashes). Use a "
-                f"stride (or T) of at least {2 ** max(used)}."
-            )
-    if averaging_fr == "local":
-        for f in frequency_filters(J_fr, Q_fr)[1:]:
-            b, c = min(f.j, s_fr), min(f.j, log2_F)
-            if b != c or c > s_fr:
-                raise ValueError(
-                    f"F={F} with stride_fr={2**s_fr}: a frequency wavelet with j_fr={f.j} would be "
-                    f"decimated by 2**{b} but averaged at level {c} (kymatio main crashes). Use "
-                    f"stride_fr >= 2**floor(log2 F)."
-                )
 
 
 def _check_joint_rows(bank: FilterBankJTFS, format: str, out_type: str) -> None:

@@ -22,7 +22,9 @@ import jax
 import numpy as np
 import scipy.fft
 
+from .._core.padding import check_pad_mode
 from .._core.pytree import device_leaf, pytree_dataclass, static_field
+from .._core.validation import check_bool, check_filter_memory, check_int, check_J, check_real, largest_log2
 from . import design as design
 from .fourier import SparseFold, SparseFolds, join_folds
 from .order3_bank import Order3Group, third_order_plan
@@ -210,6 +212,23 @@ def _lowpass_entry(
     return Lowpass(level, a, non_negative, False), sparse_fold_leaf(*fold)
 
 
+def check_wavelet_memory(J: int, N: int, Q1: int, Q2: int, settings: str | None = None) -> None:
+    """Raise a ``ValueError`` if the ``J (Q1 + Q2)`` wavelets cannot be designed in memory, before
+    any is (arithmetic only), so that a huge ``Q`` fails at once instead of looping over them.
+
+    kymatio accepts any ``Q >= 1`` (even more wavelets per octave than samples), so do we, as long
+    as the filters fit. Designing them takes about ``(185 + 11 J (Q1 + Q2))`` bytes per padded
+    sample at its peak (measured: J=3 Q=1 and J=10 Q=8 on 2**20 and 2**22 samples, 0.5 to 2.5 GB);
+    the bound uses ``128 + 8 J (Q1 + Q2)`` and the shortest padded length ``N`` can have, so that it
+    never refuses what fits. ``settings`` names the arguments in the message.
+    """
+    check_filter_memory(
+        2 ** design.padded_length_log2(N, 1) * (128.0 + 8.0 * J * (Q1 + Q2)),
+        settings or f"Q1={Q1}, Q2={Q2} with J={J} and N={N}",
+        "Use a smaller Q or J, or a shorter signal (split a long one into windows).",
+    )
+
+
 def filter_bank_1d(
     J: int,
     N: int,
@@ -228,7 +247,7 @@ def filter_bank_1d(
     prune_paths: bool = False,
     pad_mode: str = "reflect",
 ) -> FilterBank1D:
-    """Design every filter of a 1D scattering transform (arguments already validated).
+    """Design every filter of a 1D scattering transform.
 
     Args:
       J: log2 of the largest wavelet scale.
@@ -247,7 +266,66 @@ def filter_bank_1d(
       crop_averages: crop averages to the unpadded signal (``False``: keep every padded sample).
       pad_mode: what fills the padding: ``'reflect'`` (kymatio's), ``'symmetric'``, ``'zero'`` or
         ``'periodic'`` (see :mod:`scatterjax._core.padding`); stored in the plan.
+
+    The accepted arguments are those :class:`~scatterjax.Scattering1D` and
+    :class:`~scatterjax.TimeFrequencyScattering` pass: ``0 <= J <= floor(log2 N)``, ``Q1, Q2 >= 1``,
+    ``1 <= T <= N`` (exactly ``2**J`` when not averaged), ``max_order`` in 1..3, ``oversampling`` in
+    ``0..floor(log2 N) + 2``, ``stride_log2`` in ``0..max(floor(log2 T), J)``.
+
+    Raises:
+      TypeError: an integer argument is not an int, ``T`` not a real number, or a flag not a bool.
+      ValueError: an argument out of its range above, an unknown ``pad_mode``, an option used
+        with one it excludes (``stride_log2`` or ``sum_levels`` with ``oversampling``,
+        ``stride_log2`` without averaging, ``global_sum`` with averaging), or filters that would
+        not fit in memory.
+      ShapeError: (a ``ValueError``) ``2**J`` exceeds ``N``.
+
+    Example:
+      >>> import scatterjax
+      >>> bank = scatterjax.filter_bank_1d(J=6, N=1024, Q1=8, Q2=1, T=64, averaged=True, max_order=2,
+      ...                                  oversampling=0)
+      >>> bank.plan.N_padded, len(bank.xi1), len(bank.xi2)
+      (2048, 38, 7)
     """
+    J = check_int("J", J, minimum=0)
+    N = check_int("N", N, minimum=1)
+    check_filter_memory(8.0 * N, f"N={N}", "Use a shorter signal, or split it into windows.")
+    check_J(J, N, f"a signal of length N={N}", "the largest wavelet scale 2**J must be at most N", minimum=0)
+    Q1 = check_int("Q1", Q1, minimum=1)
+    Q2 = check_int("Q2", Q2, minimum=1)
+    check_wavelet_memory(J, N, Q1, Q2)
+    averaged = check_bool("averaged", averaged)
+    T = check_real(
+        "T", T, minimum=1, maximum=N, advice=f"T is the averaging scale in samples, at most the signal length N={N}."
+    )
+    if not averaged and T != 2**J:
+        raise ValueError(
+            f"T={T} with averaged=False: an unaveraged transform is built with T = 2**J = {2**J} "
+            f"(it sets the padding). Pass T={2**J}."
+        )
+    max_order = check_int("max_order", max_order, minimum=1, maximum=3)
+    oversampling = check_int("oversampling", oversampling, minimum=0, maximum=largest_log2(N) + 2)
+    sum_levels = check_bool("sum_levels", sum_levels)
+    global_sum = check_bool("global_sum", global_sum)
+    order2_phase = check_bool("order2_phase", order2_phase)
+    crop_averages = check_bool("crop_averages", crop_averages)
+    prune_paths = check_bool("prune_paths", prune_paths)
+    pad_mode = check_pad_mode(pad_mode)
+    if stride_log2 is not None:
+        stride_log2 = check_int("stride_log2", stride_log2, minimum=0, maximum=max(math.floor(math.log2(T)), J))
+        if not averaged:
+            raise ValueError(
+                f"stride_log2={stride_log2} needs averaged=True: without averaging the output has no "
+                "common time axis to stride along. Pass stride_log2=None."
+            )
+    if oversampling and (stride_log2 is not None or sum_levels):
+        raise ValueError(
+            f"oversampling={oversampling} is kymatio 0.3.0's option and cannot be combined with "
+            "stride_log2 or sum_levels=True (kymatio main's conventions); pass oversampling=0."
+        )
+    if global_sum and averaged:
+        raise ValueError("global_sum=True (T='global') needs averaged=False; pass averaged=False and T=2**J.")
+
     log2_T = math.floor(math.log2(T))
     support_samples = design.temporal_support(N, T)
     N_padded = 2 ** design.padded_length_log2(N, support_samples)

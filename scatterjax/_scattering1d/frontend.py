@@ -28,7 +28,7 @@ from .._core.validation import (
     largest_log2,
 )
 from . import design as design
-from .bank import FilterBank1D, filter_bank_1d
+from .bank import FilterBank1D, check_wavelet_memory, filter_bank_1d
 from .core import CHUNK_BYTES, scattering1d, signal_bytes
 from .kymatio_filters import kymatio_filters_1d
 from .scalogram import ScalogramFilters, cached_scalogram_filters, scalogram_1d, wavelet_transform_1d
@@ -67,19 +67,9 @@ def parse_Q(Q) -> tuple[int, int]:
 
 
 def check_Q_size(Q1: int, Q2: int, N: int, J: int) -> None:
-    """Bound ``J``, ``Q`` and ``N`` by memory before any filter is designed (arithmetic only).
-
-    kymatio accepts any ``Q >= 1`` (even more wavelets per octave than samples), so do we, as long
-    as the filters fit in memory. Designing them takes about ``(185 + 11 J (Q1 + Q2))`` bytes per
-    padded sample at its peak (measured: J=3 Q=1 and J=10 Q=8 on 2**20 and 2**22 samples, 0.5 to
-    2.5 GB); the bound uses ``128 + 8 J (Q1 + Q2)`` and the shortest padded length ``N`` can have,
-    so that it never refuses what fits, and refuses at once what would exhaust the memory.
-    """
-    shortest_padded = 2 ** design.padded_length_log2(N, 1)  # every support is at least one sample
-    check_filter_memory(
-        shortest_padded * (128.0 + 8.0 * J * (Q1 + Q2)), f"Q={(Q1, Q2)} with J={J} and shape=({N},)",
-        "Use a smaller Q or J, or a shorter signal (split a long one into windows).",
-    )
+    """Bound ``J``, ``Q`` and ``N`` by memory before any filter is designed (arithmetic only; see
+    :func:`~scatterjax._scattering1d.bank.check_wavelet_memory`), naming the class's arguments."""
+    check_wavelet_memory(J, N, Q1, Q2, f"Q={(Q1, Q2)} with J={J} and shape=({N},)")
 
 
 def _parse_T(T, J: int, N: int) -> tuple[float, bool]:

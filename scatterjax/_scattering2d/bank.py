@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
+from .._core.padding import check_pad_mode
 from .._core.pytree import device_leaf, pytree_dataclass, static_field
+from .._core.validation import check_bool, check_filter_memory, check_int, check_J, check_output_memory
 from . import design as design
 
 # Largest output side (M // 2**J) at which float32 moduli are averaged in space (see
@@ -113,16 +115,23 @@ def as_leaf(array: np.ndarray) -> jax.Array:
 def filter_bank_2d(
     J: int, M: int, N: int, L: int, max_order: int, pre_pad: bool, pad_mode: str = "reflect"
 ) -> FilterBank2D:
-    """Design every filter of a 2D scattering transform (arguments already validated).
+    """Design every filter of a 2D scattering transform.
 
     Args:
       J: log2 of the scattering scale (``1 <= J``, ``2**J <= min(M, N)``).
-      M, N: unpadded image shape.
-      L: number of orientations.
+      M, N: unpadded image shape (ints >= 1).
+      L: number of orientations (>= 1).
       max_order: 1 or 2.
       pre_pad: whether the input arrives already padded.
       pad_mode: what fills the padding: ``'reflect'`` (kymatio's), ``'symmetric'``, ``'zero'`` or
         ``'periodic'`` (unused with ``pre_pad``).
+
+    Raises:
+      TypeError: ``J``, ``M``, ``N``, ``L`` or ``max_order`` is not an int, or ``pre_pad`` not a bool.
+      ValueError: an argument out of its range above, an unknown ``pad_mode``, or ``L`` so large
+        that the filters or one image's output would not fit in memory (as
+        :class:`~scatterjax.Scattering2D` checks).
+      ShapeError: (a ``ValueError``) ``2**J`` exceeds ``min(M, N)``.
 
     Example:
       >>> import scatterjax
@@ -130,7 +139,27 @@ def filter_bank_2d(
       >>> bank.psi1[0].shape, bank.plan.order2
       ((4, 40, 40), ((0, 1),))
     """
+    # Scattering2D's checks, in its order (its bounds, so that every bank it builds is accepted).
+    J = check_int("J", J, minimum=1)
+    M = check_int("M", M, minimum=1)
+    N = check_int("N", N, minimum=1)
+    check_J(
+        J, min(M, N), f"images of shape {(M, N)}",
+        f"the scattering scale 2**J must be at most the smallest dimension min(M, N)={min(M, N)}",
+    )
+    L = check_int("L", L, minimum=1)
     M_padded, N_padded = design.padded_shape(M, N, J)
+    check_filter_memory(
+        8.0 * (J * L + 1) * M_padded * N_padded, f"J={J}, L={L} with M={M}, N={N}",
+        "Use a smaller L or J, or smaller images.",
+    )
+    max_order = check_int("max_order", max_order, minimum=1, maximum=2)
+    check_output_memory(
+        4.0 * sum(design.output_channels(J, L, max_order)) * (M // 2**J) * (N // 2**J),
+        f"J={J}, L={L}, max_order={max_order} with M={M}, N={N}", "Use a smaller L or J, or max_order=1.",
+    )
+    pre_pad = check_bool("pre_pad", pre_pad)
+    pad_mode = check_pad_mode(pad_mode)
     pad_rows, pad_cols = design.padding(M, N, J)
     order2 = tuple((j1, j2) for j1 in range(J) for j2 in range(j1 + 1, J)) if max_order == 2 else ()
     plan = Plan2D(
