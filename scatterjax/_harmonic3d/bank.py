@@ -237,6 +237,25 @@ def _check_integral_powers(integral_powers) -> tuple[float, ...]:
     return powers
 
 
+def check_scales_and_grid(J, shape, L) -> tuple[int, tuple[int, int, int], int]:
+    """``J``, ``shape`` and ``L`` checked (as ints, a grid of three sides, ``2**J`` at most its
+    largest side, filters that fit in memory), or a ``ValueError``/``TypeError`` naming them.
+    kymatio accepts any ``L >= 0``: the memory bound limits it."""
+    J = validation.check_int("J", J, minimum=0)
+    shape = validation.check_shape("shape", shape, 3)
+    validation.check_J(
+        J, max(shape), f"shape={shape}",
+        f"the widest wavelets (width sigma_0 * 2**J) must fit in the volume, 2**J <= max(shape) = {max(shape)}",
+        minimum=0,
+    )
+    L = validation.check_int("L", L, minimum=0)
+    validation.check_filter_memory(
+        4.0 * (J + 1) * (L + 1) ** 2 * math.prod(shape), f"J={J}, L={L} with shape={shape}",
+        "Use a smaller L or J, or a smaller volume.",
+    )
+    return J, shape, L
+
+
 def filter_bank_3d(
     J: int,
     shape: tuple[int, int, int],
@@ -280,18 +299,7 @@ def filter_bank_3d(
       ((2, 2, 8, 8, 8), (2, 1, 8, 8, 8))
     """
     # HarmonicScattering3D's checks (its bounds, so that every bank it builds is accepted).
-    J = validation.check_int("J", J, minimum=0)
-    shape = validation.check_shape("shape", shape, 3)
-    validation.check_J(
-        J, max(shape), f"shape={shape}",
-        f"the widest wavelets (width sigma_0 * 2**J) must fit in the volume, 2**J <= max(shape) = {max(shape)}",
-        minimum=0,
-    )
-    L = validation.check_int("L", L, minimum=0)
-    validation.check_filter_memory(
-        4.0 * (J + 1) * (L + 1) ** 2 * math.prod(shape), f"J={J}, L={L} with shape={shape}",
-        "Use a smaller L or J, or a smaller volume.",
-    )
+    J, shape, L = check_scales_and_grid(J, shape, L)
     sigma_0 = validation.check_real(
         "sigma_0", sigma_0, positive=True, advice="It is the scale-0 wavelet width in samples, e.g. 1.0."
     )

@@ -16,7 +16,7 @@ from .._core.chunking import NO_LIMIT
 from .._core.read_only import read_only
 from .._core.transform import ScatteringTransform, register_transform, shape_attribute
 from . import design as design
-from .bank import FilterBank3D, filter_bank_3d
+from .bank import FilterBank3D, check_scales_and_grid, filter_bank_3d
 from .core import harmonic_scattering3d, order0_integrals, volume_bytes
 
 _OUT_TYPES = ("array", "list", "dict")
@@ -167,20 +167,7 @@ class HarmonicScattering3D(ScatteringTransform):
     ):
         check_backend(backend, "HarmonicScattering3D")
         del frontend  # dispatched before construction (ScatteringTransform.__new__)
-        J = validation.check_int("J", J, minimum=0)
-        shape = validation.check_shape("shape", shape, 3)
-        validation.check_J(
-            J, max(shape), f"shape={shape}",
-            f"the widest wavelets (width sigma_0 * 2**J) must fit in the volume, 2**J <= max(shape) = {max(shape)}",
-            minimum=0,
-        )
-        # kymatio accepts any L >= 0; the memory check below bounds it.
-        L = validation.check_int("L", L, minimum=0)
-        validation.check_filter_memory(
-            4.0 * (J + 1) * (L + 1) ** 2 * math.prod(shape),
-            f"J={J}, L={L} with shape={shape}",
-            "Use a smaller L or J, or a smaller volume.",
-        )
+        J, shape, L = check_scales_and_grid(J, shape, L)
         sigma_0 = _check_sigma_0(validation.as_setting(sigma_0))
         max_order = validation.check_int("max_order", max_order, minimum=1, maximum=2)
         rotation_covariant = validation.check_bool("rotation_covariant", rotation_covariant)
