@@ -21,7 +21,6 @@ A transform plugs into it by defining the class attributes and hooks listed in
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import cache, partial
 from typing import Any
@@ -35,7 +34,7 @@ from jaxtyping import Array, ArrayLike, Float
 from .backend import JAX_BACKEND, Backend, frontend_class
 from .chunking import MIN_CHUNK_BYTES, NO_LIMIT, apply_in_chunks, without_branches
 from .compile_options import eager_compile_options
-from .empty_batch import empty_batch_output
+from .empty_batch import empty_batch_output, is_empty_batch
 from .errors import ShapeError
 from .export_serialization import serializable_for_export
 from .fork_guard import check_not_forked
@@ -249,7 +248,7 @@ class ScatteringTransform:
         """The coefficients of ``x``, unformatted (steps 3 of the pipeline)."""
         signal_ndim = self._signal_ndim
         batch_shape = x.shape[: x.ndim - signal_ndim]
-        if math.prod(batch_shape) == 0:
+        if is_empty_batch(x, signal_ndim):
             return empty_batch_output(self._program, x, self.bank, signal_ndim)
         if is_traced((self.bank, x)) or _inside_a_trace():
             return self._program(x, self.bank)

@@ -35,6 +35,7 @@ complex128 under ``jax_enable_x64``), holding kymatio's complex64 values exactly
 from __future__ import annotations
 
 import math
+import numbers
 
 import jax
 import numpy as np
@@ -215,26 +216,47 @@ def _complex_leaf(array: np.ndarray) -> jax.Array:
     return device_leaf(array, complex)
 
 
-def _check_integral_powers(integral_powers) -> tuple[float, ...]:
-    """``integral_powers`` as a non-empty tuple of positive finite floats, or raise."""
-    integral_powers = validation.as_setting(integral_powers)
-    if isinstance(integral_powers, (str, bytes)) or not np.iterable(integral_powers):
-        raise TypeError(
-            f"integral_powers must be a sequence of positive numbers, e.g. (1.0, 2.0); got "
-            f"{integral_powers!r}. Wrap a single power in a tuple: ({integral_powers!r},)."
-        )
-    powers = tuple(
-        validation.check_real(
-            f"integral_powers[{i}]", p, positive=True, advice="sum U^p is undefined at U = 0 for p <= 0."
-        )
-        for i, p in enumerate(integral_powers)
-    )
-    if not powers:
+def check_sigma_0(sigma_0) -> float:
+    """``sigma_0`` as a positive finite number, or a ``ValueError`` (as kymatio's users expect)."""
+    sigma_0 = validation.as_setting(sigma_0)
+    if (
+        isinstance(sigma_0, bool)
+        or not isinstance(sigma_0, numbers.Real)
+        or not math.isfinite(sigma_0)
+        or sigma_0 <= 0
+    ):
         raise ValueError(
-            f"integral_powers must not be empty, got {integral_powers!r}; pass at least one power, "
-            "e.g. (0.5, 1.0, 2.0)."
+            f"sigma_0 must be a positive finite number (the scale-0 wavelet width in samples); "
+            f"got {sigma_0!r}."
         )
-    return powers
+    return sigma_0
+
+
+def check_integral_powers(integral_powers) -> tuple[float, ...]:
+    """``integral_powers`` as a non-empty tuple of positive finite floats, or a ``ValueError``."""
+    if isinstance(integral_powers, numbers.Real) and not isinstance(integral_powers, bool):
+        raise ValueError(
+            f"integral_powers must be a sequence of positive numbers, e.g. (1.0, 2.0); got the "
+            f"single number {integral_powers!r}. Wrap it: ({integral_powers!r},)."
+        )
+    try:
+        powers = [p for p in np.asarray(integral_powers, dtype=object).ravel()]
+    except TypeError as error:  # pragma: no cover - np.asarray accepts almost anything
+        raise ValueError(f"integral_powers must be a sequence; got {integral_powers!r}.") from error
+    if len(powers) == 0:
+        raise ValueError("integral_powers must not be empty; e.g. (0.5, 1.0, 2.0).")
+    checked = []
+    for p in powers:
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, (numbers.Real, np.number)):
+            raise ValueError(f"integral_powers must hold real numbers; got {p!r}.")
+        p = float(p)
+        if not math.isfinite(p) or p <= 0:
+            raise ValueError(
+                f"integral_powers must be positive and finite (sum U^p is undefined at U = 0 "
+                f"for p <= 0); got {p!r} in {tuple(powers)!r}."
+            )
+        checked.append(p)
+    return tuple(checked)
 
 
 def check_scales_and_grid(J, shape, L) -> tuple[int, tuple[int, int, int], int]:
@@ -285,10 +307,9 @@ def filter_bank_3d(
       a :class:`FilterBank3D`.
 
     Raises:
-      TypeError: ``J``, ``L`` or ``max_order`` is not an int, ``sigma_0`` or a power not a real
-        number, ``integral_powers`` not a sequence, or a flag not a bool.
-      ValueError: ``J < 0``, ``L < 0``, ``max_order`` not 1 or 2, ``sigma_0 <= 0``, an empty
-        ``integral_powers`` or a power ``<= 0``, ``shape`` not three ints >= 1,
+      TypeError: ``J``, ``L`` or ``max_order`` is not an int, or a flag not a bool.
+      ValueError: ``J < 0``, ``L < 0``, ``max_order`` not 1 or 2, ``sigma_0`` not a positive finite
+        number, ``integral_powers`` not a non-empty sequence of positive finite numbers, ``shape`` not three ints >= 1,
         ``hermitian=True`` with an odd side, filters that would not fit in memory, or an ``L``
         whose wavelets overflow float32 (as :class:`~scatterjax.HarmonicScattering3D` checks).
       ShapeError: (a ``ValueError``) ``2**J`` exceeds ``max(shape)``.
@@ -300,12 +321,10 @@ def filter_bank_3d(
     """
     # HarmonicScattering3D's checks (its bounds, so that every bank it builds is accepted).
     J, shape, L = check_scales_and_grid(J, shape, L)
-    sigma_0 = validation.check_real(
-        "sigma_0", sigma_0, positive=True, advice="It is the scale-0 wavelet width in samples, e.g. 1.0."
-    )
+    sigma_0 = check_sigma_0(sigma_0)
     max_order = validation.check_int("max_order", max_order, minimum=1, maximum=2)
     rotation_covariant = validation.check_bool("rotation_covariant", rotation_covariant)
-    integral_powers = _check_integral_powers(integral_powers)
+    integral_powers = check_integral_powers(integral_powers)
     if hermitian is not None:
         hermitian = validation.check_bool("hermitian", hermitian)
     all_even = all(size % 2 == 0 for size in shape)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
-import numbers
 from functools import partial
 
 import jax
@@ -16,50 +14,10 @@ from .._core.chunking import NO_LIMIT
 from .._core.read_only import read_only
 from .._core.transform import ScatteringTransform, register_transform, shape_attribute
 from . import design as design
-from .bank import FilterBank3D, check_scales_and_grid, filter_bank_3d
+from .bank import FilterBank3D, check_integral_powers, check_scales_and_grid, check_sigma_0, filter_bank_3d
 from .core import harmonic_scattering3d, order0_integrals, volume_bytes
 
 _OUT_TYPES = ("array", "list", "dict")
-
-
-def _check_sigma_0(sigma_0) -> float:
-    if (
-        isinstance(sigma_0, bool)
-        or not isinstance(sigma_0, numbers.Real)
-        or not math.isfinite(sigma_0)
-        or sigma_0 <= 0
-    ):
-        raise ValueError(
-            f"sigma_0 must be a positive finite number (the scale-0 wavelet width in samples); "
-            f"got {sigma_0!r}."
-        )
-    return sigma_0
-
-
-def _check_integral_powers(integral_powers) -> tuple[float, ...]:
-    if isinstance(integral_powers, numbers.Real) and not isinstance(integral_powers, bool):
-        raise ValueError(
-            f"integral_powers must be a sequence of positive numbers, e.g. (1.0, 2.0); got the "
-            f"single number {integral_powers!r}. Wrap it: ({integral_powers!r},)."
-        )
-    try:
-        powers = [p for p in np.asarray(integral_powers, dtype=object).ravel()]
-    except TypeError as error:  # pragma: no cover - np.asarray accepts almost anything
-        raise ValueError(f"integral_powers must be a sequence; got {integral_powers!r}.") from error
-    if len(powers) == 0:
-        raise ValueError("integral_powers must not be empty; e.g. (0.5, 1.0, 2.0).")
-    checked = []
-    for p in powers:
-        if isinstance(p, (bool, np.bool_)) or not isinstance(p, (numbers.Real, np.number)):
-            raise ValueError(f"integral_powers must hold real numbers; got {p!r}.")
-        p = float(p)
-        if not math.isfinite(p) or p <= 0:
-            raise ValueError(
-                f"integral_powers must be positive and finite (sum U^p is undefined at U = 0 "
-                f"for p <= 0); got {p!r} in {tuple(powers)!r}."
-            )
-        checked.append(p)
-    return tuple(checked)
 
 
 @register_transform
@@ -168,7 +126,7 @@ class HarmonicScattering3D(ScatteringTransform):
         check_backend(backend, "HarmonicScattering3D")
         del frontend  # dispatched before construction (ScatteringTransform.__new__)
         J, shape, L = check_scales_and_grid(J, shape, L)
-        sigma_0 = _check_sigma_0(validation.as_setting(sigma_0))
+        sigma_0 = check_sigma_0(sigma_0)
         max_order = validation.check_int("max_order", max_order, minimum=1, maximum=2)
         rotation_covariant = validation.check_bool("rotation_covariant", rotation_covariant)
         method = validation.as_setting(method)
@@ -179,7 +137,7 @@ class HarmonicScattering3D(ScatteringTransform):
                 "points must be None: it belonged to kymatio's removed 'local' method and is "
                 f"ignored by kymatio 0.3.0; got {type(points).__name__}. Remove the argument."
             )
-        powers = _check_integral_powers(integral_powers)
+        powers = check_integral_powers(integral_powers)
         out_type = validation.as_setting(out_type)
         validation.check_choice("out_type", out_type, _OUT_TYPES)
         out_type = str(out_type)

@@ -112,6 +112,32 @@ def as_leaf(array: np.ndarray) -> jax.Array:
     return device_leaf(array, float)
 
 
+def check_scales(J, M: int, N: int, L, max_order) -> tuple[int, int, int]:
+    """``J``, ``L`` and ``max_order`` checked for images ``(M, N)`` (ints, ``2**J`` at most the
+    smaller side, filters and one image's output that fit in memory), or a ``ValueError``/
+    ``TypeError`` naming them. kymatio accepts any ``L`` (its tests use L=12 on 5x3 images): the
+    memory bounds limit it."""
+    J = check_int("J", J, minimum=1)
+    check_J(
+        J, min(M, N), f"images of shape={(M, N)}",
+        f"the scattering scale 2**J must be at most the smallest dimension min(M, N)={min(M, N)}",
+    )
+    L = check_int("L", L, minimum=1)
+    M_padded, N_padded = design.padded_shape(M, N, J)
+    check_filter_memory(
+        8.0 * (J * L + 1) * M_padded * N_padded, f"J={J}, L={L} with shape={(M, N)}",
+        "Use a smaller L or J, or smaller images.",
+    )
+    max_order = check_int("max_order", max_order, minimum=1, maximum=2)
+    # The L**2 J (J - 1) / 2 second-order channels outgrow memory long before the filters do
+    # (L=100000 on 32x32 images: 2.4 TiB a sample, from 6.5 GiB of filters, designed for minutes).
+    check_output_memory(
+        4.0 * sum(design.output_channels(J, L, max_order)) * (M // 2**J) * (N // 2**J),
+        f"J={J}, L={L}, max_order={max_order} with shape={(M, N)}", "Use a smaller L or J, or max_order=1.",
+    )
+    return J, L, max_order
+
+
 def filter_bank_2d(
     J: int, M: int, N: int, L: int, max_order: int, pre_pad: bool, pad_mode: str = "reflect"
 ) -> FilterBank2D:
@@ -140,24 +166,10 @@ def filter_bank_2d(
       ((4, 40, 40), ((0, 1),))
     """
     # Scattering2D's checks, in its order (its bounds, so that every bank it builds is accepted).
-    J = check_int("J", J, minimum=1)
     M = check_int("M", M, minimum=1)
     N = check_int("N", N, minimum=1)
-    check_J(
-        J, min(M, N), f"images of shape {(M, N)}",
-        f"the scattering scale 2**J must be at most the smallest dimension min(M, N)={min(M, N)}",
-    )
-    L = check_int("L", L, minimum=1)
+    J, L, max_order = check_scales(J, M, N, L, max_order)
     M_padded, N_padded = design.padded_shape(M, N, J)
-    check_filter_memory(
-        8.0 * (J * L + 1) * M_padded * N_padded, f"J={J}, L={L} with M={M}, N={N}",
-        "Use a smaller L or J, or smaller images.",
-    )
-    max_order = check_int("max_order", max_order, minimum=1, maximum=2)
-    check_output_memory(
-        4.0 * sum(design.output_channels(J, L, max_order)) * (M // 2**J) * (N // 2**J),
-        f"J={J}, L={L}, max_order={max_order} with M={M}, N={N}", "Use a smaller L or J, or max_order=1.",
-    )
     pre_pad = check_bool("pre_pad", pre_pad)
     pad_mode = check_pad_mode(pad_mode)
     pad_rows, pad_cols = design.padding(M, N, J)

@@ -19,15 +19,11 @@ from .._core.validation import (
     as_setting,
     check_bool,
     check_choice,
-    check_filter_memory,
-    check_int,
-    check_J,
-    check_output_memory,
     check_real_input,
     check_shape,
 )
 from . import design as design
-from .bank import FilterBank2D, filter_bank_2d
+from .bank import FilterBank2D, check_scales, filter_bank_2d
 from .core import image_bytes, scattering2d
 
 _OUT_TYPES = ("array", "list", "dict")
@@ -121,28 +117,8 @@ class Scattering2D(ScatteringTransform):
     ):
         check_backend(backend, "Scattering2D")
         del frontend  # dispatched before construction (ScatteringTransform.__new__)
-        J = check_int("J", J, minimum=1)
         M, N = check_shape("shape", shape, 2)
-        check_J(
-            J, min(M, N), f"images of shape={(M, N)}",
-            f"the scattering scale 2**J must be at most the smallest dimension min(M, N)={min(M, N)}",
-        )
-        # kymatio accepts any L (its tests use L=12 on 5x3 images); the memory check bounds it.
-        L = check_int("L", L, minimum=1)
-        M_padded, N_padded = design.padded_shape(M, N, J)
-        check_filter_memory(
-            8.0 * (J * L + 1) * M_padded * N_padded,
-            f"J={J}, L={L} with shape={(M, N)}",
-            "Use a smaller L or J, or smaller images.",
-        )
-        max_order = check_int("max_order", max_order, minimum=1, maximum=2)
-        # The L**2 J (J - 1) / 2 second-order channels outgrow memory long before the filters do
-        # (L=100000 on 32x32 images: 2.4 TiB a sample, from 6.5 GiB of filters, designed for minutes).
-        check_output_memory(
-            4.0 * sum(design.output_channels(J, L, max_order)) * (M // 2**J) * (N // 2**J),
-            f"J={J}, L={L}, max_order={max_order} with shape={(M, N)}",
-            "Use a smaller L or J, or max_order=1.",
-        )
+        J, L, max_order = check_scales(J, M, N, L, max_order)
         pre_pad = check_bool("pre_pad", pre_pad)
         out_type = as_setting(out_type)
         check_choice("out_type", out_type, _OUT_TYPES)
