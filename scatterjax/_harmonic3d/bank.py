@@ -260,16 +260,15 @@ def check_integral_powers(integral_powers) -> tuple[float, ...]:
 
 
 def check_scales_and_grid(J, shape, L) -> tuple[int, tuple[int, int, int], int]:
-    """``J``, ``shape`` and ``L`` checked (as ints, a grid of three sides, ``2**J`` at most its
-    largest side, filters that fit in memory), or a ``ValueError``/``TypeError`` naming them.
-    kymatio accepts any ``L >= 0``: the memory bound limits it."""
+    """``J``, ``shape`` and ``L`` checked (as ints, a grid of three sides, filters that fit in
+    memory), or a ``ValueError``/``TypeError`` naming them.
+
+    kymatio accepts any ``J >= 0`` and any ``L >= 0``, so do we: wavelets wider than the volume
+    (``2**J > max(shape)``) are nearly constant over it, and their numbers are kymatio's. The memory
+    bound limits ``J`` and ``L``, and :func:`filter_bank_3d` refuses the scales whose wavelets
+    overflow float32."""
     J = validation.check_int("J", J, minimum=0)
     shape = validation.check_shape("shape", shape, 3)
-    validation.check_J(
-        J, max(shape), f"shape={shape}",
-        f"the widest wavelets (width sigma_0 * 2**J) must fit in the volume, 2**J <= max(shape) = {max(shape)}",
-        minimum=0,
-    )
     L = validation.check_int("L", L, minimum=0)
     validation.check_filter_memory(
         4.0 * (J + 1) * (L + 1) ** 2 * math.prod(shape), f"J={J}, L={L} with shape={shape}",
@@ -311,8 +310,7 @@ def filter_bank_3d(
       ValueError: ``J < 0``, ``L < 0``, ``max_order`` not 1 or 2, ``sigma_0`` not a positive finite
         number, ``integral_powers`` not a non-empty sequence of positive finite numbers, ``shape`` not three ints >= 1,
         ``hermitian=True`` with an odd side, filters that would not fit in memory, or an ``L``
-        whose wavelets overflow float32 (as :class:`~scatterjax.HarmonicScattering3D` checks).
-      ShapeError: (a ``ValueError``) ``2**J`` exceeds ``max(shape)``.
+        or ``J`` whose wavelets overflow float32 (as :class:`~scatterjax.HarmonicScattering3D` checks).
 
     Example:
       >>> bank = filter_bank_3d(1, (8, 8, 8), 1, 1.0, 2, True, (1.0, 2.0))
@@ -344,7 +342,13 @@ def filter_bank_3d(
         return _designed_orders_of_degree(l, rotation_covariant, hermitian)
 
     for j in range(J + 1):
-        degree = grid.first_overflowing_degree(L, scale(sigma_0, j), designed_orders)
+        with np.errstate(all="ignore"):  # overflow is what is being looked for, and reported below
+            degree = grid.first_overflowing_degree(L, scale(sigma_0, j), designed_orders)
+        if degree == 0:  # the Gaussian itself: the scale, not the degree, is too large
+            raise ValueError(
+                f"J={J} is too large for sigma_0={sigma_0}: the wavelets of scale j={j} (width "
+                f"sigma_0 * 2**j) overflow float32 (kymatio's are NaN there); use J <= {j - 1}."
+            )
         if degree is not None:
             # |w|^l and sigma^l are float32, as in kymatio, whose filters are then NaN as well.
             raise ValueError(

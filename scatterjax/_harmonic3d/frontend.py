@@ -26,8 +26,10 @@ class HarmonicScattering3D(ScatteringTransform):
 
     Args:
       J: largest scale index (int >= 0): wavelets of widths ``sigma_0 * 2**j``, ``j = 0..J``
-        (``J + 1`` scales). 3D scattering does not subsample, so any ``J`` works numerically; we
-        require ``2**J <= max(M, N, O)``, beyond which the wavelets no longer fit in the volume.
+        (``J + 1`` scales). 3D scattering does not subsample, so, as in kymatio, ``2**J`` may
+        exceed the volume (the widest wavelets are then nearly constant over it), up to the
+        scale whose wavelets overflow float32 (``sigma_0 * 2**j`` near ``2**75``, where kymatio's
+        coefficients are NaN), which raises a ``ValueError``.
       shape: ``(M, N, O)``.
       L: largest degree of the spherical harmonics: ``L >= 0``, ``l = 0..L``; the
         ``(J + 1)(L + 1)**2`` wavelet volumes must fit in memory.

@@ -24,11 +24,12 @@ import scipy.fft
 
 from .._core.padding import check_pad_mode
 from .._core.pytree import device_leaf, pytree_dataclass, static_field
-from .._core.validation import check_bool, check_filter_memory, check_int, check_J, check_real, largest_log2
+from .._core.validation import check_bool, check_filter_memory, check_int, check_real, largest_log2
 from . import design as design
 from .fourier import SparseFold, SparseFolds, join_folds
 from .order3_bank import Order3Group, third_order_plan
 from .pruning import keeps_energy
+from .scales import check_J_bound, check_scales, check_wavelets_do_not_vanish, largest_fitting_J
 from .windows import lowpass_terms, sparse_fold, wavelet_terms, without_zero_tail
 
 # Average in time (one matrix product) when at most this many output samples remain and the
@@ -268,8 +269,9 @@ def filter_bank_1d(
         ``'periodic'`` (see :mod:`scatterjax._core.padding`); stored in the plan.
 
     The accepted arguments are those :class:`~scatterjax.Scattering1D` and
-    :class:`~scatterjax.TimeFrequencyScattering` pass: ``0 <= J <= floor(log2 N)``, ``Q1, Q2 >= 1``,
-    ``1 <= T <= N`` (exactly ``2**J`` when not averaged), ``max_order`` in 1..3, ``oversampling`` in
+    :class:`~scatterjax.TimeFrequencyScattering` pass: ``J >= 0`` (beyond ``floor(log2 N)`` while
+    the filters fit the padded signal, see :mod:`scatterjax._scattering1d.scales`), ``Q1, Q2 >= 1``,
+    ``1 <= T <= N`` or ``T = 2**J`` (exactly ``2**J`` when not averaged), ``max_order`` in 1..3, ``oversampling`` in
     ``0..floor(log2 N) + 2``, ``stride_log2`` in ``0..max(floor(log2 T), J)``.
 
     Raises:
@@ -278,7 +280,9 @@ def filter_bank_1d(
         with one it excludes (``stride_log2`` or ``sum_levels`` with ``oversampling``,
         ``stride_log2`` without averaging, ``global_sum`` with averaging), or filters that would
         not fit in memory.
-      ShapeError: (a ``ValueError``) ``2**J`` exceeds ``N``.
+      ShapeError: (a ``ValueError``) ``J`` too large for ``N`` (see
+        :mod:`scatterjax._scattering1d.scales`: ``2**J`` may exceed ``N``, as in kymatio, while the
+        filters fit the padded signal and the output keeps a sample).
 
     Example:
       >>> import scatterjax
@@ -290,13 +294,15 @@ def filter_bank_1d(
     J = check_int("J", J, minimum=0)
     N = check_int("N", N, minimum=1)
     check_filter_memory(8.0 * N, f"N={N}", "Use a shorter signal, or split it into windows.")
-    check_J(J, N, f"a signal of length N={N}", "the largest wavelet scale 2**J must be at most N", minimum=0)
+    check_J_bound(J, N)
     Q1 = check_int("Q1", Q1, minimum=1)
     Q2 = check_int("Q2", Q2, minimum=1)
     check_wavelet_memory(J, N, Q1, Q2)
     averaged = check_bool("averaged", averaged)
+    # T is at most N, or 2**J itself (kymatio's default T, and the unaveraged transforms' scale).
     T = check_real(
-        "T", T, minimum=1, maximum=N, advice=f"T is the averaging scale in samples, at most the signal length N={N}."
+        "T", T, minimum=1, maximum=max(N, 2**J),
+        advice=f"T is the averaging scale in samples, at most the signal length N={N} (or 2**J).",
     )
     if not averaged and T != 2**J:
         raise ValueError(
@@ -325,6 +331,8 @@ def filter_bank_1d(
         )
     if global_sum and averaged:
         raise ValueError("global_sum=True (T='global') needs averaged=False; pass averaged=False and T=2**J.")
+
+    check_scales(J, N, Q1, Q2, T, averaged, oversampling)
 
     log2_T = math.floor(math.log2(T))
     support_samples = design.temporal_support(N, T)
@@ -358,6 +366,11 @@ def filter_bank_1d(
 
     k0 = max(output_level, 0)
     psi1_full = design.morlet_filters(N_padded, order1_params.xi, order1_params.sigma)
+    wide = J > largest_log2(N)  # only then can a wavelet vanish (see scales.py)
+    if wide:
+        check_wavelets_do_not_vanish(
+            psi1_full, J, N, N_padded, largest_fitting_J(J, N, Q1, Q2, T, averaged, oversampling)
+        )
 
     # First-order groups: contiguous runs of equal k1 (j1 is non-decreasing along the list).
     runs: list[list[int]] = []
@@ -380,6 +393,10 @@ def filter_bank_1d(
     psi2: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}  # by first-order group
     if max_order >= 2:
         psi2_full = design.morlet_filters(N_padded, order2_params.xi, order2_params.sigma)
+        if wide:
+            check_wavelets_do_not_vanish(
+                psi2_full, J, N, N_padded, largest_fitting_J(J, N, Q1, Q2, T, averaged, oversampling)
+            )
         for g, group in enumerate(order1):
             psi2_level = [design.period_average(p, group.k1) for p in psi2_full]
             length1 = N_padded // 2**group.k1

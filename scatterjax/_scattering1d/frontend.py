@@ -23,7 +23,6 @@ from .._core.validation import (
     check_choice,
     check_filter_memory,
     check_int,
-    check_J,
     check_shape,
     largest_log2,
 )
@@ -31,6 +30,7 @@ from . import design as design
 from .bank import FilterBank1D, check_wavelet_memory, filter_bank_1d
 from .core import CHUNK_BYTES, scattering1d, signal_bytes
 from .kymatio_filters import kymatio_filters_1d
+from .scales import check_J_bound
 from .scalogram import ScalogramFilters, cached_scalogram_filters, scalogram_1d, wavelet_transform_1d
 
 _OUT_TYPES = ("array", "list", "dict")
@@ -128,7 +128,10 @@ class Scattering1D(ScatteringTransform):
     """1D wavelet scattering transform with kymatio 0.3.0's arguments and numbers.
 
     Args:
-      J: log2 of the largest wavelet scale: ``1 <= J <= floor(log2 N)``.
+      J: log2 of the largest wavelet scale, ``J >= 0``. As in kymatio, ``2**J`` may exceed ``N``
+        (the signal is padded to up to ``3 N - 2`` samples) while the filters fit the padded
+        signal and the output keeps a sample; otherwise a :class:`~scatterjax.ShapeError` names
+        the largest ``J`` that fits (see :mod:`scatterjax._scattering1d.scales`).
       shape: signal length ``N``, an int or a 1-tuple; ``8 N`` bytes must fit in memory.
       Q: wavelets per octave: an int (order 2 then uses 1), a 1-tuple ``(Q1,)`` or ``(Q1, Q2)``;
         each >= 1, and the ``J (Q1 + Q2)`` full-length wavelets must fit in memory.
@@ -248,8 +251,8 @@ class Scattering1D(ScatteringTransform):
         J = check_int("J", J, minimum=_SMALLEST_J)
         (N,) = check_shape("shape", shape, 1)
         check_filter_memory(8.0 * N, f"shape=({N},)", "Use a shorter signal, or split it into windows.")
-        check_J(J, N, f"a signal of length N={N}", "the largest wavelet scale 2**J must be at most N",
-                minimum=_SMALLEST_J)
+        # 2**J may exceed N, as in kymatio; the bank refuses the J whose filters do not fit.
+        check_J_bound(J, N)
         Q1, Q2 = parse_Q(Q)
         check_Q_size(Q1, Q2, N, J)
         average = as_setting(average)

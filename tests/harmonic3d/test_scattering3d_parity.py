@@ -78,6 +78,31 @@ def test_parity_float32(config):
     assert rel_l2(got, expected) <= 1e-5
 
 
+# Wavelets wider than the volume (2**J > max(shape)), which kymatio accepts: nearly constant over
+# it, with kymatio's numbers.
+WIDE_GRID = [
+    (4, (8, 8, 8), 3, 1, 2, True, (0.5, 1.0, 2.0), (2,)),
+    (5, (16, 16, 16), 2, 1, 1, True, (1.0, 2.0), (1,)),
+    (5, (7, 9, 10), 1, 0.5, 2, True, (1.0,), (2,)),
+    (6, (8, 8, 8), 2, 1, 2, False, (2.0,), ()),
+]
+
+
+@pytest.mark.parametrize("config", WIDE_GRID, ids=_ids)
+def test_wide_scales_match_kymatio(config):
+    test_parity_float32(config)
+
+
+def test_scales_that_overflow_float32_are_refused_where_kymatio_gives_nan():
+    reference = kymatio().numpy.HarmonicScattering3D(J=75, shape=(8, 8, 8), L=0, max_order=1)
+    expected = reference(np.random.default_rng(0).standard_normal((1, 8, 8, 8)))
+    assert np.isnan(expected[0, 75]).all() and np.isfinite(expected[0, :75]).all()
+    with pytest.raises(ValueError, match=r"J=75 is too large for sigma_0=1.0: the wavelets of scale j=75 .* J <= 74"):
+        HarmonicScattering3D(J=75, shape=(8, 8, 8), L=0, max_order=1)
+    with pytest.raises(ValueError, match=r"J=1000 is too large .* j=80 .* J <= 79"):
+        HarmonicScattering3D(J=1000, shape=(8, 8, 8), L=0, max_order=1, sigma_0=1 / 32)
+
+
 @pytest.mark.parametrize(
     "shape, covariant, hermitian, tolerance",
     [
