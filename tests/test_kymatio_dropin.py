@@ -608,7 +608,7 @@ def test_float64_warning_is_shown_once_by_default():
         (lambda: TimeFrequencyScattering(J=8, J_fr=40, Q=8, shape=4096), r"J_fr=40 is too large"),
         (lambda: TimeFrequencyScattering(J=8, J_fr=2000, Q=8, shape=4096), r"J_fr=2000 is too large"),
         (lambda: TimeFrequencyScattering(J=8, J_fr=2, Q=8, Q_fr=10**9, shape=4096), r"Q_fr=1000000000.*\[1, 72\]"),
-        (lambda: TimeFrequencyScattering(J=2**62, J_fr=2, Q=8, shape=4096), r"J=.* is too large.*\[1, 12\]"),
+        (lambda: TimeFrequencyScattering(J=2**62, J_fr=2, Q=8, shape=4096), r"J=.* is too large.*J <= 12"),
         (lambda: TimeFrequencyScattering(J=4, J_fr=2, Q=10**9, shape=4096), r"Q=\(1000000000, 1\)"),
     ],
 )

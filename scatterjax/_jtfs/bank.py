@@ -27,6 +27,7 @@ from .._core.padding import check_pad_mode
 from .._core.pytree import pytree_dataclass, static_field
 from .._scattering1d import design as design
 from .._scattering1d.bank import FilterBank1D, as_leaf, check_wavelet_memory, filter_bank_1d
+from .._scattering1d.scales import check_J_bound
 
 # Averaging modes along time and frequency: a local low-pass, a global sum, or none (T=0, F=0).
 AVERAGING_MODES = ("local", "global", "none")
@@ -353,7 +354,8 @@ def filter_bank_jtfs(
       ValueError: an argument out of its range above, an unknown mode, ``format`` or
         ``pad_mode``, ``joint_array`` without ``format='joint'``, a stride kymatio main crashes on,
         or filters that would not fit in memory.
-      ShapeError: (a ``ValueError``) ``2**J`` exceeds ``N``, or ``J_fr`` the frequency rows.
+      ShapeError: (a ``ValueError``) ``J`` too large for ``N`` (see
+        :mod:`scatterjax._scattering1d.scales`), or ``J_fr`` for the frequency rows.
 
     Example:
       >>> import scatterjax
@@ -366,7 +368,7 @@ def filter_bank_jtfs(
     J = validation.check_int("J", J, minimum=1)
     N = validation.check_int("N", N, minimum=1)
     validation.check_filter_memory(8.0 * N, f"N={N}", "Use a shorter signal, or split it into windows.")
-    validation.check_J(J, N, f"N={N}", "2**J must be at most N")
+    check_J_bound(J, N)  # 2**J may exceed N, as in Scattering1D; the time bank checks the rest
     Q1 = validation.check_int("Q1", Q1, minimum=1)
     Q2 = validation.check_int("Q2", Q2, minimum=1)
     check_wavelet_memory(J, N, Q1, Q2)

@@ -19,6 +19,7 @@ from .._core.transform import ScatteringTransform, register_transform, shape_att
 from .._scattering1d import design as design
 from .._scattering1d.frontend import check_Q_size, parse_Q, parse_stride
 from .._scattering1d.kymatio_filters import kymatio_main_layout
+from .._scattering1d.scales import check_J_bound
 from .bank import FilterBankJTFS, check_domain, filter_bank_jtfs, frequency_length
 from .core import EAGER_CHUNK_BYTES, signal_bytes, time_frequency_scattering
 
@@ -85,7 +86,9 @@ class TimeFrequencyScattering(ScatteringTransform):
     (0.4.0.dev0, commit 11552ed5), with its bugs B1-B5 fixed as documented below.
 
     Args:
-      J: log2 of the largest time scale: ``1 <= J <= floor(log2 N)``.
+      J: log2 of the largest time scale, ``J >= 1``; ``2**J`` may exceed ``N`` as in
+        :class:`~scatterjax.Scattering1D` (and kymatio main), while the filters fit the padded
+        signal and the average keeps a time sample.
       J_fr: log2 of the largest scale along log-frequency, in first-order filter indices:
         ``0 <= J_fr <= ceil(log2((J + 1) Q1))`` (the number of frequency rows).
       Q: wavelets per octave: an int (order 2 then uses 1), ``(Q1,)`` or ``(Q1, Q2)``; each >= 1,
@@ -188,7 +191,7 @@ class TimeFrequencyScattering(ScatteringTransform):
         Q1, Q2 = parse_Q(Q)
         (N,) = validation.check_shape("shape", shape, 1)
         validation.check_filter_memory(8.0 * N, f"shape=({N},)", "Use a shorter signal, or split it into windows.")
-        validation.check_J(J, N, f"N={N}", "2**J must be at most N")
+        check_J_bound(J, N)  # 2**J may exceed N, as in Scattering1D; the time bank checks the rest
         check_Q_size(Q1, Q2, N, J)
         N_fr_in = (J + 1) * Q1
         # The frequency axis has (J + 1) Q1 rows: a frequency scale 2**J_fr beyond them (rounded

@@ -124,3 +124,26 @@ def test_scattering1d_sum_levels_meta(path):
     assert [list(k) for k in meta["key"]] == json.loads(str(data["key"]))
     for field in ("order", "n", "xi", "sigma", "j"):
         np.testing.assert_array_equal(np.asarray(meta[field], dtype=float), _stored(data, field), err_msg=field)
+
+
+# Largest scales 2**J beyond the signal, which kymatio main accepts (stored by
+# kymatio_main/make_wide_scales.py; float64 outputs of kymatio main's NumPy frontend).
+WIDE = np.load(DATA / "kymatio_main" / "wide_scales.npz")
+WIDE_CONFIGS = sorted({name.split("/")[0] for name in WIDE.files})
+
+
+@pytest.mark.parametrize("config", WIDE_CONFIGS)
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 2e-5), (np.float64, 1e-10)])
+def test_wide_scales_match_stored_kymatio_main(config, dtype, tolerance):
+    kwargs = json.loads(str(WIDE[f"{config}/kwargs"]))
+    assert 2 ** kwargs["J"] > kwargs["shape"]
+    with jax.enable_x64(dtype == np.float64):
+        out = np.asarray(scatterjax.TimeFrequencyScattering(**kwargs)(WIDE[f"{config}/x"].astype(dtype)))
+    assert out.dtype == dtype and out.shape == WIDE[f"{config}/Sx"].shape
+    assert rel_l2(out, WIDE[f"{config}/Sx"]) <= tolerance
+
+
+def test_a_wide_scale_whose_average_leaves_no_sample_is_refused():
+    # kymatio main returns an empty time axis here (T = 2**J = 512 > N).
+    with pytest.raises(scatterjax.ShapeError, match=r"J=9 is too large .* no output sample .* Use J <= 8"):
+        scatterjax.TimeFrequencyScattering(J=9, J_fr=1, Q=4, shape=256)
