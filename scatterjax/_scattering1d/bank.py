@@ -332,7 +332,7 @@ def filter_bank_1d(
     if global_sum and averaged:
         raise ValueError("global_sum=True (T='global') needs averaged=False; pass averaged=False and T=2**J.")
 
-    check_scales(J, N, Q1, Q2, T, averaged, oversampling)
+    check_scales(J, N, Q1, Q2, T, averaged, oversampling, stride_log2)
 
     log2_T = math.floor(math.log2(T))
     support_samples = design.temporal_support(N, T)
@@ -369,7 +369,7 @@ def filter_bank_1d(
     wide = J > largest_log2(N)  # only then can a wavelet vanish (see scales.py)
     if wide:
         check_wavelets_do_not_vanish(
-            psi1_full, J, N, N_padded, largest_fitting_J(J, N, Q1, Q2, T, averaged, oversampling)
+            psi1_full, J, N, N_padded, largest_fitting_J(J, N, Q1, Q2, T, averaged, oversampling, stride_log2)
         )
 
     # First-order groups: contiguous runs of equal k1 (j1 is non-decreasing along the list).
@@ -395,7 +395,7 @@ def filter_bank_1d(
         psi2_full = design.morlet_filters(N_padded, order2_params.xi, order2_params.sigma)
         if wide:
             check_wavelets_do_not_vanish(
-                psi2_full, J, N, N_padded, largest_fitting_J(J, N, Q1, Q2, T, averaged, oversampling)
+                psi2_full, J, N, N_padded, largest_fitting_J(J, N, Q1, Q2, T, averaged, oversampling, stride_log2)
             )
         for g, group in enumerate(order1):
             psi2_level = [design.period_average(p, group.k1) for p in psi2_full]

@@ -63,13 +63,17 @@ def _averaging_log2(T: float) -> int:
     return math.floor(math.log2(T))
 
 
-def scales_problem(J: int, N: int, Q1: int, Q2: int, T: float, averaged: bool, oversampling: int) -> str | None:
+def scales_problem(
+    J: int, N: int, Q1: int, Q2: int, T: float, averaged: bool, oversampling: int, stride_log2: int | None = None
+) -> str | None:
     """Why ``J`` does not fit a signal of ``N`` samples with these settings (a clause for a
     message), or ``None`` if it fits. Wavelets that vanish are found after the design, by
     :func:`check_wavelets_do_not_vanish`.
 
     Args:
       T: the averaging scale in samples (``2**J`` when the transform is not averaged).
+      stride_log2: the output's resolution when set (kymatio main's ``stride``); else
+        ``log2 T - oversampling``.
     """
     if J <= largest_log2(N):
         return None
@@ -93,7 +97,7 @@ def scales_problem(J: int, N: int, Q1: int, Q2: int, T: float, averaged: bool, o
     if averaged:
         N_padded = 2**J_pad
         starts, ends = design.crop_indices((N_padded - N) // 2, N, max(log2_T, J))
-        level = max(log2_T - oversampling, 0)
+        level = stride_log2 if stride_log2 is not None else max(log2_T - oversampling, 0)
         if ends[level] <= starts[level]:
             return (
                 f"averaging over T={T:g} samples leaves no output sample inside a signal of "
@@ -102,7 +106,9 @@ def scales_problem(J: int, N: int, Q1: int, Q2: int, T: float, averaged: bool, o
     return None
 
 
-def largest_fitting_J(J: int, N: int, Q1: int, Q2: int, T: float, averaged: bool, oversampling: int) -> int:
+def largest_fitting_J(
+    J: int, N: int, Q1: int, Q2: int, T: float, averaged: bool, oversampling: int, stride_log2: int | None = None
+) -> int:
     """The largest ``J' < J`` that fits (:func:`scales_problem`, and no vanishing wavelet: at most
     ``J_pad + 2``, and ``J_pad > 0``), with ``T`` following ``J'`` where it followed ``J`` (``T = 2**J``: ``T=None``,
     or no averaging). ``floor(log2 N)`` always fits."""
@@ -111,18 +117,20 @@ def largest_fitting_J(J: int, N: int, Q1: int, Q2: int, T: float, averaged: bool
         T_candidate = 2.0**candidate if follows else T
         J_pad = design.padded_length_log2(N, design.temporal_support(N, T_candidate))
         if 0 < J_pad and candidate <= J_pad + _OCTAVES_WITHOUT_VANISHING and scales_problem(
-            candidate, N, Q1, Q2, T_candidate, averaged, oversampling
+            candidate, N, Q1, Q2, T_candidate, averaged, oversampling, stride_log2
         ) is None:
             return candidate
     return largest_log2(N)
 
 
-def check_scales(J: int, N: int, Q1: int, Q2: int, T: float, averaged: bool, oversampling: int) -> None:
+def check_scales(
+    J: int, N: int, Q1: int, Q2: int, T: float, averaged: bool, oversampling: int, stride_log2: int | None = None
+) -> None:
     """Raise a :class:`ShapeError` naming ``J``, its problem and the largest ``J`` that fits, if
     :func:`scales_problem` finds one."""
-    problem = scales_problem(J, N, Q1, Q2, T, averaged, oversampling)
+    problem = scales_problem(J, N, Q1, Q2, T, averaged, oversampling, stride_log2)
     if problem is not None:
-        largest = largest_fitting_J(J, N, Q1, Q2, T, averaged, oversampling)
+        largest = largest_fitting_J(J, N, Q1, Q2, T, averaged, oversampling, stride_log2)
         raise ShapeError(
             f"J={J} is too large for a signal of length N={N}: {problem}. Use J <= {largest}"
             + (", or a smaller T." if averaged and T != 2.0**J else ".")

@@ -21,6 +21,7 @@ CONFIGS = [
     dict(J=10, J_fr=3, Q=8, shape=1000),
     dict(J=9, J_fr=2, Q=4, shape=300, T=300, format="joint"),
     dict(J=8, J_fr=2, Q=1, shape=200, T=128, F=2),
+    dict(J=9, J_fr=1, Q=4, shape=256, stride=256),
 ]
 
 
