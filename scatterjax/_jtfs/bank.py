@@ -326,12 +326,14 @@ def filter_bank_jtfs(
     The arguments are :class:`~scatterjax.TimeFrequencyScattering`'s, resolved as it resolves them.
 
     Args:
-      J: log2 of the largest time scale, ``1 <= J <= floor(log2 N)``.
+      J: log2 of the largest time scale, ``J >= 1`` (beyond ``floor(log2 N)`` while the time
+        filters fit the padded signal, see :mod:`scatterjax._scattering1d.scales`).
       J_fr: log2 of the largest frequency scale, ``0 <= J_fr <= ceil(log2((J + 1) Q1))``.
       N: signal length.
       Q1, Q2: wavelets per octave at orders 1 and 2 (>= 1).
       Q_fr: wavelets per octave along frequency, ``1 <= Q_fr <= (J + 1) Q1``.
-      T: time averaging scale in samples, in ``[1, N]`` (``2**J`` for 'global' and 'none').
+      T: time averaging scale in samples, in ``[1, N]`` or ``2**J`` (``2**J`` for 'global' and
+        'none').
       averaging: the time averaging mode, ``'local'``, ``'global'`` or ``'none'`` (T=0).
       log2_stride: ``s``, the time resolution of the output: with local averaging in
         ``[j2_max, max(floor(log2 T), J)]`` (``j2_max`` the largest second-order scale used);

@@ -29,7 +29,7 @@ from . import design as design
 from .fourier import SparseFold, SparseFolds, join_folds
 from .order3_bank import Order3Group, third_order_plan
 from .pruning import keeps_energy
-from .scales import check_J_bound, check_scales, check_wavelets_do_not_vanish, largest_fitting_J
+from .scales import check_J_bound, check_scales, check_wavelets_do_not_vanish
 from .windows import lowpass_terms, sparse_fold, wavelet_terms, without_zero_tail
 
 # Average in time (one matrix product) when at most this many output samples remain and the
@@ -332,7 +332,8 @@ def filter_bank_1d(
     if global_sum and averaged:
         raise ValueError("global_sum=True (T='global') needs averaged=False; pass averaged=False and T=2**J.")
 
-    check_scales(J, N, Q1, Q2, T, averaged, oversampling, stride_log2)
+    scale_settings = (J, N, Q1, Q2, T, averaged, oversampling, stride_log2)
+    check_scales(*scale_settings)
 
     log2_T = math.floor(math.log2(T))
     support_samples = design.temporal_support(N, T)
@@ -368,9 +369,7 @@ def filter_bank_1d(
     psi1_full = design.morlet_filters(N_padded, order1_params.xi, order1_params.sigma)
     wide = J > largest_log2(N)  # only then can a wavelet vanish (see scales.py)
     if wide:
-        check_wavelets_do_not_vanish(
-            psi1_full, J, N, N_padded, largest_fitting_J(J, N, Q1, Q2, T, averaged, oversampling, stride_log2)
-        )
+        check_wavelets_do_not_vanish(psi1_full, N_padded, *scale_settings)
 
     # First-order groups: contiguous runs of equal k1 (j1 is non-decreasing along the list).
     runs: list[list[int]] = []
@@ -394,9 +393,7 @@ def filter_bank_1d(
     if max_order >= 2:
         psi2_full = design.morlet_filters(N_padded, order2_params.xi, order2_params.sigma)
         if wide:
-            check_wavelets_do_not_vanish(
-                psi2_full, J, N, N_padded, largest_fitting_J(J, N, Q1, Q2, T, averaged, oversampling, stride_log2)
-            )
+            check_wavelets_do_not_vanish(psi2_full, N_padded, *scale_settings)
         for g, group in enumerate(order1):
             psi2_level = [design.period_average(p, group.k1) for p in psi2_full]
             length1 = N_padded // 2**group.k1

@@ -50,25 +50,21 @@ def largest_J_considered(N: int) -> int:
 def check_J_bound(J: int, N: int) -> None:
     """Raise a :class:`ShapeError` for a ``J`` beyond :func:`largest_J_considered` (no ``J`` that
     large fits, whatever the other arguments), before anything is computed with it."""
-    limit = largest_J_considered(N)
-    if J > limit:
+    if J > largest_J_considered(N):
+        longest_padding = 2 ** (largest_J_considered(N) - _OCTAVES_BEYOND_PADDING)
         raise ShapeError(
             f"J={J} is too large for a signal of length N={N}: the widest wavelets (about 2**J "
-            f"samples long) must fit the padded signal, at most {2 ** largest_log2(max(3 * N - 2, 1))} "
+            f"samples long) must fit the padded signal, at most {longest_padding} "
             f"samples. Use J <= {largest_log2(N)} (2**J <= N), or a longer signal."
         )
-
-
-def _averaging_log2(T: float) -> int:
-    return math.floor(math.log2(T))
 
 
 def scales_problem(
     J: int, N: int, Q1: int, Q2: int, T: float, averaged: bool, oversampling: int, stride_log2: int | None = None
 ) -> str | None:
-    """Why ``J`` does not fit a signal of ``N`` samples with these settings (a clause for a
-    message), or ``None`` if it fits. Wavelets that vanish are found after the design, by
-    :func:`check_wavelets_do_not_vanish`.
+    """Why ``J`` (at most :func:`largest_J_considered`, see :func:`check_J_bound`) does not fit a
+    signal of ``N`` samples with these settings (a clause for a message), or ``None`` if it fits.
+    Wavelets that vanish are found after the design, by :func:`check_wavelets_do_not_vanish`.
 
     Args:
       T: the averaging scale in samples (``2**J`` when the transform is not averaged).
@@ -77,8 +73,6 @@ def scales_problem(
     """
     if J <= largest_log2(N):
         return None
-    if J > largest_J_considered(N):
-        return "its widest wavelets are longer than any padding of the signal"
     J_pad = design.padded_length_log2(N, design.temporal_support(N, T))
     order1, order2 = design.wavelet_params(J, Q1), design.wavelet_params(J, Q2)
     parents = [j1 for j1 in order1.j if any(j2 > j1 for j2 in order2.j)]
@@ -87,7 +81,7 @@ def scales_problem(
             f"the first-order wavelets with second-order children would be subsampled by "
             f"2**{max(parents)}, more than the {2**J_pad} samples of the padded signal"
         )
-    log2_T = _averaging_log2(T)
+    log2_T = math.floor(math.log2(T))
     widest = min(max(order1.j + order2.j), log2_T)
     if widest > J_pad:
         return (
@@ -138,17 +132,21 @@ def check_scales(
 
 
 def check_wavelets_do_not_vanish(
-    filters: list[np.ndarray], J: int, N: int, N_padded: int, largest: int
+    filters: list[np.ndarray], N_padded: int, J: int, N: int, Q1: int, Q2: int, T: float, averaged: bool,
+    oversampling: int, stride_log2: int | None = None,
 ) -> None:
     """Raise a :class:`ShapeError` if a designed wavelet is zero at every frequency bin (narrower
-    than the padded signal's frequency grid; only possible for ``J >= log2(N_padded) + 3``).
+    than the padded signal's frequency grid; only possible for ``J >= log2(N_padded) + 3``),
+    naming the largest ``J`` that fits (:func:`largest_fitting_J`, computed only then).
 
     Args:
       filters: the designed Fourier-domain wavelets.
-      largest: the largest ``J`` that fits, for the message.
+      N_padded: their length.
+      J, N, Q1, Q2, T, averaged, oversampling, stride_log2: the settings, as for :func:`check_scales`.
     """
     vanished = sum(1 for f in filters if not np.any(f))
     if vanished:
+        largest = largest_fitting_J(J, N, Q1, Q2, T, averaged, oversampling, stride_log2)
         raise ShapeError(
             f"J={J} is too large for a signal of length N={N}: {vanished} of its lowest-frequency "
             f"wavelets are narrower than the frequency grid of the padded signal ({N_padded} "
