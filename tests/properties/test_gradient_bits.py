@@ -87,9 +87,9 @@ def test_batch_gradients_are_the_rows_gradients(case):
 
 
 def test_jtfs_batch_gradients_agree_with_rows_to_rounding():
-    # Not bit for bit: every output channel that goes through the matrix products along the
-    # frequency axis carries a gradient that differs from the rows' by float32 rounding (~2e-7 of
-    # its largest entry); the channel that does not (order 0) agrees bit for bit.
+    # Not bit for bit (not traced down yet: it is not the time chunks of the frequency products,
+    # nor their matrix products' row count): the gradients through most output channels differ
+    # from the rows' by float32 rounding, ~2e-7 of the largest entry; order 0's agree.
     make, shape = CASES["jtfs"]
     S = make()
     x = jnp.asarray(np.random.default_rng(1).standard_normal(shape).astype(np.float32))
