@@ -19,6 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
@@ -49,6 +50,35 @@ _PRODUCT_BYTES = 16 * 2**20
 _MIN_CHUNK = 64
 
 
+@jax.custom_jvp
+def _row_map(rows: jax.Array, post: jax.Array) -> jax.Array:
+    """``rows @ post.T`` over the last axis: ``(..., r)`` and ``(k, r)`` -> ``(..., k)``.
+
+    Evaluated, one matrix product. Its derivative is written as a broadcast product summed over
+    ``r``, so that reverse mode transposes it into a sum over the ``k`` outputs in a fixed order:
+    the transpose of the matrix product (a product with ``post``, contracting ``k``) rounded a
+    row's gradient by the number of rows in the call (J=5 J_fr=1 Q=4 N=256, a batch of 5 against
+    its rows one at a time: 9e-8 of the largest entry; with ``F=0`` or ``F='global'``, which map
+    no rows, bit for bit). The forward is the same program; the gradient ran no slower (J=8 J_fr=3
+    Q=8 N=2**16, ``jit(value_and_grad)``, fresh processes: 0.98-1.03 s against 0.83-1.11 s).
+    """
+    return jnp.einsum("...r,kr->...k", rows, post, precision="highest")
+
+
+def _row_map_jvp(primals, tangents):
+    (rows, post), (d_rows, d_post) = primals, tangents
+    out = _row_map(rows, post)
+    tangent = jnp.zeros(out.shape, out.dtype)
+    if not isinstance(d_rows, SymbolicZero):
+        tangent = tangent + (d_rows[..., None, :] * post).sum(axis=-1)
+    if not isinstance(d_post, SymbolicZero):
+        tangent = tangent + (rows[..., None, :] * d_post).sum(axis=-1)
+    return out, tangent
+
+
+_row_map.defjvp(default_promotion(_row_map_jvp), symbolic_zeros=True)
+
+
 def _finish(v: jax.Array, ops: FrequencyOperators, block: BlockPlan) -> jax.Array:
     """Reduce ``v = |A z|`` ``(..., R)`` (rows last) to the block's kept rows ``(..., kept_rows)``:
     each finish group's paths at once, by a slice or a real row map."""
@@ -61,7 +91,7 @@ def _finish(v: jax.Array, ops: FrequencyOperators, block: BlockPlan) -> jax.Arra
             kept = rows[..., : group.keep]
         else:
             post = ops.post[group.post].astype(v.dtype)
-            kept = jnp.einsum("...r,kr->...k", rows, post, precision="highest")
+            kept = _row_map(rows, post)
         parts.append(kept.reshape(lead + (group.count * group.keep,)))
     return jnp.concatenate(parts, axis=-1)
 
