@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
+from .._core.bilinear import bilinear_map
 from .._core.complex_input import join_modulus, join_spectra, stack_parts
 from .._core.empty_batch import empty_batch_output, is_empty_batch
 from .._core.frozen import frozen
@@ -33,7 +33,14 @@ from .order3 import third_order
 CHUNK_BYTES = 4 * 2**20
 
 
-@jax.custom_jvp
+def _column_sums(u: jax.Array, kernel: jax.Array) -> jax.Array:
+    """``u @ kernel`` as plain reductions, column by column and unrolled (no loop for reverse mode
+    to transpose): ``_direct_average``'s derivative."""
+    kernel = kernel.astype(u.dtype)
+    return jnp.stack([(u * kernel[:, k]).sum(axis=-1) for k in range(kernel.shape[-1])], axis=-1)
+
+
+@bilinear_map(_column_sums)
 def _direct_average(u: jax.Array, kernel: jax.Array) -> jax.Array:
     """``u @ kernel`` for ``u`` (B, P, L) and ``kernel`` (L, K), each column a :func:`pairwise_sum`;
     (B, P, K).
@@ -41,30 +48,9 @@ def _direct_average(u: jax.Array, kernel: jax.Array) -> jax.Array:
     The columns go through one traced tree in a loop (``lax.map``): written out, the ``K`` trees
     of ``log2(L)`` levels each made thousands of small ops for XLA to compile (JTFS J=8 J_fr=3
     N=2048, chunk program: 6.0 -> 3.8 s of XLA compile). Differentiated, the value runs the same
-    loop (the plain call's bits) and the derivative is plain reductions."""
+    loop (the plain call's bits) and the derivative is plain reductions, as ``pairwise_sum``'s."""
     kernel = kernel.astype(u.dtype)
     return jnp.moveaxis(jax.lax.map(lambda column: pairwise_sum(u * column), kernel.T), 0, -1)
-
-
-def _direct_average_jvp(primals, tangents):
-    # As pairwise_sum's: the value is the trees' (the plain call's bits), the derivative plain
-    # reductions, column by column and unrolled (no loop for reverse mode to transpose).
-    (u, kernel), (d_u, d_kernel) = primals, tangents
-    kernel = kernel.astype(u.dtype)
-
-    def apply(v, w):
-        return jnp.stack([(v * w[:, k]).sum(axis=-1) for k in range(w.shape[-1])], axis=-1)
-
-    out = _direct_average(u, kernel)
-    d_out = jnp.zeros(out.shape, out.dtype)
-    if not isinstance(d_u, SymbolicZero):
-        d_out = d_out + apply(d_u, kernel)
-    if not isinstance(d_kernel, SymbolicZero):
-        d_out = d_out + apply(u, d_kernel.astype(u.dtype))
-    return out, d_out
-
-
-_direct_average.defjvp(default_promotion(_direct_average_jvp), symbolic_zeros=True)
 
 
 def lowpass_average(u: jax.Array, u_half: jax.Array | None, lowpass: Lowpass, leaf, plan: Plan1D):

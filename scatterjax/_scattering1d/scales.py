@@ -50,8 +50,9 @@ def largest_J_considered(N: int) -> int:
 def check_J_bound(J: int, N: int) -> None:
     """Raise a :class:`ShapeError` for a ``J`` beyond :func:`largest_J_considered` (no ``J`` that
     large fits, whatever the other arguments), before anything is computed with it."""
-    if J > largest_J_considered(N):
-        longest_padding = 2 ** (largest_J_considered(N) - _OCTAVES_BEYOND_PADDING)
+    largest = largest_J_considered(N)
+    if J > largest:
+        longest_padding = 2 ** (largest - _OCTAVES_BEYOND_PADDING)
         raise ShapeError(
             f"J={J} is too large for a signal of length N={N}: the widest wavelets (about 2**J "
             f"samples long) must fit the padded signal, at most {longest_padding} "

@@ -50,10 +50,10 @@ import operator
 
 import jax
 import jax.numpy as jnp
-from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
+from .._core.bilinear import bilinear_map
 from .._core.chunking import PIECES_FOR_THE_EXECUTOR
 from .._core.complex_input import join_modulus, join_spectrum_parts, stack_parts
 from .._core.empty_batch import empty_batch_output, is_empty_batch
@@ -116,7 +116,7 @@ def _fold_axis(a: jax.Array, axis: int, factor: int) -> jax.Array:
     return a
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
+@bilinear_map(_folded_product_by_reduction, nondiff_argnums=(2, 3))
 def _folded_product(array: jax.Array, weights: jax.Array, row_factor: int, col_factor: int):
     """Sum over aligned blocks of ``array * weights`` (last two axes cut into ``row_factor`` x
     ``col_factor`` blocks, powers of two; broadcasting over the leading axes).
@@ -159,18 +159,6 @@ def _folded_product(array: jax.Array, weights: jax.Array, row_factor: int, col_f
     return _fold_axis(total, -1, col_factor // count)
 
 
-def _folded_product_jvp(row_factor, col_factor, primals, tangents):
-    (array, weights), (d_array, d_weights) = primals, tangents
-    out = _folded_product(array, weights, row_factor, col_factor)
-    d_out = jnp.zeros(out.shape, out.dtype)
-    if not isinstance(d_array, SymbolicZero):
-        d_out = d_out + _folded_product_by_reduction(d_array, weights, row_factor, col_factor)
-    if not isinstance(d_weights, SymbolicZero):
-        d_out = d_out + _folded_product_by_reduction(array, d_weights, row_factor, col_factor)
-    return out, d_out
-
-
-_folded_product.defjvp(default_promotion(_folded_product_jvp), symbolic_zeros=True)
 
 
 def _spectra_of_real(images: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
