@@ -40,13 +40,11 @@ from jaxtyping import Array, ArrayLike, Float
 from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
 from .._core.empty_batch import empty_batch_output, is_empty_batch
 from .._core.frozen import frozen
-from .._core.lax_ops import where_scalar
+from .._core.lax_ops import fft_last_axes, where_scalar
 from .._core.promotion import default_promotion
 from .._core.reductions import blocked_sum
 from .._core.validation import check_real_input
 from .bank import FilterBank3D
-
-_AXES = (-3, -2, -1)
 
 # XLA's CPU FFT runs each FFT call on one thread, and runs independent calls concurrently: a
 # batched FFT is issued as up to this many independent calls (whole volumes each).
@@ -99,13 +97,13 @@ def _pieces(fft, a: jax.Array, grid, split: bool = True) -> jax.Array:
 
 
 def _ifftn(a: jax.Array, split: bool = True) -> jax.Array:
-    return _pieces(partial(jnp.fft.ifftn, axes=_AXES), a, a.shape[-3:], split)
+    return _pieces(partial(fft_last_axes, kind="ifft", axes=3), a, a.shape[-3:], split)
 
 
 def _rfftn(a: jax.Array) -> jax.Array:
     """``rfftn`` over the last three axes of ``(V, M, N, O)`` or ``(B, V, M, N, O)`` volumes."""
     flat = a.reshape((-1,) + a.shape[-3:])
-    return _pieces(partial(jnp.fft.rfftn, axes=_AXES), flat, a.shape[-3:]).reshape(a.shape[:-1] + (-1,))
+    return _pieces(partial(fft_last_axes, kind="rfft", axes=3), flat, a.shape[-3:]).reshape(a.shape[:-1] + (-1,))
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(1,))
@@ -127,12 +125,12 @@ def _ifftn_each(blocks: list[jax.Array], split: bool = True) -> list[jax.Array]:
 @default_promotion
 def _ifftn_each_jvp(split, primals, tangents):  # linear: the derivative is the map itself
     (blocks,), (d_blocks,) = primals, tangents
-    ifftn = partial(jnp.fft.ifftn, axes=_AXES)
+    ifftn = partial(fft_last_axes, kind="ifft", axes=3)
     return _ifftn_each(blocks, split), [ifftn(d) for d in d_blocks]
 
 
 def _irfftn(a: jax.Array, shape) -> jax.Array:
-    return _pieces(partial(jnp.fft.irfftn, s=shape, axes=_AXES), a, shape)
+    return _pieces(partial(fft_last_axes, kind="irfft", axes=3, n=shape[-1]), a, shape)
 
 
 # --- pointwise functions with finite derivatives at 0 ---------------------------------------------
@@ -280,7 +278,7 @@ def _nyquist_corrections(spectrum_planes, filter_planes, shape, real_dtype):
     """
     M, N, O = shape
     planes = tuple(
-        jnp.fft.ifft2(x * d, axes=(-2, -1)) / size
+        fft_last_axes(x * d, "ifft", 2) / size
         for x, d, size in zip(spectrum_planes, filter_planes, shape)
     )
     sign0 = _alternating(M, real_dtype)[:, None, None]

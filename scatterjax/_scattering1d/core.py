@@ -18,6 +18,7 @@ from .._core.bilinear import bilinear_map
 from .._core.complex_input import join_modulus, join_spectra, stack_parts
 from .._core.empty_batch import empty_batch_output, is_empty_batch
 from .._core.frozen import frozen
+from .._core.lax_ops import fft_last_axes
 from .._core.modulus import modulus_of_parts
 from .._core.padding import pad_signal
 from .._core.promotion import default_promotion
@@ -59,9 +60,9 @@ def lowpass_average(u: jax.Array, u_half: jax.Array | None, lowpass: Lowpass, le
     if lowpass.direct:
         return _direct_average(u, leaf)
     if u_half is None:
-        u_half = jnp.fft.rfft(u, axis=-1)
+        u_half = fft_last_axes(u, "rfft")
     out_length = length // 2**lowpass.a
-    averaged = jnp.fft.irfft(fold_each(u_half, leaf), n=out_length, axis=-1)
+    averaged = fft_last_axes(fold_each(u_half, leaf), "irfft", n=out_length)
     out_level = lowpass.level + lowpass.a
     return averaged[..., plan.average_start[out_level] : plan.average_end[out_level]]
 
@@ -86,7 +87,7 @@ def first_order(x: jax.Array, bank: FilterBank1D, *, complex_input: bool = False
     """
     plan = bank.plan
     padded = pad_signal(x, ((0, 0), (plan.pad_left, plan.pad_right)), plan.pad_mode)
-    x_half = jnp.fft.rfft(padded, axis=-1)
+    x_half = fft_last_axes(padded, "rfft")
     has_children = {group2.order1_group for group2 in plan.order2}
     u1, u1_half = [], []
     spectra = fold_together(x_half[:, None], bank.psi1)
@@ -95,7 +96,7 @@ def first_order(x: jax.Array, bank: FilterBank1D, *, complex_input: bool = False
             spectrum = join_spectra(spectrum)
         u = modulus_of_parts(*inverse_fft_parts(spectrum))
         u1.append(u)
-        u1_half.append(jnp.fft.rfft(u, axis=-1) if g in has_children else None)
+        u1_half.append(fft_last_axes(u, "rfft") if g in has_children else None)
     return padded, x_half, u1, u1_half
 
 

@@ -17,7 +17,7 @@ from jax.custom_derivatives import SymbolicZero
 
 from .._core.cpu_threads import cpu_threads
 from .._core.fft_rows import grouped_rows, is_group_sensitive
-from .._core.lax_ops import pad_zeros, take_last_axis
+from .._core.lax_ops import fft_last_axes, pad_zeros, take_last_axis
 from .._core.promotion import default_promotion
 from .._core.pytree import pytree_dataclass, static_field
 
@@ -45,13 +45,13 @@ def inverse_fft(spectrum: jax.Array) -> jax.Array:
     count = math.prod(lead)
     # A symbolic batch (jax.export, the TensorFlow adapter's jax2tf) has no row count to pad to.
     if not is_group_sensitive(length, count) or count == 0:
-        return jnp.fft.ifft(spectrum, axis=-1)
+        return fft_last_axes(spectrum, "ifft")
     itemsize = spectrum.real.dtype.itemsize
     rows = grouped_rows(count, length, itemsize, cpu_threads())
     flat = spectrum.reshape(count, length)
     if rows != count:
         flat = pad_zeros(flat, ((0, rows - count), (0, 0)))
-    return jnp.fft.ifft(flat, axis=-1)[:count].reshape(spectrum.shape)
+    return fft_last_axes(flat, "ifft")[:count].reshape(spectrum.shape)
 
 
 def inverse_fft_parts(spectrum: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from .._core.lax_ops import fft_last_axes
 from .._core.modulus import modulus_of_parts
 from .bank import FilterBank1D
 from .fourier import fold_rows, inverse_fft_parts
@@ -38,7 +39,7 @@ def third_order(
     """
     plan = bank.plan
     halves = {
-        level: jnp.fft.rfft(u2_by_level[level], axis=-1) for level in sorted({g.level2 for g in plan.order3})
+        level: fft_last_axes(u2_by_level[level], "rfft") for level in sorted({g.level2 for g in plan.order3})
     }
     parts: dict[int, list[jax.Array]] = {}
     scales: dict[int, list[float]] = {}

@@ -29,6 +29,7 @@ from jaxtyping import Array, ArrayLike, Complex, Float
 from .._core.amplitude import amplitude_exponents, from_normal_amplitude, to_normal_amplitude
 from .._core.complex_input import join_spectra, stack_parts
 from .._core.frozen import frozen
+from .._core.lax_ops import fft_last_axes
 from .._core.modulus import modulus_of_parts
 from .._core.padding import pad_signal
 from .._core.promotion import default_promotion
@@ -142,7 +143,7 @@ def _spectra(x, filters: ScalogramFilters) -> tuple[jax.Array, tuple[int, ...]]:
     if complex_input:
         flat = stack_parts(flat)
     padded = pad_signal(flat, ((0, 0), (filters.pad_left, filters.pad_right)), filters.pad_mode)
-    spectra = fold_rows(jnp.fft.rfft(padded, axis=-1)[:, None], filters.psi)
+    spectra = fold_rows(fft_last_axes(padded, "rfft")[:, None], filters.psi)
     return (join_spectra(spectra) if complex_input else spectra), x.shape[:-1]
 
 

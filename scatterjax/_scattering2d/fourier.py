@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from .._core.fft_rows import fft_of_last_two, is_group_sensitive
+from .._core.lax_ops import fft_last_axes
 
 
 def _grouped(a: jax.Array, sides) -> bool:
@@ -32,29 +33,29 @@ def _rows_then_columns(row_fft, column_fft, images: jax.Array) -> jax.Array:
 def rfft2(images: jax.Array) -> jax.Array:
     """``jnp.fft.rfft2(images)``: real ``(..., M, N)`` -> complex ``(..., M, N // 2 + 1)``."""
     if not _grouped(images, images.shape[-2:]):
-        return jnp.fft.rfft2(images)
-    return _rows_then_columns(partial(jnp.fft.rfft, axis=-1), partial(jnp.fft.fft, axis=-2), images)
+        return fft_last_axes(images, "rfft", 2)
+    return _rows_then_columns(partial(fft_last_axes, kind="rfft"), partial(jnp.fft.fft, axis=-2), images)
 
 
 def irfft2(half: jax.Array, shape: tuple[int, int]) -> jax.Array:
     """``jnp.fft.irfft2(half, s=shape)`` for ``half`` of shape ``(..., shape[0], shape[1] // 2 + 1)``."""
     if not _grouped(half, shape):
-        return jnp.fft.irfft2(half, s=shape)
+        return fft_last_axes(half, "irfft", 2, n=shape[1])
     m, n = shape
     columns = fft_of_last_two(partial(jnp.fft.ifft, axis=-2), half, -2, m)
-    return fft_of_last_two(partial(jnp.fft.irfft, n=n, axis=-1), columns, -1, n)
+    return fft_of_last_two(partial(fft_last_axes, kind="irfft", n=n), columns, -1, n)
 
 
 def ifft2(spectra: jax.Array) -> jax.Array:
     """``jnp.fft.ifft2(spectra)`` over the last two axes, complex ``(..., M, N)``."""
     if not _grouped(spectra, spectra.shape[-2:]):
-        return jnp.fft.ifft2(spectra)
-    return _rows_then_columns(partial(jnp.fft.ifft, axis=-1), partial(jnp.fft.ifft, axis=-2), spectra)
+        return fft_last_axes(spectra, "ifft", 2)
+    return _rows_then_columns(partial(fft_last_axes, kind="ifft"), partial(jnp.fft.ifft, axis=-2), spectra)
 
 
 def fft2(images: jax.Array) -> jax.Array:
     """``jnp.fft.fft2(images)`` over the last two axes of real ``(..., M, N)``, complex ``(..., M, N)``."""
     z = images.astype(jnp.result_type(images.dtype, jnp.complex64))
     if not _grouped(z, z.shape[-2:]):
-        return jnp.fft.fft2(z)
-    return _rows_then_columns(partial(jnp.fft.fft, axis=-1), partial(jnp.fft.fft, axis=-2), z)
+        return fft_last_axes(z, "fft", 2)
+    return _rows_then_columns(partial(fft_last_axes, kind="fft"), partial(jnp.fft.fft, axis=-2), z)
