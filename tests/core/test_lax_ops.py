@@ -1,4 +1,4 @@
-"""``jnp.take``, ``jnp.where`` and ``jnp.pad`` as single primitives: the same values and derivatives
+"""``jnp.take``, ``jnp.where``, ``jnp.pad`` and ``jnp.fft`` as single primitives: the same values and derivatives
 as the ``jax.numpy`` functions they replace, and programs of fewer nested traces."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from jax.test_util import check_grads
 
-from scatterjax._core.lax_ops import pad_zeros, take_last_axis, where_scalar
+from scatterjax._core.lax_ops import fft_last_axes, pad_zeros, take_last_axis, where_scalar
 
 
 def _nested_programs(jaxpr) -> int:
@@ -92,3 +92,53 @@ def test_the_helpers_trace_no_nested_programs():
     assert _nested_programs(jax.make_jaxpr(jax.value_and_grad(helpers))(a).jaxpr) == 0
     assert _nested_programs(jax.make_jaxpr(jax.value_and_grad(with_jnp))(a).jaxpr) > 0  # what they replace
     np.testing.assert_array_equal(jax.grad(helpers)(a), jax.grad(with_jnp)(a))
+
+
+_JNP_FFTS = {"fft": jnp.fft.fftn, "ifft": jnp.fft.ifftn, "rfft": jnp.fft.rfftn}
+
+
+@pytest.mark.parametrize("kind", ["fft", "ifft", "rfft", "irfft"])
+@pytest.mark.parametrize("axes", [1, 2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.complex64, np.float64])
+def test_fft_last_axes_is_jnp_fft(kind, axes, dtype):
+    rng = np.random.default_rng(axes)
+    shape = (2, 3, 6, 5, 8)
+    a = rng.standard_normal(shape).astype(dtype)
+    if np.iscomplexobj(a):
+        a = a + 1j * rng.standard_normal(shape).astype(dtype)
+    if kind == "rfft" and np.iscomplexobj(a):
+        with pytest.raises(TypeError, match="real array"):
+            fft_last_axes(a, kind, axes)
+        return
+    last_axes = tuple(range(-axes, 0))
+    with jax.enable_x64(dtype == np.float64):
+        if kind == "irfft":
+            n = 2 * (a.shape[-1] - 1) + 1  # an odd output length: not the default
+            got = jax.jit(fft_last_axes, static_argnums=(1, 2), static_argnames="n")(a, kind, axes, n=n)
+            expected = jnp.fft.irfftn(a, s=a.shape[-axes:-1] + (n,), axes=last_axes)
+        else:
+            got = jax.jit(fft_last_axes, static_argnums=(1, 2))(a, kind, axes)
+            expected = _JNP_FFTS[kind](a, axes=last_axes)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)  # the same primitive: the same bits
+        if dtype == np.float64:
+            check_grads(lambda a: fft_last_axes(a, kind, axes).real, (a,), order=1, modes=["fwd", "rev"])
+
+
+def test_fft_last_axes_refuses_a_spectrum_of_the_wrong_length():
+    with pytest.raises(ValueError, match="n=8 takes a half spectrum of 5 bins, got 4"):
+        fft_last_axes(jnp.ones((3, 4), jnp.complex64), "irfft", n=8)
+
+
+def test_fft_last_axes_traces_no_nested_program():
+    a = jnp.ones((2, 8))
+
+    def forward(a):
+        return fft_last_axes(fft_last_axes(a, "rfft"), "irfft", n=8).sum()
+
+    def with_jnp(a):
+        return jnp.fft.irfft(jnp.fft.rfft(a), n=8).sum()
+
+    assert _nested_programs(jax.make_jaxpr(forward)(a).jaxpr) == 0
+    assert _nested_programs(jax.make_jaxpr(with_jnp)(a).jaxpr) > 0  # what it replaces
+    np.testing.assert_array_equal(jax.grad(forward)(a), jax.grad(with_jnp)(a))
