@@ -286,7 +286,8 @@ def run(title: str, impls: list[Impl], x: np.ndarray, *, ours: str, reference: s
                f"{medians[name] / medians[ours]:8.2f} {relative_l2(outputs[name], ref):24.2e} "
                f"{median_faults[name]:11.0f}")
         if memory:
-            row += f" {peak[name]:12.0f} {call_peak[name]:13.0f} {xla_temp[name]:12.0f}"
+            # XLA's temporaries to 0.1 MB, as the script reports them: the small gradients' are 1-3 MB.
+            row += f" {peak[name]:12.0f} {call_peak[name]:13.0f} {xla_temp[name]:12.1f}"
             if on_device:
                 row += f" {device_peak[name]:12.0f}"
         print(row)
