@@ -159,8 +159,6 @@ def _folded_product(array: jax.Array, weights: jax.Array, row_factor: int, col_f
     return _fold_axis(total, -1, col_factor // count)
 
 
-
-
 def _spectra_of_real(images: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     """``(rfft2(images), real part, imaginary part of fft2(images))`` for real images.
 
