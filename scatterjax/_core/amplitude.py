@@ -73,19 +73,47 @@ def amplitude_exponents(x: jax.Array, sample_ndim: int) -> jax.Array:
 _FEWEST_PIECES_SATURATE = 16
 
 
-def scaled_by_power_of_two(a: jax.Array, exponents: jax.Array, power: float = 1.0) -> jax.Array:
+def scaled_by_power_of_two(a, exponents: jax.Array, power: float = 1.0):
     """``a * 2^(exponents * power)``, one exponent per leading index of ``a``.
 
     Exact (a product by powers of two) when ``exponents * power`` is an integer, which it is for
     any ``power`` with ``2 * power`` an integer (the exponents are even).
 
     Args:
-      a: real or complex array ``(*batch, ...)``.
+      a: real or complex array ``(*batch, ...)``, or a list of such arrays of one precision (the
+        outputs of a transform whose paths have different shapes): the factors are computed once
+        for them all, so a list of hundreds of paths costs hundreds of products, not hundreds of
+        factor computations.
       exponents: int32 array ``(*batch,)``, at most :func:`largest_shift` in magnitude.
       power: Python float.
+
+    Returns:
+      the scaled array, or list of arrays, of ``a``'s shapes and dtypes.
     """
-    dtype = a.real.dtype
-    extra = a.ndim - exponents.ndim
+    leaves = a if isinstance(a, list) else [a]
+    factors = _factors_of_power_of_two(exponents, power, leaves[0].real.dtype)
+    if len(leaves) > 1:
+        # Each factor as the result of a reduction (the largest of it and 0: itself), which XLA
+        # computes once. As elementwise operations, the few dozen that lead from the signals'
+        # largest samples to the factors were fused into every product and every slice of one, and
+        # compiled once each (1D J=6 Q=(16, 4) N=3000 T=0, 757 paths, inside jit: 77 000 lines of
+        # optimised HLO and 17-28 s of XLA compile, against 14 000 lines and 11-12 s).
+        factors = [jnp.max(jnp.stack([f, jnp.zeros_like(f)], axis=-1), axis=-1) for f in factors]
+    scaled = [_times_factors(leaf, factors, exponents.ndim) for leaf in leaves]
+    return scaled if isinstance(a, list) else scaled[0]
+
+
+def _times_factors(a: jax.Array, factors: list[jax.Array], batch_ndim: int) -> jax.Array:
+    """``a`` times each of ``factors`` (``(*batch,)``) in turn, broadcast over ``a``'s other axes."""
+    extra = (1,) * (a.ndim - batch_ndim)
+    for factor in factors:
+        a = a * factor.reshape(factor.shape + extra)
+    return a
+
+
+def _factors_of_power_of_two(exponents: jax.Array, power: float, dtype) -> list[jax.Array]:
+    """Factors ``(*batch,)`` whose product is ``2^(exponents * power)``, each a normal number of
+    ``dtype`` (so that every partial product is exact)."""
     # Every factor 2^n is a normal number (|n| <= largest_shift): one for |power| <= 1.
     pieces = max(1, math.ceil(abs(power)))
     fraction = None
@@ -108,14 +136,15 @@ def scaled_by_power_of_two(a: jax.Array, exponents: jax.Array, power: float = 1.
         whole = jnp.floor(target).astype(jnp.int32)
         if not (2 * float(power)).is_integer():
             fraction = target - whole.astype(dtype)
+    factors = []
     done = 0
     for i in range(1, pieces + 1):
         upto = (whole * i) // pieces
-        a = a * _power_of_two(upto - done, dtype).reshape(exponents.shape + (1,) * extra)
+        factors.append(_power_of_two(upto - done, dtype))
         done = upto
     if fraction is not None:  # in [0, 1)
-        a = a * jnp.exp2(fraction.reshape(exponents.shape + (1,) * extra))
-    return a
+        factors.append(jnp.exp2(fraction))
+    return factors
 
 
 def _power_of_two(n: jax.Array, dtype) -> jax.Array:
@@ -143,10 +172,11 @@ def _to_normal_amplitude_jvp(primals, tangents):
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(2,))
-def from_normal_amplitude(y: jax.Array, exponents: jax.Array, degree: float = 1.0) -> jax.Array:
+def from_normal_amplitude(y, exponents: jax.Array, degree: float = 1.0):
     """``y * 2^(-k degree)`` per signal: the output of a transform homogeneous of ``degree``,
     computed on :func:`to_normal_amplitude`'s signals, brought back to their amplitude; tangents
-    are multiplied by ``2^(k (1 - degree))`` (see the module docstring)."""
+    are multiplied by ``2^(k (1 - degree))`` (see the module docstring). ``y``: an array
+    ``(*batch, ...)`` or a list of them (the scale computed once for all)."""
     return scaled_by_power_of_two(y, -exponents, degree)
 
 

@@ -260,14 +260,16 @@ def time_frequency_scattering(
     blocks = [order1] + [o.reshape(o.shape[0], -1, o.shape[-1]) for o in order2]
     paths = path_rows(plan)
     if plan.averaging == "none" or (plan.format == "joint" and not plan.joint_array):
-        # Paths of different lengths (T=0) or row counts: one array per channel or path.
+        # Paths of different lengths (T=0) or row counts: one array per channel or path, cut from
+        # the blocks once they are scaled (a few products, rather than one per path).
+        order0, *blocks = from_normal_amplitude([order0, *blocks], shift)
         if plan.format == "joint":
             out = [order0[:, 0]] + [blocks[b + 1][:, start : start + keep] for b, start, keep, _ in paths]
         else:
             out = [order0[:, 0]] + [
                 blocks[b + 1][:, start + i] for b, start, _, channels in paths for i in range(channels)
             ]
-        return [from_normal_amplitude(o, shift).reshape(batch_shape + o.shape[1:]) for o in out]
+        return [o.reshape(batch_shape + o.shape[1:]) for o in out]
     rows = jnp.concatenate(([] if plan.format == "joint" else [order0]) + blocks, axis=1)
     offsets = np.cumsum([0 if plan.format == "joint" else 1] + [b.shape[1] for b in blocks])
     if plan.format == "joint":

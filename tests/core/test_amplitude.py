@@ -85,3 +85,34 @@ def test_huge_powers_saturate_as_the_exact_scale_does(power):
         np.testing.assert_allclose(got, want, rtol=1e-5)
     jitted = jax.jit(scaled_by_power_of_two, static_argnums=2)
     np.testing.assert_array_equal(np.asarray(jitted(jnp.asarray(a), jnp.asarray(exponents), power)), got)
+
+
+@pytest.mark.parametrize("power", [1.0, 0.5, 1 / 3, 2.0, -1.5, 40.0])
+def test_a_list_is_scaled_as_each_of_its_arrays_alone(power):
+    rng = np.random.default_rng(1)
+    arrays = [
+        jnp.asarray(rng.standard_normal(shape).astype(np.float32)) * 2.0**-30
+        for shape in [(3, 7), (3, 2, 5), (3, 1)]
+    ]
+    arrays.append(jnp.asarray((rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))).astype(np.complex64)))
+    exponents = jnp.asarray([60, 0, -58], jnp.int32)
+    together = scaled_by_power_of_two(arrays, exponents, power)
+    assert isinstance(together, list) and len(together) == len(arrays)
+    for got, array in zip(together, arrays, strict=True):
+        alone = scaled_by_power_of_two(array, exponents, power)
+        assert got.shape == array.shape and got.dtype == array.dtype
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(alone))
+
+
+def test_unaveraged_paths_share_one_computation_of_the_scale():
+    # One product per path, but the scalar work from the signals' largest samples to the factor
+    # (comparisons, selects, integer divisions) once: it was fused into every path's product.
+    import scatterjax
+
+    S = scatterjax.Scattering1D(J=6, shape=1024, Q=8, T=0, out_type="list")
+    x = jnp.zeros((2, 1024), jnp.float32)
+    compiled = jax.jit(lambda v: [d["coef"] for d in S(v)]).lower(x).compile().as_text()
+    paths = S.output_size()
+    assert paths > 100
+    comparisons = compiled.count(" compare(")
+    assert comparisons < paths, (comparisons, paths)
