@@ -91,18 +91,26 @@ def scaled_by_power_of_two(a, exponents: jax.Array, power: float = 1.0):
       the scaled array, or list of arrays, of ``a``'s shapes and dtypes.
     """
     leaves = a if isinstance(a, list) else [a]
-    factors = _factors_of_power_of_two(exponents, power, leaves[0].real.dtype)
-    # Each factor as the result of a reduction (the largest of it and 0: itself), which XLA
-    # computes once. As elementwise operations, the few dozen that lead from the signals' largest
-    # samples to the factors were fused into every product and every slice of one, and compiled
-    # once each: a list of paths, or an array that a caller's jit cuts into channels (out_type
-    # 'list' or 'dict'). Inside jit, optimised HLO and XLA compile: 1D J=6 Q=(16, 4) N=3000 T=0
-    # (757 paths) 77 000 lines and 17-28 s -> 14 000 lines and 11-14 s; 2D J=5 L=8 256x256 as a
-    # list (4 641 channels) 84 000 lines and 25 s -> 28 000 lines and 14 s; 1D J=8 Q=8 N=4096 as
-    # a list, 28 000 lines and 7 s -> 8 000 lines and 4 s. Same values: max(f, 0) is f.
-    factors = [jnp.max(jnp.stack([f, jnp.zeros_like(f)], axis=-1), axis=-1) for f in factors]
+    factors = _factors_once(exponents, power, leaves[0].real.dtype)
     scaled = [_times_factors(leaf, factors, exponents.ndim) for leaf in leaves]
     return scaled if isinstance(a, list) else scaled[0]
+
+
+def _factors_once(exponents: jax.Array, power: float, dtype) -> list[jax.Array]:
+    """:func:`_factors_of_power_of_two`, each factor the result of a sort, which XLA computes once.
+
+    The few dozen scalar operations that lead from the signals' largest samples to the factors,
+    left elementwise, were fused into every product and every slice of one, and compiled once
+    each: for a list of paths, or an array that a caller's jit cuts into channels (out_type
+    'list' or 'dict'). XLA fuses no sort into its consumers, and sorts ``(0, factor)`` (a factor is
+    positive) into the same order, so each factor is an array computed once (a 2-element
+    reduction did the same only for batches of two or more: XLA writes it as an elementwise
+    ``max`` for one signal). Inside jit, optimised HLO and XLA compile: 1D J=6 Q=(16, 4) N=3000
+    T=0 (757 paths) 77 000 lines and 17-28 s -> 15 000 lines and 13-14 s; 2D J=5 L=8 256x256 as
+    a list (4 641 channels) 84 000 lines and 25 s -> 29 000 lines and 14-18 s.
+    """
+    factors = _factors_of_power_of_two(exponents, power, dtype)
+    return [jax.lax.sort(jnp.stack([jnp.zeros_like(f), f], axis=-1), dimension=f.ndim)[..., 1] for f in factors]
 
 
 def _times_factors(a: jax.Array, factors: list[jax.Array], batch_ndim: int) -> jax.Array:

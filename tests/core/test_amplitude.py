@@ -111,7 +111,8 @@ def test_a_list_is_scaled_as_each_of_its_arrays_alone(power):
 def test_channels_cut_inside_jit_share_one_computation_of_the_scale(name):
     # One product or slice per channel, but the scalar work from the signals' largest samples to
     # the factor (comparisons, selects, integer divisions) once: it was fused into every channel's
-    # slice (1D J=6 Q=8 N=1024 as a list, 126 channels: 1 716 comparisons; now 26).
+    # slice (1D J=6 Q=8 N=1024 as a list, 126 channels: 1 716 comparisons; now 40, most of them
+    # the sorts that keep the factors apart).
     import scatterjax
 
     S, shape = {
