@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import scatterjax
 from scatterjax._core.amplitude import amplitude_exponents, largest_shift, scaled_by_power_of_two
 
 
@@ -113,18 +114,19 @@ def test_channels_cut_inside_jit_share_one_computation_of_the_scale(name):
     # the factor (comparisons, selects, integer divisions) once: it was fused into every channel's
     # slice (1D J=6 Q=8 N=1024 as a list, 126 channels: 1 716 comparisons; now 40, most of them
     # the sorts that keep the factors apart).
-    import scatterjax
-
-    S, shape = {
-        "Scattering1D-unaveraged": (scatterjax.Scattering1D(J=6, shape=1024, Q=8, T=0, out_type="list"), (2, 1024)),
+    make, shape = {
+        "Scattering1D-unaveraged": (
+            lambda: scatterjax.Scattering1D(J=6, shape=1024, Q=8, T=0, out_type="list"), (2, 1024)
+        ),
         # A single signal too: XLA rewrites some small reductions over it as elementwise operations.
-        "Scattering1D": (scatterjax.Scattering1D(J=6, shape=1024, Q=8, out_type="list"), (1, 1024)),
-        "Scattering2D": (scatterjax.Scattering2D(J=3, shape=(64, 64), L=8, out_type="list"), (1, 64, 64)),
+        "Scattering1D": (lambda: scatterjax.Scattering1D(J=6, shape=1024, Q=8, out_type="list"), (1, 1024)),
+        "Scattering2D": (lambda: scatterjax.Scattering2D(J=3, shape=(64, 64), L=8, out_type="list"), (1, 64, 64)),
         "TimeFrequencyScattering": (
-            scatterjax.TimeFrequencyScattering(J=5, J_fr=2, Q=4, shape=512, out_type="list"),
+            lambda: scatterjax.TimeFrequencyScattering(J=5, J_fr=2, Q=4, shape=512, out_type="list"),
             (2, 512),
         ),
     }[name]
+    S = make()  # only the case's transform is built
     compiled = jax.jit(lambda v: [d["coef"] for d in S(v)]).lower(jnp.zeros(shape)).compile().as_text()
     channels = S.output_size()
     assert channels > 80
